@@ -1,0 +1,27 @@
+"""Pure inventory domain: products, stock, reservations. No I/O here."""
+
+from services.inventory.domain.errors import (
+    BelowReserved,
+    DomainError,
+    InvalidProduct,
+    InvalidQuantity,
+    InvalidTransition,
+)
+from services.inventory.domain.product import Product, Shortage
+from services.inventory.domain.reservation import Reservation, ReservationStatus
+from services.inventory.domain.stock import Stock, draw_from_largest, reservable
+
+__all__ = [
+    "BelowReserved",
+    "DomainError",
+    "InvalidProduct",
+    "InvalidQuantity",
+    "InvalidTransition",
+    "Product",
+    "Reservation",
+    "ReservationStatus",
+    "Shortage",
+    "Stock",
+    "draw_from_largest",
+    "reservable",
+]
