@@ -1,0 +1,1 @@
+"""Fulfillment: production and purchase orders raised for shortages (R4.2)."""
