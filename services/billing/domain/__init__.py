@@ -1,0 +1,20 @@
+"""Billing's pure domain: credit (R3.1), invoices and credit notes (R6). No I/O here."""
+
+from .customer import PAYMENT_TERMS, CreditDecision, Customer, OrderCredit, Payment
+from .errors import (
+    AlreadyInvoiced,
+    BillingError,
+    CreditExceedsInvoice,
+    InvoiceMismatch,
+    PaymentConflict,
+    UnknownOrder,
+)
+from .invoice import Invoice, InvoiceLine, included_tax, issue_credit_note, issue_invoice
+from .numbers import CREDIT_NOTE_PREFIX, INVOICE_PREFIX, document_number, period_of
+
+__all__ = [
+    "CREDIT_NOTE_PREFIX", "INVOICE_PREFIX", "PAYMENT_TERMS",
+    "AlreadyInvoiced", "BillingError", "CreditDecision", "CreditExceedsInvoice", "Customer",
+    "Invoice", "InvoiceLine", "InvoiceMismatch", "OrderCredit", "Payment", "PaymentConflict",
+    "UnknownOrder", "document_number", "included_tax", "issue_credit_note", "issue_invoice", "period_of",
+]  # fmt: skip

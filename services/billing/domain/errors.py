@@ -1,0 +1,39 @@
+"""Business rule violations of billing; handlers turn them into replies or 4xx answers."""
+
+from __future__ import annotations
+
+
+class BillingError(Exception):
+    """Base of every billing rule violation."""
+
+    code = "billing_error"
+
+
+class UnknownOrder(BillingError):
+    """Money arrived for an order billing has never seen a credit request for."""
+
+    code = "order_not_found"
+
+
+class PaymentConflict(BillingError):
+    """The same payment reference was used for a different order or amount."""
+
+    code = "payment_conflict"
+
+
+class InvoiceMismatch(BillingError):
+    """Line amounts, discount and freight do not add up to the invoiced total (R1.5)."""
+
+    code = "invoice_mismatch"
+
+
+class CreditExceedsInvoice(BillingError):
+    """Credit notes may offset an invoice, never more than it (R6.2)."""
+
+    code = "credit_exceeds_invoice"
+
+
+class AlreadyInvoiced(BillingError):
+    """An order gets exactly one invoice; corrections are credit notes (R6.2)."""
+
+    code = "already_invoiced"
