@@ -1,0 +1,81 @@
+"""The one envelope every message travels in (STYLE.md), validated on both ends."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from opentelemetry import propagate
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts import MESSAGE_TYPES, Message
+from shared.errors import PermanentError
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Envelope(BaseModel):
+    """Message id, type, version, correlation (the order), causation, time, producer, trace, payload."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    message_id: str
+    type: str
+    version: int = 1
+    correlation_id: str
+    causation_id: str | None = None
+    occurred_at: datetime
+    producer: str
+    trace: dict[str, str] = Field(default_factory=dict)
+    payload: dict[str, Any]
+
+    @property
+    def routing_key(self) -> str:
+        return message_class(self.type).routing_key()
+
+    def message(self) -> Message:
+        """The payload as its contract class; an unknown type or bad payload is permanent."""
+        cls = message_class(self.type)
+        try:
+            return cls.model_validate(self.payload)
+        except ValueError as exc:
+            raise PermanentError(f"invalid {self.type} payload: {exc}") from exc
+
+
+def message_class(type_name: str) -> type[Message]:
+    try:
+        return MESSAGE_TYPES[type_name]
+    except KeyError:
+        raise PermanentError(f"unknown message type {type_name!r}") from None
+
+
+def current_trace(fallback: dict[str, str] | None = None) -> dict[str, str]:
+    """W3C trace context of the active span, else the one handed down (relay, replays)."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier if "traceparent" in carrier else dict(fallback or {})
+
+
+def new_envelope(message: Message, *, producer: str, causation: Envelope | None = None) -> Envelope:
+    """Wrap ``message``; the order id is the correlation id so one order is one conversation."""
+    return Envelope(
+        message_id=uuid.uuid4().hex,
+        type=message.type_name(),
+        correlation_id=message.order_id,
+        causation_id=causation.message_id if causation else None,
+        occurred_at=utcnow(),
+        producer=producer,
+        trace=current_trace(causation.trace if causation else None),
+        payload=message.model_dump(mode="json"),
+    )
+
+
+def parse_envelope(body: bytes) -> Envelope:
+    """Decode a delivery body; anything that is not a valid envelope is permanent."""
+    try:
+        return Envelope.model_validate_json(body)
+    except ValueError as exc:
+        raise PermanentError(f"malformed envelope: {exc}") from exc

@@ -1,0 +1,57 @@
+"""Settings every service shares, read from the environment (fail fast on bad values)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Base settings; a service subclasses it, names itself and adds its business thresholds."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    service_name: ClassVar[str] = "service"
+
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    mongo_url: str = "mongodb://127.0.0.1:27017/?directConnection=true"
+    # Prefixes isolate one deployment (or one test run) from another on shared servers.
+    bus_prefix: str = "oms"
+    db_prefix: str = "oms"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    intake_url: str = "http://127.0.0.1:8001"
+    inventory_url: str = "http://127.0.0.1:8002"
+    fulfillment_url: str = "http://127.0.0.1:8003"
+    logistics_url: str = "http://127.0.0.1:8004"
+    billing_url: str = "http://127.0.0.1:8005"
+    aftersales_url: str = "http://127.0.0.1:8006"
+    http_timeout_s: float = 5.0
+
+    prefetch: int = Field(32, ge=1)
+    # Back-off tiers for a failed handler; attempt n waits retry_delays_ms[min(n, last)].
+    retry_delays_ms: list[int] = [200, 1000, 5000]
+    max_attempts: int = Field(5, ge=1)
+    # Quorum-queue redeliveries (crash loops) before RabbitMQ dead-letters to the parking queue.
+    delivery_limit: int = Field(10, ge=1)
+    relay_interval_s: float = 1.0
+    relay_grace_s: float = 3.0
+    shutdown_grace_s: float = 10.0
+
+    log_level: str = "INFO"
+    log_json: bool = True
+    otel_exporter_otlp_endpoint: str | None = None
+
+    @field_validator("retry_delays_ms", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str) and not value.startswith("["):
+            return [int(part) for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def db_name(self) -> str:
+        return f"{self.db_prefix}_{self.service_name}"
