@@ -1,0 +1,31 @@
+"""The packing list that travels with the goods (R5.2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import InvalidTransition
+from .shipment import Shipment
+
+
+@dataclass(frozen=True)
+class PackingList:
+    """Order number, consignee, address and phone, plus what is in the parcel and how to follow it."""
+
+    order_id: str
+    shipment_id: str
+    carrier: str
+    tracking_number: str
+    consignee: str
+    address: str
+    phone: str
+    lines: tuple[tuple[str, int], ...]
+
+
+def packing_list(shipment: Shipment) -> PackingList:
+    """Print data for a booked shipment; a cancellation recorded before booking has none."""
+    if shipment.tombstone or shipment.consignee is None:
+        raise InvalidTransition(f"order {shipment.order_id} was never booked: nothing to pack")
+    c = shipment.consignee
+    return PackingList(shipment.order_id, shipment.shipment_id, shipment.carrier, shipment.tracking_number,
+                       c.name, c.address, c.phone, shipment.lines)  # fmt: skip

@@ -1,0 +1,17 @@
+"""The domain imports no I/O library (STYLE.md: the four layers)."""
+
+import ast
+from pathlib import Path
+
+import services.logistics.domain as domain
+
+FORBIDDEN = {"pymongo", "fastapi", "aio_pika", "opentelemetry", "httpx", "shared"}
+
+
+def test_the_logistics_domain_imports_no_infrastructure():
+    for path in Path(domain.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            assert not {n.split(".")[0] for n in names} & FORBIDDEN, f"{path.name} imports {names}"
