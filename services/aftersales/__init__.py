@@ -1,0 +1,1 @@
+"""aftersales: the return saga orchestrator (R8.3)."""

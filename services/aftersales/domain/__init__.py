@@ -1,0 +1,42 @@
+"""Pure domain of the return saga (R8.3): no I/O, no framework imports."""
+
+from .errors import AftersalesError, InvalidTransition, ReturnRefused
+from .ids import counter_key, format_return_id
+from .policy import (
+    FREIGHT_PAYER,
+    RETURNABLE_ORDER_STATUSES,
+    OrderLine,
+    OrderSnapshot,
+    ReturnLine,
+    ReturnReason,
+    classify_reason,
+    review,
+)
+from .records import HistoryEntry, Inspection
+from .refund import RefundLedger, SettledRefund
+from .saga import FINAL_STATUSES, TRANSITIONS, Return, Status, units_claimed
+
+__all__ = [
+    "FINAL_STATUSES",
+    "FREIGHT_PAYER",
+    "RETURNABLE_ORDER_STATUSES",
+    "TRANSITIONS",
+    "AftersalesError",
+    "HistoryEntry",
+    "Inspection",
+    "InvalidTransition",
+    "OrderLine",
+    "OrderSnapshot",
+    "RefundLedger",
+    "Return",
+    "ReturnLine",
+    "ReturnReason",
+    "ReturnRefused",
+    "SettledRefund",
+    "Status",
+    "classify_reason",
+    "counter_key",
+    "format_return_id",
+    "review",
+    "units_claimed",
+]
