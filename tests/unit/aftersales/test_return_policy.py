@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from aftersales_builders import AT, a_return, an_order
 
 from services.aftersales import domain
 from services.aftersales.domain import Return, ReturnReason, ReturnRefused, Status, units_claimed
+from tests.unit.aftersales.builders import AT, a_return, an_order
 
 
 def request(order, already=None, **lines):

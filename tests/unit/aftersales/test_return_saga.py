@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from aftersales_builders import AT, a_return, an_order
 
 from services.aftersales.domain import InvalidTransition, RefundLedger, Status
 from shared.contracts import IssueCreditNote, RestockReturn, ReturnCompleted, ReturnRejected
+from tests.unit.aftersales.builders import AT, a_return, an_order
 
 LATER = AT + timedelta(hours=1)
 

@@ -1,5 +1,4 @@
-"""Builders for the aftersales domain tests (a uniquely named module, not a conftest, so that
-other services' test helpers can never shadow it): an order to return goods of, and a return."""
+"""Builders for the aftersales domain tests: an order to return goods of, and a return."""
 
 from __future__ import annotations
 
