@@ -20,7 +20,8 @@ COPY services ./services
 RUN python -m compileall -q shared services
 
 FROM python:3.11-slim
-RUN useradd --system --uid 10001 --no-create-home --home-dir /app oms
+RUN groupadd --system --gid 10001 oms \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /app oms
 WORKDIR /app
 COPY --from=build --chown=root:root /app /app
 ENV PATH=/app/.venv/bin:$PATH \
