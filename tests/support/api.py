@@ -1,0 +1,144 @@
+"""Builders and a thin client over the public HTTP contract (API.md) for end-to-end tests.
+
+Ids are random so tests can share one stack without seeing each other's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+
+from tests.support.stack import Stack
+
+
+def uid(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+class Shop:
+    """What a storefront, a warehouse clerk or a finance clerk would do over HTTP."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.http = {name: stack.client(name) for name in stack.ports}
+
+    async def close(self) -> None:
+        for client in self.http.values():
+            await client.aclose()
+
+    async def ok(self, response: httpx.Response) -> Any:
+        assert response.status_code < 300, (
+            f"{response.request.method} {response.request.url}: {response.text}"
+        )
+        return response.json()
+
+    # --- master data -----------------------------------------------------------------
+    async def product(
+        self, *, on_hand: int, price: int = 12_000, sourcing: str = "buy", lead: int = 5
+    ) -> str:
+        sku = uid("SKU")
+        body = {"name": f"Lamp {sku}", "unit_price": price, "sourcing": sourcing, "lead_time_days": lead}
+        await self.ok(await self.http["inventory"].put(f"/products/{sku}", json=body))
+        await self.ok(await self.http["inventory"].put(f"/stock/{sku}", json={"on_hand": on_hand}))
+        return sku
+
+    async def customer(self, *, credit_limit: int = 10_000_000, terms: str = "credit") -> str:
+        customer_id = uid("CUST")
+        body = {"name": f"Shanghai Lamp Trading Co., Ltd. {customer_id}", "payment_terms": terms,
+                "credit_limit": credit_limit}  # fmt: skip
+        await self.ok(await self.http["billing"].put(f"/customers/{customer_id}", json=body))
+        return customer_id
+
+    # --- orders ----------------------------------------------------------------------
+    def order_body(self, customer_id: str, lines: list[tuple[str, int]], **extra: Any) -> dict[str, Any]:
+        return {
+            "customer_id": customer_id,
+            "channel": "storefront",
+            "delivery_address": "Shanghai, Pudong, 88 Century Ave",
+            "contact": {"name": "Li Lei", "phone": "13800138000"},
+            "lines": [{"sku": sku, "quantity": qty} for sku, qty in lines],
+            **extra,
+        }
+
+    async def place(self, customer_id: str, lines: list[tuple[str, int]], **extra: Any) -> dict[str, Any]:
+        response = await self.http["intake"].post(
+            "/orders", json=self.order_body(customer_id, lines, **extra)
+        )
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    async def order(self, order_id: str) -> dict[str, Any]:
+        return await self.ok(await self.http["intake"].get(f"/orders/{order_id}"))  # type: ignore[no-any-return]
+
+    async def wait_status(self, order_id: str, *statuses: str, within: float = 30) -> dict[str, Any]:
+        """Poll the order until it reaches one of ``statuses`` (what a storefront would do)."""
+        deadline = asyncio.get_running_loop().time() + within
+        order: dict[str, Any] = {}
+        while asyncio.get_running_loop().time() < deadline:
+            order = await self.order(order_id)
+            if order["status"] in statuses:
+                return order
+            await asyncio.sleep(0.2)
+        history = [(h.get("status") or h.get("event"), h.get("reason")) for h in order.get("history", [])]
+        raise AssertionError(f"{order_id} is {order.get('status')}, expected {statuses}; history {history}")
+
+    async def cancel(self, order_id: str, reason: str = "customer changed their mind") -> httpx.Response:
+        return await self.http["intake"].post(f"/orders/{order_id}/cancel", json={"reason": reason})
+
+    async def approve(self, order_id: str) -> None:
+        body = {"by": "manager.wang", "reason": "long-standing customer"}
+        await self.ok(await self.http["intake"].post(f"/orders/{order_id}/approve", json=body))
+
+    # --- the rest of the company -------------------------------------------------------
+    async def stock(self, sku: str) -> dict[str, Any]:
+        return await self.ok(await self.http["inventory"].get(f"/stock/{sku}"))  # type: ignore[no-any-return]
+
+    async def credit(self, customer_id: str) -> dict[str, Any]:
+        return await self.ok(await self.http["billing"].get(f"/customers/{customer_id}"))  # type: ignore[no-any-return]
+
+    async def invoices(self, order_id: str) -> list[dict[str, Any]]:
+        return await self.ok(await self.http["billing"].get("/invoices", params={"order_id": order_id}))  # type: ignore[no-any-return]
+
+    async def supply_orders(self, order_id: str) -> list[dict[str, Any]]:
+        response = await self.http["fulfillment"].get("/supply-orders", params={"order_id": order_id})
+        return await self.ok(response)  # type: ignore[no-any-return]
+
+    async def wait_supply_orders(self, order_id: str) -> list[dict[str, Any]]:
+        for _ in range(150):
+            if supply := await self.supply_orders(order_id):
+                return supply
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"no supply order was raised for {order_id}")
+
+    async def complete_supply(self, supply_order_id: str) -> None:
+        await self.ok(await self.http["fulfillment"].post(f"/supply-orders/{supply_order_id}/complete"))
+
+    async def shipments(self, order_id: str) -> list[dict[str, Any]]:
+        return await self.ok(await self.http["logistics"].get("/shipments", params={"order_id": order_id}))  # type: ignore[no-any-return]
+
+    async def wait_shipments(self, order_id: str) -> list[dict[str, Any]]:
+        for _ in range(150):
+            if shipments := await self.shipments(order_id):
+                return shipments
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"no shipment was booked for {order_id}")
+
+    async def carrier(self, order_id: str, *events: str) -> None:
+        """The carrier reports events (picked_up, delivered ...) for the order's shipment."""
+        shipment = (await self.wait_shipments(order_id))[0]  # the booking may still be on its way
+        for event in events:
+            response = await self.http["logistics"].post(
+                f"/shipments/{shipment['shipment_id']}/events", json={"type": event}
+            )
+            await self.ok(response)
+
+    async def deliver(self, order_id: str) -> dict[str, Any]:
+        """Ship and deliver a ready order, then wait until it is completed (delivered and invoiced)."""
+        await self.wait_status(order_id, "ready_to_ship")
+        await self.carrier(order_id, "picked_up")
+        await self.wait_status(order_id, "shipped", "delivered", "completed")
+        await self.carrier(order_id, "delivered")
+        return await self.wait_status(order_id, "completed")
