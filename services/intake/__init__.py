@@ -1,0 +1,1 @@
+"""intake: receives orders from every channel and orchestrates the order saga (R1-R7)."""

@@ -1,0 +1,1 @@
+"""Pure order domain: the Order aggregate, door checks, numbering and the saga table."""

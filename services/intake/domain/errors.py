@@ -1,0 +1,35 @@
+"""Domain errors; each carries the error code the HTTP layer returns (API.md error body)."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every intake domain error: a stable ``code``, a message and optional field errors."""
+
+    code = "domain_error"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class OrderInvalid(DomainError):
+    """The request failed the completeness or consistency checks (R1.4, R1.5)."""
+
+    code = "validation_error"
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("the order failed validation", fields)
+
+
+class OrderShipped(DomainError):
+    """The goods have left: a cancellation is now a return (R7.3)."""
+
+    code = "order_shipped"
+
+
+class InvalidTransition(DomainError):
+    """The order's status does not allow this action (e.g. approving an order not on hold)."""
+
+    code = "invalid_transition"

@@ -1,0 +1,150 @@
+"""The Order aggregate: what was ordered (R1.2), its status and history (R9.2, R9.3), saga facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Literal
+
+Channel = Literal["storefront", "offline_store", "sales_rep", "phone", "email", "distributor", "edi", "erp"]
+CHANNELS: tuple[str, ...] = Channel.__args__  # type: ignore[attr-defined]  # R1.1
+
+Status = Literal[
+    "pending_review", "on_hold", "approved", "awaiting_stock", "ready_to_ship", "shipped",
+    "delivered", "completed", "cancelling", "cancelled", "rejected", "returned", "partially_returned",
+]  # fmt: skip
+STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
+
+# Once the goods have left, cancelling is no longer possible: it becomes a return (R7.3).
+SHIPPED_OR_LATER = frozenset({"shipped", "delivered", "completed", "returned", "partially_returned"})
+
+StepStatus = Literal["started", "done", "failed", "compensating", "compensated"]
+
+
+def utcnow() -> datetime:
+    """The current time in UTC (the only clock the domain reads, and only as a default)."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Line:
+    """One order line; the amount is derived so it can never disagree with quantity x price (R1.5)."""
+
+    sku: str
+    name: str
+    quantity: int
+    unit_price: int  # fen
+    spec: str | None = None
+
+    @property
+    def amount(self) -> int:
+        return self.quantity * self.unit_price
+
+
+@dataclass
+class Contact:
+    name: str
+    phone: str  # internal only: never shown to outside clients (R1.2)
+
+
+@dataclass
+class HistoryEntry:
+    """One traceable step: who, when, what, why (R9.3); either a status change or an event."""
+
+    at: datetime
+    by: str
+    reason: str = ""
+    status: str | None = None
+    event: str | None = None
+
+
+@dataclass
+class SupplyOrder:
+    """A production or purchase order raised for a shortage of this order (R4.2)."""
+
+    supply_order_id: str
+    kind: str
+    sku: str
+    quantity: int
+    expected_at: str
+    status: Literal["raised", "completed", "received"] = "raised"
+
+
+@dataclass
+class SagaState:
+    """Where the saga stands: each step's status (STEPS order), and the compensation under way."""
+
+    steps: dict[str, StepStatus] = field(default_factory=dict)
+    hold: Literal["credit", "approval"] | None = None
+    credit_forced: bool = False  # a person approved going over the credit limit
+    approved_by: str | None = None
+    compensating: str | None = None  # the step whose compensation reply is awaited
+    outcome: Literal["cancelled", "rejected"] | None = None  # final status once compensation ends
+    ended_by: str | None = None  # who cancelled or rejected, and why (R9.3)
+    end_reason: str = ""
+    processed: list[str] = field(default_factory=list)  # message ids already absorbed
+
+
+@dataclass
+class Order:
+    """An order from any channel (R1.1) with everything the saga learned about it."""
+
+    order_id: str
+    customer_id: str
+    channel: str
+    delivery_address: str
+    contact: Contact
+    lines: list[Line]
+    created_at: datetime
+    customer_name: str = ""
+    payment_terms: str | None = None
+    required_by: date | None = None
+    discount: int = 0
+    freight: int = 0
+    remarks: str = ""
+    priority: str = "normal"
+    needs_approval: bool = False  # large order: a manager signs off (R2.2)
+    flags: list[str] = field(default_factory=list)
+    status: str = "pending_review"
+    history: list[HistoryEntry] = field(default_factory=list)
+    saga: SagaState = field(default_factory=SagaState)
+    shipment_id: str | None = None
+    carrier: str | None = None
+    tracking_numbers: list[str] = field(default_factory=list)
+    supply_orders: dict[str, SupplyOrder] = field(default_factory=dict)
+    expected_delivery: date | None = None
+    invoice_ids: list[str] = field(default_factory=list)
+    credit_notes: list[dict[str, object]] = field(default_factory=list)
+    returned_quantities: dict[str, int] = field(default_factory=dict)
+    returns: dict[str, str] = field(default_factory=dict)  # return_id -> "completed" | "rejected"
+
+    @property
+    def subtotal(self) -> int:
+        return sum(line.amount for line in self.lines)
+
+    @property
+    def total(self) -> int:
+        """Sum of lines - discount + freight (R1.5)."""
+        return self.subtotal - self.discount + self.freight
+
+    @property
+    def total_quantity(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    def quantities(self) -> dict[str, int]:
+        """Units per SKU; lines of one SKU in different specs are added together."""
+        result: dict[str, int] = {}
+        for line in self.lines:
+            result[line.sku] = result.get(line.sku, 0) + line.quantity
+        return result
+
+    def set_status(self, status: str, by: str, reason: str = "", at: datetime | None = None) -> None:
+        self.status = status
+        self.history.append(HistoryEntry(at=at or utcnow(), by=by, reason=reason, status=status))
+
+    def record(self, event: str, by: str, reason: str = "", at: datetime | None = None) -> None:
+        self.history.append(HistoryEntry(at=at or utcnow(), by=by, reason=reason, event=event))
+
+    def flag(self, name: str) -> None:
+        if name not in self.flags:
+            self.flags.append(name)

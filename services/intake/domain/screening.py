@@ -1,0 +1,72 @@
+"""Priority (R1.7) and plausibility flags (R1.6): they sort and warn, they never reject."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+# A mainland mobile number: 11 digits starting 13-19 (R1.6); +86 / 0086 prefixes are tolerated.
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_SEPARATORS = re.compile(r"[\s\-()]")
+# Placeholder names the documents call vague ("某公司": "some company").
+_VAGUE_MARKERS = ("某", "xx", "**", "???")
+_VAGUE_NAMES = frozenset(
+    {"test", "unknown", "n/a", "na", "none", "company", "customer", "公司", "客户", "个人"}
+)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The thresholds of R1.7 and R2.2, passed in from settings (never constants)."""
+
+    urgent_within_days: int = 3
+    key_order_units: int = 100
+    approval_over: int | None = None  # fen; None switches manager approval off
+
+
+def priority(required_by: date | None, total_quantity: int, today: date, policy: Policy) -> str:
+    """`urgent` when the customer needs it within N days, else `key` over M units, else `normal`.
+
+    Urgent wins over key: a date cannot wait, a bulk order can (both are worked first, R1.7).
+    """
+    if required_by is not None and (required_by - today).days <= policy.urgent_within_days:
+        return "urgent"
+    if total_quantity > policy.key_order_units:
+        return "key"
+    return "normal"
+
+
+def is_mainland_mobile(phone: str) -> bool:
+    """True for an 11-digit mainland mobile number, ignoring separators and a +86 prefix."""
+    digits = _SEPARATORS.sub("", phone or "")
+    for prefix in ("+86", "0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
+            digits = digits[len(prefix) :]
+            break
+    return bool(_MOBILE.fullmatch(digits))
+
+
+def is_vague_name(name: str) -> bool:
+    """True for placeholder customer names such as 某公司 (R1.6)."""
+    text = (name or "").strip().casefold()
+    if len(text) < 2 or text in _VAGUE_NAMES:
+        return True
+    return any(marker in text for marker in _VAGUE_MARKERS)
+
+
+def plausibility_flags(
+    *, customer_name: str, phone: str, required_by: date | None, below_catalogue_price: bool
+) -> list[str]:
+    """The R1.6 flags that can be decided from the order alone (duplicates need the store)."""
+    flags = []
+    if is_vague_name(customer_name):
+        flags.append("vague_customer_name")
+    if not is_mainland_mobile(phone):
+        flags.append("invalid_phone")
+    if required_by is None:
+        # R1.4 wants a delivery date but API.md makes it optional: accept, and ask a person.
+        flags.append("missing_required_by")
+    if below_catalogue_price:
+        flags.append("price_below_catalogue")  # zero/negative-profit orders need a look (R2.2)
+    return flags

@@ -1,0 +1,129 @@
+"""Door checks of an order request: completeness (R1.4) and consistency with the catalogue (R1.5)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from services.intake.domain.order import CHANNELS, Line
+
+Catalogue = Mapping[str, Mapping[str, Any]]  # sku -> {name, unit_price, ...}
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    """A requested line; name, unit price and amount are optional and checked when given."""
+
+    sku: str | None
+    quantity: int | None
+    name: str | None = None
+    spec: str | None = None
+    unit_price: int | None = None
+    amount: int | None = None
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    """What a channel sends (API.md `POST /orders`), before any check."""
+
+    customer_id: str | None
+    channel: str | None
+    delivery_address: str | None
+    contact_name: str | None
+    contact_phone: str | None
+    lines: list[LineRequest] = field(default_factory=list)
+    payment_terms: str | None = None
+    required_by: date | None = None
+    discount: int = 0
+    freight: int = 0
+    remarks: str = ""
+    total: int | None = None  # optional: when given it must agree with the lines (R1.5)
+
+
+def _blank(value: str | None) -> bool:
+    return value is None or not str(value).strip()
+
+
+def _same_name(given: str, listed: str) -> bool:
+    return given.strip().casefold() == listed.strip().casefold()
+
+
+def unit_price(line: LineRequest, catalogue: Catalogue) -> int:
+    """The given unit price, or the catalogue's when none was given."""
+    return line.unit_price if line.unit_price is not None else int(catalogue[line.sku or ""]["unit_price"])
+
+
+def _check_line(i: int, line: LineRequest, catalogue: Catalogue, errors: dict[str, str]) -> None:
+    at = f"lines.{i}"
+    if _blank(line.sku):
+        errors[f"{at}.sku"] = "missing"
+        return
+    product = catalogue.get(line.sku or "")
+    if product is None:
+        errors[f"{at}.sku"] = f"unknown SKU {line.sku}"
+        return
+    if line.name is not None and not _same_name(line.name, str(product["name"])):
+        errors[f"{at}.name"] = f"SKU {line.sku} is {product['name']!r}, not {line.name!r}"
+    if line.quantity is None:
+        errors[f"{at}.quantity"] = "missing"
+        return
+    if line.quantity <= 0:
+        errors[f"{at}.quantity"] = "must be a positive whole number"
+        return
+    if line.unit_price is not None and line.unit_price < 0:
+        errors[f"{at}.unit_price"] = "must not be negative"
+        return
+    expected = line.quantity * unit_price(line, catalogue)
+    if line.amount is not None and line.amount != expected:
+        errors[f"{at}.amount"] = f"quantity x unit price is {expected}, not {line.amount}"
+
+
+def validate(request: OrderRequest, catalogue: Catalogue) -> dict[str, str]:
+    """Field errors of the request (field path -> message); empty when the order may be accepted."""
+    errors: dict[str, str] = {}
+    for name in ("customer_id", "delivery_address", "contact_name", "contact_phone"):
+        if _blank(getattr(request, name)):
+            errors[name.replace("contact_", "contact.")] = "missing"  # R1.4
+    if request.channel not in CHANNELS:
+        errors["channel"] = f"must be one of {', '.join(CHANNELS)}"  # R1.1
+    if not request.lines:
+        errors["lines"] = "at least one line is required"
+    for i, line in enumerate(request.lines):
+        _check_line(i, line, catalogue, errors)
+    for name in ("discount", "freight"):
+        if getattr(request, name) < 0:
+            errors[name] = "must not be negative"
+    if errors:
+        return errors
+    subtotal = sum(line.quantity * unit_price(line, catalogue) for line in request.lines)  # type: ignore[operator]
+    total = subtotal - request.discount + request.freight
+    if total < 0:
+        value = subtotal + request.freight
+        errors["discount"] = f"discount {request.discount} exceeds the order value {value}"
+    elif request.total is not None and request.total != total:
+        errors["total"] = f"lines - discount + freight is {total}, not {request.total}"  # R1.5
+    return errors
+
+
+def build_lines(request: OrderRequest, catalogue: Catalogue) -> list[Line]:
+    """Priced order lines of a request that passed `validate` (names come from the catalogue)."""
+    return [
+        Line(
+            sku=line.sku or "",
+            name=str(catalogue[line.sku or ""]["name"]),
+            quantity=line.quantity or 0,
+            unit_price=unit_price(line, catalogue),
+            spec=line.spec,
+        )
+        for line in request.lines
+    ]
+
+
+def below_catalogue_price(request: OrderRequest, catalogue: Catalogue) -> bool:
+    """True when any given unit price undercuts the catalogue (a possible zero-profit order, R2.2)."""
+    return any(
+        line.unit_price is not None and line.unit_price < int(catalogue[line.sku or ""]["unit_price"])
+        for line in request.lines
+    )
