@@ -1,0 +1,134 @@
+"""Inventory HTTP API (API.md): the catalogue and stock counts.
+
+``GET /products?sku=A&sku=B`` is what intake uses to validate orders (R1.5): unknown SKUs
+are simply absent from the list.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.inventory.adapters.mongo_stock import from_doc
+from services.inventory.domain import DomainError, Product
+from services.inventory.handlers import Inventory
+from shared.errors import ConcurrencyError
+from shared.http import ApiError
+from shared.service import Context
+
+SKU = Annotated[str, Path(min_length=1, max_length=100)]
+# Warehouse names become map keys in the stock document; keep them plain.
+WAREHOUSE = r"^[A-Za-z0-9_\-]{1,50}$"
+
+
+def get_inventory(ctx: Context) -> Inventory:
+    return ctx.state["inventory"]  # type: ignore[no-any-return]
+
+
+Deps = Annotated[Inventory, Depends(get_inventory)]
+
+
+class ProductPut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    unit_price: int = Field(ge=0, strict=True, description="fen")
+    sourcing: Literal["make", "buy"]
+    lead_time_days: int = Field(ge=0, strict=True)
+    tracking: Literal["none", "batch", "serial"] = "none"
+
+
+class ProductPublic(ProductPut):
+    sku: str
+
+
+class StockPut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    on_hand: int = Field(ge=0, strict=True)
+    warehouse: str | None = Field(None, pattern=WAREHOUSE)
+
+
+class WarehousePublic(BaseModel):
+    on_hand: int
+
+
+class StockPublic(BaseModel):
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int
+    warehouses: dict[str, WarehousePublic]
+
+
+def product_public(product: Product) -> ProductPublic:
+    return ProductPublic(sku=product.sku, name=product.name, unit_price=product.unit_price,
+                         sourcing=product.sourcing, lead_time_days=product.lead_time_days,
+                         tracking=product.tracking)  # fmt: skip
+
+
+def stock_public(sku: str, doc: dict[str, Any] | None) -> StockPublic:
+    """The stored counters (what reservations test against) plus the warehouse breakdown."""
+    doc = doc or {"_id": sku, "on_hand": 0, "reserved": 0, "available": 0}
+    warehouses = {name: WarehousePublic(on_hand=n) for name, n in sorted(from_doc(doc).warehouses.items())}
+    return StockPublic(sku=sku, on_hand=doc["on_hand"], reserved=doc["reserved"], available=doc["available"],
+                       warehouses=warehouses)  # fmt: skip
+
+
+router = APIRouter(tags=["inventory"])
+
+
+@router.put("/products/{sku}", response_model=ProductPublic)
+async def put_product(sku: SKU, body: ProductPut, inv: Deps, response: Response) -> ProductPublic:
+    """Create or replace a catalogue entry (price in fen, sourcing make|buy, lead time in days)."""
+    try:
+        product = Product(sku=sku, **body.model_dump())
+    except DomainError as exc:
+        raise ApiError(422, exc.code, exc.message, exc.fields) from exc
+    if await inv.products.put(product):
+        response.status_code = 201
+    await inv.stock.ensure(sku)
+    return product_public(product)
+
+
+@router.get("/products/{sku}", response_model=ProductPublic)
+async def get_product(sku: SKU, inv: Deps) -> ProductPublic:
+    """One catalogue entry."""
+    product = await inv.products.get(sku)
+    if product is None:
+        raise ApiError(404, "not_found", f"no product {sku}")
+    return product_public(product)
+
+
+@router.get("/products", response_model=list[ProductPublic])
+async def list_products(inv: Deps, sku: Annotated[list[str] | None, Query()] = None,
+                        limit: Annotated[int, Query(ge=1)] = 100) -> list[ProductPublic]:
+    """The products named by ``?sku=`` (unknown ones absent), or a page of the catalogue."""
+    if sku:
+        found = await inv.products.get_many(sku)
+        return [product_public(found[s]) for s in dict.fromkeys(sku) if s in found]
+    return [product_public(p) for p in await inv.products.page(min(limit, inv.settings.max_page))]
+
+
+@router.put("/stock/{sku}", response_model=StockPublic)
+async def put_stock(sku: SKU, body: StockPut, inv: Deps) -> StockPublic:
+    """Set a warehouse's counted quantity; refused below what is reserved (R4.1)."""
+    if await inv.products.get(sku) is None:
+        raise ApiError(422, "unknown_product", f"no product {sku}; PUT /products/{sku} first",
+                       {"sku": "unknown"})  # fmt: skip
+    try:
+        doc = await inv.stock.count(sku, body.warehouse or inv.settings.default_warehouse, body.on_hand)
+    except DomainError as exc:
+        raise ApiError(422, exc.code, exc.message, exc.fields) from exc
+    except ConcurrencyError as exc:
+        raise ApiError(409, "conflict", "the stock kept changing; count again") from exc
+    return stock_public(sku, doc)
+
+
+@router.get("/stock/{sku}", response_model=StockPublic)
+async def get_stock(sku: SKU, inv: Deps) -> StockPublic:
+    """On hand, reserved and available, summed over warehouses, with the per-warehouse breakdown."""
+    doc = await inv.stock.get(sku)
+    if doc is None and await inv.products.get(sku) is None:
+        raise ApiError(404, "not_found", f"no product {sku}")
+    return stock_public(sku, doc)

@@ -1,0 +1,42 @@
+"""Wiring: bootstrap() builds the inventory app; nothing connects at import time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from services.inventory.adapters import (
+    MongoProductStore,
+    MongoReservationStore,
+    MongoReturnReceiptStore,
+    MongoStockStore,
+)
+from services.inventory.api import router
+from services.inventory.consumers import subscribe
+from services.inventory.handlers import Inventory
+from services.inventory.settings import Settings
+from shared.service import ServiceContext, create_service_app
+
+
+def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
+    """The inventory service; ``overrides`` replace settings fields (tests)."""
+    settings = settings.model_copy(update=overrides) if settings else Settings(**overrides)
+
+    async def wire(ctx: ServiceContext) -> None:
+        db = ctx.db
+        inv = Inventory(
+            settings=settings,
+            products=MongoProductStore(db["products"]),
+            stock=MongoStockStore(db["stock"], settings.write_attempts),
+            reservations=MongoReservationStore(db["reservations"]),
+            receipts=MongoReturnReceiptStore(db["return_receipts"]),
+            outbox=ctx.outbox,
+        )
+        ctx.outbox.watch(inv.reservations.collection)
+        ctx.outbox.watch(inv.receipts.collection)
+        ctx.state["inventory"] = inv
+        subscribe(ctx.bus, inv)
+
+    return create_service_app(settings, wire=wire, routers=[router], title="inventory service",
+                              description="Catalogue, stock per warehouse, reservations per order (R4.1)")

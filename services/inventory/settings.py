@@ -1,0 +1,42 @@
+"""Inventory settings: the platform's plus where goods are counted in and out."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, ClassVar
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import NoDecode
+
+from shared.settings import ServiceSettings
+
+
+def _env(name: str) -> AliasChoices:
+    # Accept INVENTORY_<NAME> in the environment and the plain field name as an override.
+    return AliasChoices(f"INVENTORY_{name.upper()}", name)
+
+
+class Settings(ServiceSettings):
+    """Inventory service settings (environment variables, fail fast on bad values)."""
+
+    service_name: ClassVar[str] = "inventory"
+    port: int = 8002
+
+    # PUT /stock without a warehouse counts this one (API.md: warehouse is optional).
+    default_warehouse: str = Field("main", validation_alias=_env("default_warehouse"))
+    # Where goods from production or purchase (R4.2) and returned goods (R8.3) are put away.
+    receiving_warehouse: str = Field("main", validation_alias=_env("receiving_warehouse"))
+    returns_warehouse: str = Field("main", validation_alias=_env("returns_warehouse"))
+    # Conditional writes retried in place before the message goes back to the bus's back-off.
+    write_attempts: int = Field(50, ge=1, validation_alias=_env("write_attempts"))
+    # GET /products without ?sku= returns at most this many.
+    max_page: int = Field(500, ge=1, validation_alias=_env("max_page"))
+
+    # Work-around until shared/settings.py does it: pydantic-settings JSON-decodes list fields before
+    # any validator runs, so RETRY_DELAYS_MS=100,300,600 (the documented form) failed at start-up.
+    retry_delays_ms: Annotated[list[int], NoDecode] = [200, 1000, 5000]
+
+    @field_validator("retry_delays_ms", mode="before")
+    @classmethod
+    def _json_list(cls, value: object) -> object:
+        return json.loads(value) if isinstance(value, str) and value.startswith("[") else value

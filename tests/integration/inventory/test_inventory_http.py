@@ -1,0 +1,99 @@
+"""The inventory's HTTP contract (API.md): catalogue and stock counts, against the real store."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.contracts import LineQty, ReserveStock
+from tests.integration.inventory.builders import a_product, stock_of, uid
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_product_put_can_be_read_back(http):
+    sku = uid("SKU")
+    body = {"name": "Lamp shade", "unit_price": 2_500, "sourcing": "make", "lead_time_days": 3,
+            "tracking": "batch"}  # fmt: skip
+
+    created = await http.put(f"/products/{sku}", json=body)
+    replaced = await http.put(f"/products/{sku}", json={**body, "unit_price": 2_600})
+    read = await http.get(f"/products/{sku}")
+
+    assert created.status_code == 201
+    assert replaced.status_code == 200
+    assert read.json() == {**body, "unit_price": 2_600, "sku": sku}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"unit_price": 12.5}, {"unit_price": -1}, {"sourcing": "steal"}, {"lead_time_days": -1}, {"name": ""},
+     {"tracking": "rfid"}, {"colour": "red"}],
+)  # fmt: skip
+async def test_a_bad_product_is_refused_with_the_error_format_and_never_a_5xx(http, change):
+    body = {"name": "Lamp", "unit_price": 100, "sourcing": "buy", "lead_time_days": 1, **change}
+
+    response = await http.put(f"/products/{uid('SKU')}", json=body)
+
+    assert response.status_code == 422
+    assert set(response.json()["error"]) == {"code", "message", "fields"}
+
+
+async def test_listing_products_by_sku_leaves_unknown_skus_out(http):
+    first, second = await a_product(http), await a_product(http)
+
+    response = await http.get("/products", params=[("sku", first), ("sku", "NOPE"), ("sku", second)])
+
+    assert [p["sku"] for p in response.json()] == [first, second]
+
+
+async def test_an_unknown_product_is_not_found(http):
+    assert (await http.get(f"/products/{uid('SKU')}")).status_code == 404
+    assert (await http.get(f"/stock/{uid('SKU')}")).status_code == 404
+
+
+async def test_a_new_product_has_empty_stock(http):
+    sku = await a_product(http)
+
+    assert (await http.get(f"/stock/{sku}")).json() == {
+        "sku": sku, "on_hand": 0, "reserved": 0, "available": 0, "warehouses": {}}  # fmt: skip
+
+
+async def test_counting_each_warehouse_sums_into_on_hand_with_a_breakdown(http):
+    sku = await a_product(http, on_hand=4)
+
+    await http.put(f"/stock/{sku}", json={"on_hand": 6, "warehouse": "east"})
+    await http.put(f"/stock/{sku}", json={"on_hand": 3})  # the default warehouse
+    body = (await http.get(f"/stock/{sku}")).json()
+
+    assert (body["on_hand"], body["reserved"], body["available"]) == (9, 0, 9)
+    assert body["warehouses"] == {"east": {"on_hand": 6}, "main": {"on_hand": 3}}
+
+
+async def test_counting_stock_of_an_unknown_product_is_refused(http):
+    response = await http.put(f"/stock/{uid('SKU')}", json={"on_hand": 3})
+
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "unknown_product"
+
+
+@pytest.mark.parametrize("body", [{"on_hand": -1}, {"on_hand": 1.5}, {"on_hand": "3"}, {},
+                                  {"on_hand": 1, "warehouse": "a.b"}])  # fmt: skip
+async def test_a_bad_count_is_refused(http, body):
+    sku = await a_product(http)
+
+    assert (await http.put(f"/stock/{sku}", json=body)).status_code == 422
+
+
+async def test_a_count_below_what_is_reserved_is_refused_r4_1(http, probe):
+    sku = await a_product(http, on_hand=10)
+    order_id = uid("SO")
+    await probe.publish(ReserveStock(order_id=order_id, lines=[LineQty(sku=sku, quantity=6)]))
+    await probe.wait_for("StockReserved", order_id)
+
+    refused = await http.put(f"/stock/{sku}", json={"on_hand": 5})
+    accepted = await http.put(f"/stock/{sku}", json={"on_hand": 6})
+
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "below_reserved"
+    assert accepted.status_code == 200
+    assert await stock_of(http, sku) == (6, 6, 0)
