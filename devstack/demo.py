@@ -97,6 +97,7 @@ def main() -> None:
     parser.add_argument("--reset-stock", action="store_true", help="recount stock of every demo SKU")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     load(
         os.environ.get("INVENTORY_URL", "http://127.0.0.1:8002"),
         os.environ.get("BILLING_URL", "http://127.0.0.1:8005"),
