@@ -13,8 +13,24 @@ from .invoice import Invoice, InvoiceLine, included_tax, issue_credit_note, issu
 from .numbers import CREDIT_NOTE_PREFIX, INVOICE_PREFIX, document_number, period_of
 
 __all__ = [
-    "CREDIT_NOTE_PREFIX", "INVOICE_PREFIX", "PAYMENT_TERMS",
-    "AlreadyInvoiced", "BillingError", "CreditDecision", "CreditExceedsInvoice", "Customer",
-    "Invoice", "InvoiceLine", "InvoiceMismatch", "OrderCredit", "Payment", "PaymentConflict",
-    "UnknownOrder", "document_number", "included_tax", "issue_credit_note", "issue_invoice", "period_of",
-]  # fmt: skip
+    "CREDIT_NOTE_PREFIX",
+    "INVOICE_PREFIX",
+    "PAYMENT_TERMS",
+    "AlreadyInvoiced",
+    "BillingError",
+    "CreditDecision",
+    "CreditExceedsInvoice",
+    "Customer",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceMismatch",
+    "OrderCredit",
+    "Payment",
+    "PaymentConflict",
+    "UnknownOrder",
+    "document_number",
+    "included_tax",
+    "issue_credit_note",
+    "issue_invoice",
+    "period_of",
+]

@@ -53,8 +53,17 @@ class Invoice:
 
 
 def issue_invoice(
-    invoice_id: str, *, order_id: str, customer_id: str, lines: Iterable[InvoiceLine],
-    discount: int, freight: int, total: int, tax_rate_bp: int, paid: int, at: datetime,
+    invoice_id: str,
+    *,
+    order_id: str,
+    customer_id: str,
+    lines: Iterable[InvoiceLine],
+    discount: int,
+    freight: int,
+    total: int,
+    tax_rate_bp: int,
+    paid: int,
+    at: datetime,
 ) -> Invoice:
     """Invoice a shipped order; totals must agree with the lines (R1.5) and payments are deducted."""
     lines = tuple(lines)
@@ -66,14 +75,31 @@ def issue_invoice(
         raise InvoiceMismatch(f"lines - discount + freight = {expected}, not the total {total}")
     deducted = min(max(paid, 0), total)
     return Invoice(
-        invoice_id, "invoice", order_id, customer_id, lines, total, included_tax(total, tax_rate_bp),
-        tax_rate_bp, at, discount, freight, deducted, total - deducted,
+        invoice_id,
+        "invoice",
+        order_id,
+        customer_id,
+        lines,
+        total,
+        included_tax(total, tax_rate_bp),
+        tax_rate_bp,
+        at,
+        discount,
+        freight,
+        deducted,
+        total - deducted,
     )
 
 
 def issue_credit_note(
-    credit_note_id: str, original: Invoice, *, return_id: str, lines: Iterable[InvoiceLine],
-    amount: int, already_credited: int, at: datetime,
+    credit_note_id: str,
+    original: Invoice,
+    *,
+    return_id: str,
+    lines: Iterable[InvoiceLine],
+    amount: int,
+    already_credited: int,
+    at: datetime,
 ) -> Invoice:
     """A negative entry offsetting ``amount`` of ``original``; never more than is left of it (R6.2)."""
     if amount < 0:
@@ -86,7 +112,16 @@ def issue_credit_note(
     negative = tuple(InvoiceLine(ln.sku, ln.quantity, ln.unit_price, -ln.amount) for ln in lines)
     # The original's rate applies: the credit note reverses that invoice's tax, not today's rate.
     return Invoice(
-        credit_note_id, "credit_note", original.order_id, original.customer_id, negative, -amount,
-        included_tax(-amount, original.tax_rate_bp), original.tax_rate_bp, at,
-        amount_due=-amount, original_invoice_id=original.invoice_id, return_id=return_id,
+        credit_note_id,
+        "credit_note",
+        original.order_id,
+        original.customer_id,
+        negative,
+        -amount,
+        included_tax(-amount, original.tax_rate_bp),
+        original.tax_rate_bp,
+        at,
+        amount_due=-amount,
+        original_invoice_id=original.invoice_id,
+        return_id=return_id,
     )

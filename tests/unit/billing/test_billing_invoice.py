@@ -20,8 +20,16 @@ LINES = [InvoiceLine("LAMP-RED", 2, 5_000, 10_000), InvoiceLine("SHADE", 1, 1_30
 
 def an_invoice(paid: int = 0, total: int = 11_800, discount: int = 500, freight: int = 1_000):
     return issue_invoice(
-        "INV202405001", order_id="SO1", customer_id="C1", lines=LINES, discount=discount,
-        freight=freight, total=total, tax_rate_bp=1_300, paid=paid, at=AT,
+        "INV202405001",
+        order_id="SO1",
+        customer_id="C1",
+        lines=LINES,
+        discount=discount,
+        freight=freight,
+        total=total,
+        tax_rate_bp=1_300,
+        paid=paid,
+        at=AT,
     )
 
 
@@ -63,7 +71,13 @@ def test_a_credit_note_is_a_negative_entry_that_offsets_its_invoice():
     invoice = an_invoice()
 
     note = issue_credit_note(
-        "CN202405001", invoice, return_id="RT1", lines=LINES, amount=11_800, already_credited=0, at=AT,
+        "CN202405001",
+        invoice,
+        return_id="RT1",
+        lines=LINES,
+        amount=11_800,
+        already_credited=0,
+        at=AT,
     )
 
     assert note.kind == "credit_note" and note.original_invoice_id == invoice.invoice_id
@@ -76,7 +90,13 @@ def test_credit_notes_never_exceed_what_is_left_of_the_invoice():
 
     with pytest.raises(CreditExceedsInvoice):
         issue_credit_note(
-            "CN2", invoice, return_id="RT2", lines=[], amount=2_000, already_credited=10_000, at=AT,
+            "CN2",
+            invoice,
+            return_id="RT2",
+            lines=[],
+            amount=2_000,
+            already_credited=10_000,
+            at=AT,
         )
 
 

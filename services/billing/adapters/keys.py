@@ -1,0 +1,23 @@
+"""Map keys that are safe inside dotted update paths (``orders.<order_id>``, ``payments.<reference>``).
+
+MongoDB reads ``.`` as a path separator and ``$`` as an operator; payment references are
+typed by people (``TT-2024.05.06``), so every id used as a key is percent-encoded.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+_ESCAPES = (("%", "%25"), (".", "%2E"), ("$", "%24"))
+
+
+def encode_key(raw: str) -> str:
+    """An id as a map key; '%' first so decoding is exact."""
+    for char, escape in _ESCAPES:
+        raw = raw.replace(char, escape)
+    return raw
+
+
+def decode_key(key: str) -> str:
+    """The id a map key was made from."""
+    return unquote(key)

@@ -1,0 +1,85 @@
+"""Customers in MongoDB: one document per customer with its per-order credit entries as a map.
+
+The map (``orders.<order_id>``) instead of an array keeps every entry addressable (STORE.md);
+the whole document is replaced under optimistic concurrency on ``version``, together with
+the reply messages staged in its outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+
+from services.billing.adapters.keys import decode_key, encode_key
+from services.billing.domain import Customer, OrderCredit, Payment
+from shared.envelope import Envelope, utcnow
+from shared.store import insert_doc, replace_doc, stage
+
+Doc = dict[str, Any]
+
+
+def to_doc(customer: Customer) -> Doc:
+    """The fields billing owns; the outbox and version are the store's."""
+    return {
+        "_id": customer.customer_id,
+        "name": customer.name,
+        "payment_terms": customer.payment_terms,
+        "credit_limit": customer.credit_limit,
+        # Derived, stored so that exposure can be queried and read without the domain.
+        "exposure": customer.exposure,
+        "orders": {encode_key(oid): _entry_doc(e) for oid, e in customer.orders.items()},
+        "payments": {encode_key(ref): asdict(p) for ref, p in customer.payments.items()},
+    }
+
+
+def _entry_doc(entry: OrderCredit) -> Doc:
+    doc = asdict(entry)
+    doc["credit_notes"] = {encode_key(rid): amount for rid, amount in entry.credit_notes.items()}
+    return doc
+
+
+def from_doc(doc: Doc) -> Customer:
+    orders = {}
+    for key, raw in (doc.get("orders") or {}).items():
+        notes = {decode_key(rid): amount for rid, amount in (raw.get("credit_notes") or {}).items()}
+        orders[decode_key(key)] = OrderCredit(**{**raw, "credit_notes": notes})
+    payments = {decode_key(key): Payment(**raw) for key, raw in (doc.get("payments") or {}).items()}
+    return Customer(
+        doc["_id"],
+        doc["name"],
+        doc["payment_terms"],
+        doc["credit_limit"],
+        orders,
+        payments,
+        version=doc.get("version", 0),
+    )
+
+
+class MongoCustomerStore:
+    """Load a customer with its raw document; save domain changes plus staged replies in one write."""
+
+    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+        self.collection = collection
+
+    async def create_indexes(self) -> None:
+        await self.collection.create_index("exposure")
+
+    async def load(self, customer_id: str) -> tuple[Customer, Doc] | None:
+        doc = await self.collection.find_one({"_id": customer_id})
+        return (from_doc(doc), doc) if doc else None
+
+    async def add(self, customer: Customer) -> Doc:
+        """Insert a new customer; DuplicateKeyError tells a racing PUT."""
+        return await insert_doc(
+            self.collection, {**to_doc(customer), "created_at": utcnow(), "updated_at": utcnow()}
+        )
+
+    async def save(self, customer: Customer, loaded: Doc, replies: Sequence[Envelope] = ()) -> Doc:
+        """Replace the document read as ``loaded``; ConcurrencyError if someone wrote in between."""
+        # A copy of the outbox: messages left over from an earlier write stay staged with ours.
+        base = {**loaded, "outbox": dict(loaded.get("outbox") or {})}
+        doc = stage({**base, **to_doc(customer), "updated_at": utcnow()}, replies)
+        return await replace_doc(self.collection, doc)

@@ -1,0 +1,169 @@
+"""Billing use cases for credit (R3.1, R7.1) and customers: load, decide in the domain, save + reply.
+
+Every reply is staged in the document the decision is written to and published by the
+outbox right after the write, so a crash can lose neither the change nor its reply.
+Invoicing lives in ``invoicing.py``; both share the ``Billing`` dependencies below.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pymongo.errors import DuplicateKeyError
+
+from services.billing.adapters import (
+    MongoCustomerStore,
+    MongoInvoiceStore,
+    MongoOrderLinkStore,
+    MongoPaymentStore,
+)
+from services.billing.adapters.mongo_order_links import is_released
+from services.billing.domain import Customer
+from services.billing.settings import Settings
+from shared.contracts import (
+    CreditLimitExceeded,
+    CreditReleased,
+    CreditReserved,
+    Message,
+    ReleaseCredit,
+    ReserveCredit,
+)
+from shared.envelope import Envelope, new_envelope
+from shared.errors import ConcurrencyError
+from shared.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+Change = Callable[[Customer], list[Message] | None]  # None: nothing to write
+
+
+@dataclass
+class Billing:
+    """What billing's handlers depend on; built once by ``main.bootstrap``."""
+
+    settings: Settings
+    customers: MongoCustomerStore
+    links: MongoOrderLinkStore
+    invoices: MongoInvoiceStore
+    payments: MongoPaymentStore
+    outbox: Outbox
+
+    def envelopes(self, messages: list[Message], cause: Envelope | None) -> list[Envelope]:
+        return [new_envelope(m, producer=self.settings.service_name, causation=cause) for m in messages]
+
+    async def update_customer(self, customer_id: str, change: Change, cause: Envelope | None) -> bool:
+        """Apply ``change`` to the customer under optimistic concurrency; False if it does not exist."""
+        for _ in range(self.settings.write_attempts):
+            loaded = await self.customers.load(customer_id)
+            if loaded is None:
+                return False
+            customer, doc = loaded
+            messages = change(customer)
+            if messages is None:
+                return True
+            try:
+                saved = await self.customers.save(customer, doc, self.envelopes(messages, cause))
+            except ConcurrencyError:
+                continue  # another replica wrote the customer: decide again on fresh data
+            await self.outbox.flush(self.customers.collection, saved)
+            return True
+        raise ConcurrencyError(f"customer {customer_id} kept changing; the bus will retry")
+
+    async def reply_on_link(
+        self, order_id: str, link: dict, messages: list[Message], cause: Envelope
+    ) -> None:
+        """Reply where there is no customer document to carry the message (unknown customer, tombstone)."""
+        for _ in range(self.settings.write_attempts):
+            try:
+                saved = await self.links.reply(link, self.envelopes(messages, cause))
+            except ConcurrencyError:
+                link = await self.links.get(order_id) or link
+                continue
+            await self.outbox.flush(self.links.collection, saved)
+            return
+        raise ConcurrencyError(f"credit link of {order_id} kept changing; the bus will retry")
+
+
+async def reserve_credit(cmd: ReserveCredit, env: Envelope, billing: Billing) -> None:
+    """Hold credit for the order or refuse it over the limit (R3.1); nothing after a release."""
+    link = await billing.links.claim(cmd.order_id, cmd.customer_id)
+    if is_released(link):
+        # Tombstone: the saga compensated this step before the command arrived; it expects no reply.
+        log.info("credit reservation arrived after its release: ignored", extra={"order_id": cmd.order_id})
+        return
+
+    def change(customer: Customer) -> list[Message] | None:
+        decision = customer.reserve(cmd.order_id, cmd.amount, cmd.force)
+        if decision.outcome == "ignored":
+            return None
+        if decision.outcome == "refused":
+            return [
+                CreditLimitExceeded(
+                    order_id=cmd.order_id,
+                    customer_id=customer.customer_id,
+                    amount=decision.amount,
+                    exposure=decision.exposure,
+                    credit_limit=decision.credit_limit,
+                    reason=decision.reason,
+                )
+            ]
+        return [
+            CreditReserved(
+                order_id=cmd.order_id,
+                customer_id=customer.customer_id,
+                amount=decision.amount,
+                exposure=decision.exposure,
+                skipped=decision.outcome == "skipped",
+            )
+        ]
+
+    if not await billing.update_customer(link["customer_id"], change, env):
+        reason = f"customer {link['customer_id']} is unknown to billing: PUT /customers/{{id}} first"
+        refusal = CreditLimitExceeded(
+            order_id=cmd.order_id,
+            customer_id=link["customer_id"],
+            amount=cmd.amount,
+            exposure=0,
+            credit_limit=0,
+            reason=reason,
+        )
+        await billing.reply_on_link(cmd.order_id, link, [refusal], env)
+
+
+async def release_credit(cmd: ReleaseCredit, env: Envelope, billing: Billing) -> None:
+    """Give back what was held for the order (R7.1) and leave a tombstone against a late reserve."""
+    link = await billing.links.release(cmd.order_id)
+
+    def change(customer: Customer) -> list[Message]:
+        return [CreditReleased(order_id=cmd.order_id, amount=customer.release(cmd.order_id))]
+
+    if link["customer_id"] is None or not await billing.update_customer(link["customer_id"], change, env):
+        # Nothing was ever held: say so, so the saga's compensation completes.
+        await billing.reply_on_link(
+            cmd.order_id, link, [CreditReleased(order_id=cmd.order_id, amount=0)], env
+        )
+
+
+async def put_customer(
+    billing: Billing, customer_id: str, name: str, terms: str, limit: int
+) -> tuple[Customer, bool]:
+    """Create or update a customer's credit terms; True when it was created."""
+    for _ in range(billing.settings.write_attempts):
+        loaded = await billing.customers.load(customer_id)
+        if loaded is None:
+            customer = Customer(customer_id, name, terms, limit)
+            try:
+                await billing.customers.add(customer)
+            except DuplicateKeyError:
+                continue  # a concurrent PUT created it: update that one
+            return customer, True
+        customer, doc = loaded
+        customer.update_terms(name, terms, limit)
+        try:
+            await billing.customers.save(customer, doc)
+        except ConcurrencyError:
+            continue
+        return customer, False
+    raise ConcurrencyError(f"customer {customer_id} kept changing")

@@ -1,0 +1,171 @@
+"""Billing use cases for invoices, credit notes (R6.1, R6.2) and payments received (R3.3).
+
+A document is written first with its reply (unique per order or per return), then the
+customer's hold is moved; the customer step is idempotent, so a crash between the two
+writes is repaired by the redelivered command.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from pymongo.errors import DuplicateKeyError
+
+from services.billing.adapters import credit_note_key, invoice_key
+from services.billing.adapters.mongo_invoices import from_doc
+from services.billing.domain import (
+    CREDIT_NOTE_PREFIX,
+    INVOICE_PREFIX,
+    BillingError,
+    Customer,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    PaymentConflict,
+    UnknownOrder,
+    issue_credit_note,
+    issue_invoice,
+)
+from services.billing.handlers import Billing
+from shared.contracts import (
+    CreditNoteIssued,
+    InvoiceIssued,
+    IssueCreditNote,
+    IssueInvoice,
+    Message,
+    PaymentReceived,
+)
+from shared.envelope import Envelope, utcnow
+from shared.errors import PermanentError
+
+log = logging.getLogger(__name__)
+
+
+class InvoiceNotIssuedYet(Exception):
+    """A credit note needs its invoice; the bus retries until the invoice exists, then parks."""
+
+
+def reply_for(document: Invoice) -> Message:
+    """The event that announces an invoice or credit note (also re-sent for duplicates)."""
+    if document.kind == "invoice":
+        return InvoiceIssued(
+            order_id=document.order_id, invoice_id=document.invoice_id, total=document.total, tax=document.tax
+        )
+    return CreditNoteIssued(
+        order_id=document.order_id,
+        return_id=document.return_id or "",
+        credit_note_id=document.invoice_id,
+        total=document.total,
+        tax=document.tax,
+    )
+
+
+async def _write_once(
+    billing: Billing, key: str, build: Callable[[], Awaitable[Invoice]], cause: Envelope
+) -> Invoice:
+    """Insert the document ``build`` makes unless ``key`` exists; a duplicate command re-sends its reply."""
+    doc = await billing.invoices.by_key(key)
+    if doc is None:
+        try:
+            document = await build()
+        except BillingError as exc:
+            raise PermanentError(str(exc)) from exc
+        try:
+            saved = await billing.invoices.add(document, billing.envelopes([reply_for(document)], cause))
+        except DuplicateKeyError:
+            doc = await billing.invoices.by_key(key)  # a racing replica wrote it first
+        else:
+            await billing.outbox.flush(billing.invoices.collection, saved)
+            return document
+    assert doc is not None
+    document = from_doc(doc)
+    saved = await billing.invoices.resend(doc, billing.envelopes([reply_for(document)], cause))
+    await billing.outbox.flush(billing.invoices.collection, saved)
+    return document
+
+
+async def issue_order_invoice(cmd: IssueInvoice, env: Envelope, billing: Billing) -> None:
+    """Invoice the order once (R6.1), deducting money received; its hold becomes a receivable."""
+    lines = [InvoiceLine(ln.sku, ln.quantity, ln.unit_price, ln.amount) for ln in cmd.lines]
+
+    async def build() -> Invoice:
+        loaded = await billing.customers.load(cmd.customer_id)
+        paid = loaded[0].paid_for(cmd.order_id) if loaded else 0
+        at = utcnow()
+        number = await billing.invoices.next_number(INVOICE_PREFIX, at)
+        return issue_invoice(
+            number,
+            order_id=cmd.order_id,
+            customer_id=cmd.customer_id,
+            lines=lines,
+            discount=cmd.discount,
+            freight=cmd.freight,
+            total=cmd.total,
+            tax_rate_bp=billing.settings.vat_rate_bp,
+            paid=paid,
+            at=at,
+        )
+
+    invoice = await _write_once(billing, invoice_key(cmd.order_id), build, env)
+
+    def move_hold(customer: Customer) -> list[Message] | None:
+        try:
+            return [] if customer.invoice(cmd.order_id, invoice.invoice_id, invoice.total) else None
+        except BillingError as exc:
+            raise PermanentError(str(exc)) from exc
+
+    if not await billing.update_customer(invoice.customer_id, move_hold, env):
+        log.warning("invoiced a customer billing does not know", extra={"customer_id": invoice.customer_id})
+
+
+async def issue_return_credit_note(cmd: IssueCreditNote, env: Envelope, billing: Billing) -> None:
+    """A negative entry offsetting the order's invoice for returned goods (R6.2, R8.3)."""
+    lines = [InvoiceLine(ln.sku, ln.quantity, ln.unit_price, ln.amount) for ln in cmd.lines]
+
+    async def build() -> Invoice:
+        issued = await billing.invoices.for_order(cmd.order_id)
+        original = next((doc for doc in issued if doc.kind == "invoice"), None)
+        if original is None:
+            raise InvoiceNotIssuedYet(f"order {cmd.order_id} has no invoice to credit yet")
+        # Documents of one order are few; two returns of one order are run one after the other
+        # by the aftersales saga, so this sum is not raced in practice.
+        credited = -sum(doc.total for doc in issued if doc.kind == "credit_note")
+        at = utcnow()
+        number = await billing.invoices.next_number(CREDIT_NOTE_PREFIX, at)
+        return issue_credit_note(
+            number,
+            original,
+            return_id=cmd.return_id,
+            lines=lines,
+            amount=cmd.total,
+            already_credited=credited,
+            at=at,
+        )
+
+    note = await _write_once(billing, credit_note_key(cmd.return_id), build, env)
+
+    def reduce_exposure(customer: Customer) -> list[Message] | None:
+        return [] if customer.credit(cmd.order_id, cmd.return_id, -note.total) else None
+
+    await billing.update_customer(note.customer_id, reduce_exposure, env)
+
+
+async def record_payment(billing: Billing, order_id: str, amount: int, reference: str) -> tuple[Payment, str]:
+    """Record money received for an order once per reference (R3.3); returns it with the customer id."""
+    link = await billing.links.get(order_id)
+    loaded = await billing.customers.load(link["customer_id"]) if link and link["customer_id"] else None
+    if loaded is None or order_id not in loaded[0].orders:
+        raise UnknownOrder(f"billing knows no order {order_id}; it appears once its credit check ran")
+    customer_id = loaded[0].customer_id
+    payment = await billing.payments.record(Payment(reference, order_id, amount, utcnow()), customer_id)
+    if (payment.order_id, payment.amount) != (order_id, amount):
+        raise PaymentConflict(f"reference {reference} was recorded for {payment.order_id}, {payment.amount}")
+
+    def apply(customer: Customer) -> list[Message] | None:
+        if not customer.record_payment(payment):
+            return None
+        return [PaymentReceived(order_id=order_id, payment_id=reference, amount=amount)]
+
+    await billing.update_customer(customer_id, apply, None)
+    return payment, customer_id

@@ -1,0 +1,88 @@
+"""Billing's HTTP contract (API.md): customers, credit figures, payments, error format."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.contracts import ReserveCredit
+from tests.integration.billing.builders import a_customer, credit_of, uid
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_customer_put_can_be_read_back_with_its_credit_figures(http):
+    customer_id = uid("CUST")
+    body = {"name": "Hangzhou Light Co., Ltd.", "payment_terms": "credit", "credit_limit": 50_000}
+
+    created = await http.put(f"/customers/{customer_id}", json=body)
+    updated = await http.put(f"/customers/{customer_id}", json={**body, "credit_limit": 80_000})
+    read = await credit_of(http, customer_id)
+
+    assert (created.status_code, updated.status_code) == (201, 200)
+    assert read["credit_limit"] == 80_000
+    assert (read["exposure"], read["available_credit"]) == (0, 80_000)
+
+
+async def test_an_unknown_customer_is_not_found_with_the_error_body(http):
+    response = await http.get(f"/customers/{uid('CUST')}")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "customer_not_found"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"credit_limit": 100.5},
+        {"credit_limit": 100.0},
+        {"credit_limit": -1},
+        {"payment_terms": "barter"},
+        {"name": ""},
+        {"colour": "red"},
+    ],
+)
+async def test_a_bad_customer_is_refused_with_the_error_format_and_never_a_5xx(http, change):
+    body = {"name": "Lamp Co.", "payment_terms": "credit", "credit_limit": 100, **change}
+
+    response = await http.put(f"/customers/{uid('CUST')}", json=body)
+
+    assert response.status_code == 422
+    assert set(response.json()["error"]) == {"code", "message", "fields"}
+
+
+async def test_a_payment_for_an_order_billing_never_saw_is_not_found(http):
+    response = await http.post(
+        "/payments", json={"order_id": uid("SO"), "amount": 100, "reference": uid("TT")}
+    )
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "order_not_found"
+
+
+@pytest.mark.parametrize("body", [{"amount": 0}, {"amount": 1.5}, {"reference": ""}, {}])
+async def test_a_bad_payment_is_refused(http, body):
+    full = {"order_id": "SO1", "amount": 100, "reference": "TT-1", **body}
+
+    assert (await http.post("/payments", json=full if body else {})).status_code == 422
+
+
+async def test_a_payment_is_recorded_once_per_reference_and_lowers_exposure(http, probe):
+    customer_id = await a_customer(http, limit=100_000)
+    order_id = uid("SO")
+    await probe.publish(ReserveCredit(order_id=order_id, customer_id=customer_id, amount=40_000))
+    await probe.wait_for("CreditReserved", order_id)
+    body = {"order_id": order_id, "amount": 15_000, "reference": f"TT.{uid('2024')}"}
+
+    first = await http.post("/payments", json=body)
+    again = await http.post("/payments", json=body)
+    conflict = await http.post("/payments", json={**body, "amount": 16_000})
+
+    assert (first.status_code, again.status_code, conflict.status_code) == (201, 201, 409)
+    assert first.json()["payment_id"] == again.json()["payment_id"]
+    assert (await credit_of(http, customer_id))["exposure"] == 25_000
+    assert len(await probe.wait_for("PaymentReceived", order_id)) == 1
+
+
+async def test_invoices_need_an_order_or_a_customer_to_list(http):
+    assert (await http.get("/invoices")).status_code == 422
+    assert (await http.get("/invoices", params={"order_id": uid("SO")})).json() == []
