@@ -1,6 +1,6 @@
 """Pure domain of the return saga (R8.3): no I/O, no framework imports."""
 
-from .errors import AftersalesError, InvalidTransition, ReturnRefused
+from .errors import AftersalesError, InvalidTransition, ReturnNotFound, ReturnRefused, UnknownOrder
 from .ids import counter_key, format_return_id
 from .policy import (
     FREIGHT_PAYER,
@@ -30,10 +30,12 @@ __all__ = [
     "RefundLedger",
     "Return",
     "ReturnLine",
+    "ReturnNotFound",
     "ReturnReason",
     "ReturnRefused",
     "SettledRefund",
     "Status",
+    "UnknownOrder",
     "classify_reason",
     "counter_key",
     "format_return_id",

@@ -25,3 +25,15 @@ class InvalidTransition(AftersalesError):
     """The return is not in a state where this action makes sense (a 409, not a retry)."""
 
     code = "invalid_state"
+
+
+class UnknownOrder(ReturnRefused):
+    """Intake has no such order: nothing to return (422, like any other refusal at the door)."""
+
+    code = "unknown_order"
+
+
+class ReturnNotFound(AftersalesError):
+    """No return with that id (404)."""
+
+    code = "not_found"

@@ -1,0 +1,52 @@
+"""Wiring: ``bootstrap()`` builds the aftersales app; nothing connects until the app starts."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from fastapi import FastAPI
+
+from services.aftersales.adapters import HttpOrderLookup, MongoRefundLedgerStore, MongoReturnStore
+from services.aftersales.api import install_error_handlers, router
+from services.aftersales.consumers import subscribe
+from services.aftersales.handlers import Deps
+from services.aftersales.settings import Settings
+from shared.service import ServiceContext, create_service_app
+
+_ADAPTERS = frozenset(f.name for f in fields(Deps)) - {"settings"}
+
+
+def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
+    """The aftersales app; ``overrides`` replace adapters (``orders=``, ``clock=``) or settings fields."""
+    adapters = {name: value for name, value in overrides.items() if name in _ADAPTERS}
+    changes = {name: value for name, value in overrides.items() if name not in _ADAPTERS}
+    if settings is None:
+        settings = Settings(**changes)
+    elif changes:
+        settings = Settings(**{**settings.model_dump(), **changes})
+
+    async def wire(ctx: ServiceContext) -> None:
+        returns = MongoReturnStore(ctx.db["returns"], ctx.db["counters"], ctx.outbox)
+        await returns.create_indexes()
+        ctx.outbox.watch(ctx.db["returns"])
+        deps = Deps(
+            settings=settings,
+            returns=returns,
+            ledgers=MongoRefundLedgerStore(ctx.db["refund_ledgers"]),
+            orders=HttpOrderLookup(ctx.http, settings.intake_url),
+        )
+        for name, adapter in adapters.items():
+            setattr(deps, name, adapter)
+        ctx.state["deps"] = deps
+        subscribe(ctx.bus, deps)
+
+    app = create_service_app(
+        settings,
+        wire=wire,
+        routers=[router],
+        title="aftersales service",
+        description="Returns (R8.3): the return saga orchestrator.",
+    )
+    install_error_handlers(app)
+    return app

@@ -1,0 +1,106 @@
+"""Request and response bodies of the returns API (API.md, extended only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from services.aftersales.domain import Return
+
+Quantity = Annotated[int, Field(strict=True, gt=0, le=1_000_000)]  # positive ints only (API.md)
+
+
+class ReturnLineIn(BaseModel):
+    sku: str = Field(min_length=1, max_length=100)
+    quantity: Quantity
+
+
+class ReturnCreate(BaseModel):
+    """``POST /returns``: which units of which order come back, and why (R8.3)."""
+
+    order_id: str = Field(min_length=1, max_length=100)
+    lines: list[ReturnLineIn] = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=1000)
+    by: str = Field(default="customer", min_length=1, max_length=200)  # extension: who asked (R9.3)
+
+
+class InspectionCreate(BaseModel):
+    """``POST /returns/{id}/inspection``: the verdict on arrival."""
+
+    result: Literal["pass", "fail"]
+    note: str = Field(default="", max_length=2000)
+    by: str = Field(default="inspector", min_length=1, max_length=200)  # extension: who inspected (R9.3)
+
+
+class ReturnLinePublic(BaseModel):
+    sku: str
+    quantity: int
+    unit_price: int
+    amount: int
+
+
+class InspectionPublic(BaseModel):
+    result: str
+    note: str
+    by: str
+    at: datetime
+
+
+class HistoryPublic(BaseModel):
+    at: datetime
+    event: str
+    status: str
+    by: str
+    reason: str
+
+
+class ReturnPublic(BaseModel):
+    """A return as everyone sees it: status, money in fen, and every step taken (R9.3)."""
+
+    return_id: str
+    order_id: str
+    customer_id: str
+    status: str
+    reason: str
+    reason_code: str
+    freight_payer: Literal["customer", "company"]
+    lines: list[ReturnLinePublic]
+    currency: str = "CNY"
+    refund_total: int | None
+    credit_note_id: str | None
+    credit_note_total: int | None
+    inspection: InspectionPublic | None
+    requested_at: datetime
+    history: list[HistoryPublic]
+
+    @classmethod
+    def of(cls, ret: Return) -> ReturnPublic:
+        inspection = ret.inspection
+        return cls(
+            return_id=ret.return_id,
+            order_id=ret.order_id,
+            customer_id=ret.customer_id,
+            status=ret.status.value,
+            reason=ret.reason,
+            reason_code=ret.reason_code.value,
+            freight_payer=ret.freight_payer,  # type: ignore[arg-type]
+            lines=[
+                ReturnLinePublic(sku=ln.sku, quantity=ln.quantity, unit_price=ln.unit_price, amount=ln.amount)
+                for ln in ret.lines
+            ],
+            refund_total=ret.refund_total,
+            credit_note_id=ret.credit_note_id,
+            credit_note_total=ret.credit_note_total,
+            inspection=None
+            if inspection is None
+            else InspectionPublic(
+                result=inspection.result, note=inspection.note, by=inspection.by, at=inspection.at
+            ),
+            requested_at=ret.requested_at,
+            history=[
+                HistoryPublic(at=h.at, event=h.event, status=h.status, by=h.by, reason=h.reason)
+                for h in ret.history
+            ],
+        )

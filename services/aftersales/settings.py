@@ -1,0 +1,28 @@
+"""Aftersales settings: the platform's plus how the return saga behaves under contention."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import AliasChoices, Field
+
+from shared.settings import ServiceSettings
+
+
+def _env(name: str) -> AliasChoices:
+    # Accept AFTERSALES_<NAME> in the environment and the plain field name as an override.
+    return AliasChoices(f"AFTERSALES_{name.upper()}", name)
+
+
+class Settings(ServiceSettings):
+    """Aftersales service settings (environment variables, fail fast on bad values)."""
+
+    service_name: ClassVar[str] = "aftersales"
+    port: int = 8006
+
+    # Optimistic writes (a return's version, an order's refund ledger, a new return racing another
+    # return of the same order) are retried in place this often before giving up: the bus then
+    # retries a message with back-off, and an HTTP caller gets 409 and may simply try again.
+    write_attempts: int = Field(default=20, ge=1, validation_alias=_env("write_attempts"))
+    # GET /returns answers at most this many returns.
+    max_page: int = Field(default=200, ge=1, validation_alias=_env("max_page"))

@@ -1,0 +1,49 @@
+"""Reading intake's public order (API.md) into what the return policy needs."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.aftersales.adapters.intake import order_from_json
+
+
+def intake_order(**extra):  # type: ignore[no-untyped-def]
+    return {
+        "order_id": "SO202405001",
+        "customer_id": "CUST-1",
+        "status": "completed",
+        "lines": [
+            {"sku": "A", "name": "Lamp", "quantity": 2, "unit_price": 12000, "amount": 24000},
+            {"sku": "B", "name": "Shade", "quantity": 1, "unit_price": 3000, "amount": 3000},
+        ],
+        **extra,
+    }
+
+
+def test_an_intake_order_gives_status_customer_prices_and_total():
+    order = order_from_json(intake_order(discount=1000, freight=500, total=26500))
+
+    assert (order.order_id, order.customer_id, order.status, order.total) == (
+        "SO202405001",
+        "CUST-1",
+        "completed",
+        26500,
+    )
+    assert order.unit_price("A") == 12000 and order.shipped("A") == 2
+    assert order.ordered_units() == {"A": 2, "B": 1}
+
+
+def test_without_a_total_it_is_lines_less_discount_plus_freight():
+    assert order_from_json(intake_order(discount=1000, freight=500)).total == 26500
+
+
+def test_a_partly_shipped_line_limits_what_can_come_back():
+    body = intake_order()
+    body["lines"][0]["shipped_quantity"] = 1
+
+    assert order_from_json(body).shipped("A") == 1
+
+
+def test_an_order_without_lines_cannot_be_read():
+    with pytest.raises(KeyError):
+        order_from_json({"order_id": "SO1", "customer_id": "C", "status": "completed"})
