@@ -1,0 +1,90 @@
+"""Fulfillment HTTP API (API.md): production and purchase orders raised for shortages (R4.2)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from services.fulfillment.domain import SupplyOrder, SupplyOrderCancelled
+from services.fulfillment.handlers import Fulfillment, SupplyOrderNotFound, complete_supply
+from shared.errors import ConcurrencyError
+from shared.http import ApiError
+from shared.service import Context
+
+
+def get_fulfillment(ctx: Context) -> Fulfillment:
+    return ctx.state["fulfillment"]  # type: ignore[no-any-return]
+
+
+Deps = Annotated[Fulfillment, Depends(get_fulfillment)]
+
+
+class SupplyOrderPublic(BaseModel):
+    supply_order_id: str
+    order_id: str
+    kind: Literal["production", "purchase"]
+    sku: str
+    quantity: int
+    status: Literal["open", "completed", "cancelled"]
+    expected_at: str
+    created_at: str
+    completed_at: str | None = None
+    cancelled_at: str | None = None
+
+
+def public(order: SupplyOrder) -> SupplyOrderPublic:
+    """Timestamps as ISO 8601 with their UTC offset (API.md)."""
+    return SupplyOrderPublic(
+        supply_order_id=order.supply_order_id,
+        order_id=order.order_id,
+        kind=order.kind,
+        sku=order.sku,
+        quantity=order.quantity,
+        status=order.status.value,
+        expected_at=order.expected_at.isoformat(),
+        created_at=order.created_at.isoformat(),
+        completed_at=order.completed_at.isoformat() if order.completed_at else None,
+        cancelled_at=order.cancelled_at.isoformat() if order.cancelled_at else None,
+    )
+
+
+router = APIRouter(prefix="/supply-orders", tags=["fulfillment"])
+
+
+@router.get("", response_model=list[SupplyOrderPublic])
+async def list_supply_orders(
+    ful: Deps,
+    order_id: str | None = None,
+    status: Literal["open", "completed", "cancelled"] | None = None,
+    limit: Annotated[int, Query(ge=1)] = 100,
+) -> list[SupplyOrderPublic]:
+    """The supply orders of one order (``?order_id=``), or the newest ones, optionally by status."""
+    if order_id is not None:
+        orders = [order for order, _ in await ful.supply_orders.of_order(order_id)]
+        return [public(o) for o in orders if status is None or o.status.value == status]
+    newest = await ful.supply_orders.page(status=status, limit=min(limit, ful.settings.max_page))
+    return [public(o) for o in newest]
+
+
+@router.get("/{supply_order_id}", response_model=SupplyOrderPublic)
+async def get_supply_order(supply_order_id: str, ful: Deps) -> SupplyOrderPublic:
+    """One supply order."""
+    loaded = await ful.supply_orders.load(supply_order_id)
+    if loaded is None:
+        raise ApiError(404, "not_found", f"no supply order {supply_order_id}")
+    return public(loaded[0])
+
+
+@router.post("/{supply_order_id}/complete", response_model=SupplyOrderPublic)
+async def complete_supply_order(supply_order_id: str, ful: Deps) -> SupplyOrderPublic:
+    """Production finished or goods received: stock goes up and the waiting order continues."""
+    try:
+        return public(await complete_supply(supply_order_id, ful))
+    except SupplyOrderNotFound as exc:
+        raise ApiError(404, "not_found", f"no supply order {supply_order_id}") from exc
+    except SupplyOrderCancelled as exc:
+        raise ApiError(409, exc.code, exc.message) from exc
+    except ConcurrencyError as exc:
+        raise ApiError(409, "conflict", "the supply order kept changing; try again") from exc

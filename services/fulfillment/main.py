@@ -1,0 +1,35 @@
+"""Wiring: bootstrap() builds the fulfillment app; nothing connects at import time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from services.fulfillment.adapters import MongoSupplyOrderStore, MongoSupplyRequestStore
+from services.fulfillment.api import router
+from services.fulfillment.consumers import subscribe
+from services.fulfillment.handlers import Fulfillment
+from services.fulfillment.settings import Settings
+from shared.service import ServiceContext, create_service_app
+
+
+def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
+    """The fulfillment service; ``overrides`` replace settings fields (tests)."""
+    settings = settings.model_copy(update=overrides) if settings else Settings(**overrides)
+
+    async def wire(ctx: ServiceContext) -> None:
+        ful = Fulfillment(
+            settings=settings,
+            supply_orders=MongoSupplyOrderStore(ctx.db["supply_orders"]),
+            requests=MongoSupplyRequestStore(ctx.db["supply_requests"]),
+            outbox=ctx.outbox,
+        )
+        await ful.supply_orders.create_indexes()
+        ctx.outbox.watch(ful.supply_orders.collection)
+        ctx.outbox.watch(ful.requests.collection)
+        ctx.state["fulfillment"] = ful
+        subscribe(ctx.bus, ful)
+
+    return create_service_app(settings, wire=wire, routers=[router], title="fulfillment service",
+                              description="Production and purchase orders for shortages (R4.2)")  # fmt: skip
