@@ -52,11 +52,10 @@ class RefundLedger:
         for sku, quantity in units.items():
             returned[sku] = returned.get(sku, 0) + quantity
         everything_back = all(returned.get(sku, 0) >= qty for sku, qty in ordered_units.items())
-        if everything_back:
-            # The whole order came back: refund what the customer paid (R1.5 total = lines - discount
-            # + freight) less what earlier returns of the order already refunded.
-            total = max(0, order_total - self.refunded())
-        else:
-            total = sum(line.amount for line in lines)
+        # Never refund more than the customer paid for the order (R1.5 total = lines - discount +
+        # freight) less what its earlier returns refunded; a big discount can make that the limit.
+        left = max(0, order_total - self.refunded())
+        # The whole order came back: refund all that is left, so discount and freight are included.
+        total = left if everything_back else min(left, sum(line.amount for line in lines))
         self.refunds[return_id] = SettledRefund(units=units, total=total)
         return total

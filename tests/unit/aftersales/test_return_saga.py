@@ -86,6 +86,17 @@ def test_the_return_that_brings_the_last_unit_back_refunds_the_rest_of_the_order
     assert ledger.refunded() == order.total
 
 
+def test_a_refund_never_exceeds_what_is_left_of_what_the_customer_paid():
+    order = an_order(total=5000, **{"SKU-A": 1, "SKU-B": 1})  # 200.00 of goods, 150.00 discount
+    ret = a_return(order, **{"SKU-A": 1})
+    ret.inspect("pass", by="qc", at=LATER)
+
+    (credit,) = restocked(ret)
+
+    assert credit.total == 5000
+    assert [ln.amount for ln in credit.lines] == [10000]
+
+
 def test_a_refund_is_decided_once_even_if_settled_again():
     order = an_order(total=28800)
     ledger = RefundLedger(order.order_id)
