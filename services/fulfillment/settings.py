@@ -23,11 +23,11 @@ class Settings(ServiceSettings):
     port: int = 8003
 
     # R4.2: a catalogue lead time of 0 means "not known"; expect the goods after this many days.
-    default_lead_time_days: int = Field(7, ge=1, validation_alias=_env("default_lead_time_days"))
+    default_lead_time_days: int = Field(default=7, ge=1, validation_alias=_env("default_lead_time_days"))
     # Optimistic writes retried in place before the message goes back to the bus's back-off.
-    write_attempts: int = Field(50, ge=1, validation_alias=_env("write_attempts"))
+    write_attempts: int = Field(default=50, ge=1, validation_alias=_env("write_attempts"))
     # GET /supply-orders returns at most this many.
-    max_page: int = Field(500, ge=1, validation_alias=_env("max_page"))
+    max_page: int = Field(default=500, ge=1, validation_alias=_env("max_page"))
 
     # Work-around until shared/settings.py does it: pydantic-settings JSON-decodes list fields before
     # any validator runs, so RETRY_DELAYS_MS=100,300,600 (the documented form) failed at start-up.

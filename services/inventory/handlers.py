@@ -29,6 +29,7 @@ from services.inventory.replies import envelope, line_qtys, reservation_outcome
 from services.inventory.settings import Settings
 from shared.contracts import (
     CommitStock,
+    Message,
     ReceiveSupply,
     ReleaseStock,
     ReserveStock,
@@ -155,8 +156,9 @@ async def receive_supply(cmd: ReceiveSupply, env: Envelope, inv: Inventory) -> N
                                               cmd.order_id, hold)  # fmt: skip
         if reservation.status is Released:
             await inv.sweep(cmd.order_id, [cmd.sku])  # released while we held: the goods stay as stock (R7.1)
-        replies = [StockReceived(order_id=cmd.order_id, supply_order_id=cmd.supply_order_id, sku=cmd.sku,
-                                 quantity=cmd.quantity)]  # fmt: skip
+        received = StockReceived(order_id=cmd.order_id, supply_order_id=cmd.supply_order_id, sku=cmd.sku,
+                                 quantity=cmd.quantity)  # fmt: skip
+        replies: list[Message] = [received]
         if reservation.receive(cmd.supply_order_id, cmd.sku, held_now):
             replies.append(StockReserved(order_id=cmd.order_id, lines=line_qtys(reservation.held_lines())))
         doc = await inv.reservations.save(reservation, doc, [envelope(m, env) for m in replies])

@@ -23,14 +23,14 @@ class Settings(ServiceSettings):
     port: int = 8002
 
     # PUT /stock without a warehouse counts this one (API.md: warehouse is optional).
-    default_warehouse: str = Field("main", validation_alias=_env("default_warehouse"))
+    default_warehouse: str = Field(default="main", validation_alias=_env("default_warehouse"))
     # Where goods from production or purchase (R4.2) and returned goods (R8.3) are put away.
-    receiving_warehouse: str = Field("main", validation_alias=_env("receiving_warehouse"))
-    returns_warehouse: str = Field("main", validation_alias=_env("returns_warehouse"))
+    receiving_warehouse: str = Field(default="main", validation_alias=_env("receiving_warehouse"))
+    returns_warehouse: str = Field(default="main", validation_alias=_env("returns_warehouse"))
     # Conditional writes retried in place before the message goes back to the bus's back-off.
-    write_attempts: int = Field(50, ge=1, validation_alias=_env("write_attempts"))
+    write_attempts: int = Field(default=50, ge=1, validation_alias=_env("write_attempts"))
     # GET /products without ?sku= returns at most this many.
-    max_page: int = Field(500, ge=1, validation_alias=_env("max_page"))
+    max_page: int = Field(default=500, ge=1, validation_alias=_env("max_page"))
 
     # Work-around until shared/settings.py does it: pydantic-settings JSON-decodes list fields before
     # any validator runs, so RETRY_DELAYS_MS=100,300,600 (the documented form) failed at start-up.
