@@ -6,7 +6,19 @@ from .rules import DEDICATED_VEHICLE, EXPRESS, Booking, CarrierRules, tracking_n
 from .shipment import CARRIER_EVENTS, Consignee, EventOutcome, Shipment, ShipmentEvent
 
 __all__ = [
-    "CARRIER_EVENTS", "DEDICATED_VEHICLE", "EXPRESS",
-    "Booking", "CannotCancel", "CarrierRules", "Consignee", "EventOutcome", "InvalidTransition",
-    "LogisticsError", "PackingList", "Shipment", "ShipmentEvent", "packing_list", "tracking_number",
-]  # fmt: skip
+    "CARRIER_EVENTS",
+    "DEDICATED_VEHICLE",
+    "EXPRESS",
+    "Booking",
+    "CannotCancel",
+    "CarrierRules",
+    "Consignee",
+    "EventOutcome",
+    "InvalidTransition",
+    "LogisticsError",
+    "PackingList",
+    "Shipment",
+    "ShipmentEvent",
+    "packing_list",
+    "tracking_number",
+]

@@ -27,5 +27,13 @@ def packing_list(shipment: Shipment) -> PackingList:
     if shipment.tombstone or shipment.consignee is None:
         raise InvalidTransition(f"order {shipment.order_id} was never booked: nothing to pack")
     c = shipment.consignee
-    return PackingList(shipment.order_id, shipment.shipment_id, shipment.carrier, shipment.tracking_number,
-                       c.name, c.address, c.phone, shipment.lines)  # fmt: skip
+    return PackingList(
+        shipment.order_id,
+        shipment.shipment_id,
+        shipment.carrier,
+        shipment.tracking_number,
+        c.name,
+        c.address,
+        c.phone,
+        shipment.lines,
+    )

@@ -12,8 +12,13 @@ from datetime import datetime
 from .errors import CannotCancel, InvalidTransition
 
 BOOKED, DISPATCHED, IN_TRANSIT, DELIVERED, CANCELLED, LOST = (
-    "booked", "dispatched", "in_transit", "delivered", "cancelled", "lost",
-)  # fmt: skip
+    "booked",
+    "dispatched",
+    "in_transit",
+    "delivered",
+    "cancelled",
+    "lost",
+)
 CARRIER_EVENTS: tuple[str, ...] = ("picked_up", "in_transit", "delivered", "delayed", "lost")
 
 # event type -> {status it may arrive in: status it leads to}. A lost parcel may still turn up
@@ -28,8 +33,12 @@ TRANSITIONS: dict[str, dict[str, str]] = {
 # Milestones happen once: a second report of one is the carrier repeating itself.
 MILESTONES = ("picked_up", "delivered", "lost")
 # What the rest of the system hears about each report (none for plain in-transit scans).
-NOTIFIES: dict[str, str] = {"picked_up": "dispatched", "delivered": "delivered", "delayed": "delayed",
-                            "lost": "delayed"}  # fmt: skip
+NOTIFIES: dict[str, str] = {
+    "picked_up": "dispatched",
+    "delivered": "delivered",
+    "delayed": "delayed",
+    "lost": "delayed",
+}
 
 
 @dataclass(frozen=True)
@@ -73,11 +82,32 @@ class Shipment:
     version: int = 0
 
     @classmethod
-    def book(cls, shipment_id: str, order_id: str, *, carrier: str, mode: str, tracking_number: str,
-             consignee: Consignee, lines: tuple[tuple[str, int], ...], amount: int, at: datetime) -> Shipment:
+    def book(
+        cls,
+        shipment_id: str,
+        order_id: str,
+        *,
+        carrier: str,
+        mode: str,
+        tracking_number: str,
+        consignee: Consignee,
+        lines: tuple[tuple[str, int], ...],
+        amount: int,
+        at: datetime,
+    ) -> Shipment:
         """A carrier booking (R5.1) with its tracking number (R5.2)."""
-        return cls(shipment_id, order_id, carrier, mode, tracking_number, BOOKED, consignee, lines, amount,
-                   [ShipmentEvent("booked", at, f"{carrier} ({mode})")])  # fmt: skip
+        return cls(
+            shipment_id,
+            order_id,
+            carrier,
+            mode,
+            tracking_number,
+            BOOKED,
+            consignee,
+            lines,
+            amount,
+            [ShipmentEvent("booked", at, f"{carrier} ({mode})")],
+        )
 
     @classmethod
     def tombstone_for(cls, shipment_id: str, order_id: str, at: datetime) -> Shipment:

@@ -8,9 +8,13 @@ RULES = CarrierRules(
     default_carrier="SF Express",
     dedicated_carrier="Deppon Freight",
     dedicated_threshold=1_000_000,
-    region_carriers={"新疆": "China Post EMS", "广东省深圳": "JD Logistics", "广东": "YTO Express",
-                     "Tibet": "China Post EMS"},
-)  # fmt: skip
+    region_carriers={
+        "新疆": "China Post EMS",
+        "广东省深圳": "JD Logistics",
+        "广东": "YTO Express",
+        "Tibet": "China Post EMS",
+    },
+)
 
 
 def test_orders_go_by_express_with_the_default_carrier():

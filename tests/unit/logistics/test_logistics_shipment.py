@@ -11,9 +11,15 @@ T0 = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)
 
 def a_booked_shipment() -> Shipment:
     return Shipment.book(
-        "SH1", "SO202405001", carrier="SF Express", mode="express", tracking_number="SF000000000001",
+        "SH1",
+        "SO202405001",
+        carrier="SF Express",
+        mode="express",
+        tracking_number="SF000000000001",
         consignee=Consignee("Wang Li", "13812345678", "上海市浦东新区世纪大道100号"),
-        lines=(("LAMP-RED", 2),), amount=10_000, at=T0,
+        lines=(("LAMP-RED", 2),),
+        amount=10_000,
+        at=T0,
     )
 
 

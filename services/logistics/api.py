@@ -1,0 +1,127 @@
+"""Logistics' HTTP contract (API.md): shipments and the carrier's reports about them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from services.logistics.domain import InvalidTransition, Shipment, packing_list
+from services.logistics.handlers import Logistics, ShipmentNotFound, report_event
+from shared.http import ApiError
+from shared.service import Context
+
+router = APIRouter(tags=["logistics"])
+Id = Annotated[str, Path(min_length=1, max_length=200)]
+
+
+def get_logistics(ctx: Context) -> Logistics:
+    return ctx.state["logistics"]  # type: ignore[no-any-return]
+
+
+Deps = Annotated[Logistics, Depends(get_logistics)]
+
+
+class CarrierEventCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["picked_up", "in_transit", "delivered", "delayed", "lost"]
+    at: AwareDatetime | None = None  # the carrier's time; ISO 8601 with a UTC offset (API.md)
+    note: str = Field("", max_length=1000)
+
+
+class EventPublic(BaseModel):
+    type: str
+    at: datetime
+    note: str
+
+
+class ShipmentPublic(BaseModel):
+    """A shipment as clients see it; the consignee's phone stays internal (R1.2)."""
+
+    shipment_id: str
+    order_id: str
+    carrier: str
+    mode: str
+    tracking_number: str
+    status: str
+    events: list[EventPublic]
+
+    @classmethod
+    def of(cls, s: Shipment) -> ShipmentPublic:
+        events = [EventPublic(type=e.type, at=e.at, note=e.note) for e in s.events]
+        return cls(
+            shipment_id=s.shipment_id,
+            order_id=s.order_id,
+            carrier=s.carrier,
+            mode=s.mode,
+            tracking_number=s.tracking_number,
+            status=s.status,
+            events=events,
+        )
+
+
+class PackingListPublic(BaseModel):
+    order_id: str
+    shipment_id: str
+    carrier: str
+    tracking_number: str
+    consignee: str
+    address: str
+    phone: str
+    lines: list[dict[str, str | int]]
+
+
+async def _shipment(logistics: Logistics, shipment_id: str) -> Shipment:
+    loaded = await logistics.shipments.get(shipment_id)
+    if loaded is None or loaded[0].tombstone:
+        raise ApiError(404, "shipment_not_found", f"no shipment {shipment_id}")
+    return loaded[0]
+
+
+@router.get("/shipments", response_model=list[ShipmentPublic])
+async def list_shipments(
+    logistics: Deps, order_id: Annotated[str, Query(min_length=1, max_length=200)]
+) -> list:
+    """The shipments of an order (at most one per order), with tracking number and events (R5.2)."""
+    loaded = await logistics.shipments.by_order(order_id)
+    return [] if loaded is None or loaded[0].tombstone else [ShipmentPublic.of(loaded[0])]
+
+
+@router.get("/shipments/{shipment_id}", response_model=ShipmentPublic)
+async def get_shipment(shipment_id: Id, logistics: Deps) -> ShipmentPublic:
+    """One shipment with its carrier events."""
+    return ShipmentPublic.of(await _shipment(logistics, shipment_id))
+
+
+@router.get("/shipments/{shipment_id}/packing-list", response_model=PackingListPublic)
+async def get_packing_list(shipment_id: Id, logistics: Deps) -> PackingListPublic:
+    """The packing list that goes with the goods: order number, consignee, address, phone (R5.2)."""
+    sheet = packing_list(await _shipment(logistics, shipment_id))
+    return PackingListPublic(
+        order_id=sheet.order_id,
+        shipment_id=sheet.shipment_id,
+        carrier=sheet.carrier,
+        tracking_number=sheet.tracking_number,
+        consignee=sheet.consignee,
+        address=sheet.address,
+        phone=sheet.phone,
+        lines=[{"sku": sku, "quantity": qty} for sku, qty in sheet.lines],
+    )
+
+
+@router.post("/shipments/{shipment_id}/events", status_code=202, response_model=ShipmentPublic)
+async def post_carrier_event(
+    shipment_id: Id, body: CarrierEventCreate, logistics: Deps, response: Response
+) -> ShipmentPublic:
+    """The carrier's report: 202 when recorded, 200 for a repeat, 409 when it does not fit (R5.3, R5.4)."""
+    try:
+        shipment, recorded = await report_event(logistics, shipment_id, body.type, body.at, body.note)
+    except ShipmentNotFound as exc:
+        raise ApiError(404, "shipment_not_found", str(exc)) from exc
+    except InvalidTransition as exc:
+        raise ApiError(409, exc.code, str(exc), {"type": body.type}) from exc
+    if not recorded:
+        response.status_code = 200
+    return ShipmentPublic.of(shipment)

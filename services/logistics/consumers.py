@@ -1,0 +1,20 @@
+"""The one list of what logistics consumes (ARCHITECTURE.md): message type -> handler."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from services.logistics.handlers import Logistics, cancel_shipment, create_shipment
+from shared.bus import Bus
+from shared.contracts import CancelShipment, CreateShipment
+
+CONSUMES = {
+    CreateShipment: create_shipment,  # R5.1, R5.2
+    CancelShipment: cancel_shipment,  # R7.1 compensation
+}
+
+
+def subscribe(bus: Bus, logistics: Logistics) -> None:
+    """Bind every consumed message to its handler with logistics' dependencies."""
+    for message_type, handler in CONSUMES.items():
+        bus.subscribe(message_type, partial(handler, logistics=logistics))

@@ -1,0 +1,36 @@
+"""Logistics' composition root: ``bootstrap()`` builds the app; nothing connects at import time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from services.logistics import consumers
+from services.logistics.adapters import MongoShipmentStore
+from services.logistics.api import router
+from services.logistics.handlers import Logistics
+from services.logistics.settings import Settings
+from shared.service import ServiceContext, create_service_app
+
+
+def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
+    """The logistics app; ``overrides`` replace settings fields (tests, local runs)."""
+    settings = settings or Settings(**overrides)
+
+    async def wire(ctx: ServiceContext) -> None:
+        logistics = Logistics(
+            settings=settings, shipments=MongoShipmentStore(ctx.db["shipments"]), outbox=ctx.outbox
+        )
+        await logistics.shipments.create_indexes()
+        ctx.outbox.watch(logistics.shipments.collection)
+        consumers.subscribe(ctx.bus, logistics)
+        ctx.state["logistics"] = logistics
+
+    return create_service_app(
+        settings,
+        wire=wire,
+        routers=[router],
+        title="logistics service",
+        description="Carrier booking (R5.1), tracking and carrier events (R5.2-R5.4).",
+    )

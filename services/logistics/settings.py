@@ -1,0 +1,45 @@
+"""Logistics settings: the platform's plus the carrier and mode rules of R5.1."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, ClassVar
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import NoDecode
+
+from shared.settings import ServiceSettings
+
+
+def _env(name: str) -> AliasChoices:
+    # LOGISTICS_<NAME> wins over the plain <NAME> (README), and the field name works as an override.
+    return AliasChoices(f"LOGISTICS_{name.upper()}", name.upper(), name)
+
+
+class Settings(ServiceSettings):
+    """Logistics service settings (environment variables, fail fast on bad values)."""
+
+    service_name: ClassVar[str] = "logistics"
+    port: int = 8004
+
+    # R5.1: express by default ...
+    default_carrier: str = Field("SF Express", min_length=1, validation_alias=_env("default_carrier"))
+    # ... a dedicated vehicle for orders above this amount (fen; 10,000 yuan in the documents) ...
+    dedicated_vehicle_above: int = Field(1_000_000, ge=0, validation_alias=_env("dedicated_vehicle_above"))
+    dedicated_carrier: str = Field("Deppon Freight", min_length=1, validation_alias=_env("dedicated_carrier"))
+    # ... and the carrier by destination: address prefix or province -> carrier (JSON in the environment).
+    region_carriers: dict[str, str] = Field(
+        default_factory=lambda: {"新疆": "China Post EMS", "西藏": "China Post EMS"},
+        validation_alias=_env("region_carriers"),
+    )
+    # Optimistic writes of one shipment retried in place before the bus's back-off.
+    write_attempts: int = Field(50, ge=1, validation_alias=_env("write_attempts"))
+
+    # Work-around until shared/settings.py does it: pydantic-settings JSON-decodes list fields before
+    # any validator runs, so RETRY_DELAYS_MS=100,300,600 (the documented form) failed at start-up.
+    retry_delays_ms: Annotated[list[int], NoDecode] = [200, 1000, 5000]
+
+    @field_validator("retry_delays_ms", mode="before")
+    @classmethod
+    def _json_list(cls, value: object) -> object:
+        return json.loads(value) if isinstance(value, str) and value.startswith("[") else value
