@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
+from opentelemetry import propagate, trace
 from pymongo.errors import DuplicateKeyError
 
 from services.fulfillment.adapters import MongoSupplyOrderStore, MongoSupplyRequestStore
@@ -33,6 +35,7 @@ from shared.errors import ConcurrencyError
 from shared.outbox import Outbox
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
 PRODUCER = "fulfillment"
 
 
@@ -48,6 +51,16 @@ def now_ms() -> datetime:
 
 def new_supply_order_id(kind: str) -> str:
     return f"{'MO' if kind == 'production' else 'PO'}-{uuid.uuid4().hex[:12].upper()}"
+
+
+@contextmanager
+def order_trace(carrier: dict[str, str]) -> Iterator[None]:
+    """One trace per order (ARCHITECTURE.md): continue the order's trace, linked to the HTTP request's."""
+    request = trace.get_current_span().get_span_context()
+    links = [trace.Link(request)] if request.is_valid else []
+    parent = propagate.extract(carrier)
+    with tracer.start_as_current_span("complete supply order", context=parent, links=links):
+        yield
 
 
 def ref(order: SupplyOrder) -> SupplyOrderRef:
@@ -114,7 +127,7 @@ async def raise_supply(cmd: RaiseSupply, env: Envelope, ful: Fulfillment) -> Non
                 quantity=quantity, sourcing=sourcing, lead_time_days=lead, now=now,
                 default_lead_time_days=ful.settings.default_lead_time_days,
             )  # fmt: skip
-            raised.append(await ful.supply_orders.add(order))
+            raised.append(await ful.supply_orders.add(order, env.trace))
         request, doc = loaded or (SupplyRequest(cmd.order_id), None)
         request.record(o.supply_order_id for o in raised)
         reply = ful.reply(SupplyRaised(order_id=cmd.order_id, supply_orders=[ref(o) for o in raised]), env)
@@ -162,8 +175,10 @@ async def complete_supply(supply_order_id: str, ful: Fulfillment) -> SupplyOrder
             return order
         event = SupplyCompleted(order_id=order.order_id, supply_order_id=order.supply_order_id,
                                 sku=order.sku, quantity=order.quantity)  # fmt: skip
+        with order_trace(doc.get("trace") or {}):
+            reply = ful.reply(event, None)
         try:
-            doc = await ful.supply_orders.save(order, doc, [ful.reply(event, None)])
+            doc = await ful.supply_orders.save(order, doc, [reply])
         except ConcurrencyError:
             continue
         await ful.outbox.flush(ful.supply_orders.collection, doc)

@@ -59,10 +59,13 @@ class MongoSupplyOrderStore:
         await self.collection.create_index([("order_id", 1), ("sku", 1)], unique=True)
         await self.collection.create_index([("status", 1), ("created_at", 1)])
 
-    async def add(self, order: SupplyOrder) -> SupplyOrder:
-        """Insert, or return the one already raised for the same (order, sku)."""
+    async def add(self, order: SupplyOrder, trace: dict[str, str] | None = None) -> SupplyOrder:
+        """Insert, or return the one already raised for the same (order, sku).
+
+        ``trace`` is the order's trace context, kept so the later completion joins the order's trace.
+        """
         try:
-            await insert_doc(self.collection, to_fields(order))
+            await insert_doc(self.collection, {**to_fields(order), "trace": dict(trace or {})})
             order.version = 1
             return order
         except DuplicateKeyError:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from shared.contracts import CancelSupply, RaiseSupply, Shortage
+from shared.envelope import new_envelope
 
 pytestmark = pytest.mark.integration
 
@@ -36,6 +37,19 @@ async def raised_id(probe, order_id: str) -> str:  # type: ignore[no-untyped-def
 
 async def settle(seconds: float = 1.0) -> None:
     await asyncio.sleep(seconds)
+
+
+async def test_completing_a_supply_order_continues_the_orders_trace(http, probe):
+    order_id, trace_id = uid("SO"), uuid.uuid4().hex
+    command = raise_for(order_id, (uid("SKU"), 1, "make", 1))
+    traced = new_envelope(command, producer="intake").model_copy(
+        update={"trace": {"traceparent": f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"}})  # fmt: skip
+    await probe.publish(command, envelope=traced)
+
+    await http.post(f"/supply-orders/{await raised_id(probe, order_id)}/complete")
+    completed = (await probe.wait_for("SupplyCompleted", order_id))[0]
+
+    assert completed.trace["traceparent"].split("-")[1] == trace_id
 
 
 async def test_make_shortages_get_production_and_buy_shortages_purchase_orders_r4_2(http, probe):
