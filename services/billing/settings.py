@@ -23,11 +23,11 @@ class Settings(ServiceSettings):
     port: int = 8005
 
     # VAT in basis points: 1300 = the 13 % special invoice of general taxpayers (R6.1).
-    vat_rate_bp: int = Field(1300, ge=0, le=10_000, validation_alias=_env("vat_rate_bp"))
+    vat_rate_bp: int = Field(default=1300, ge=0, le=10_000, validation_alias=_env("vat_rate_bp"))
     # Optimistic writes of one customer document retried in place before the bus's back-off.
-    write_attempts: int = Field(50, ge=1, validation_alias=_env("write_attempts"))
+    write_attempts: int = Field(default=50, ge=1, validation_alias=_env("write_attempts"))
     # GET /invoices returns at most this many documents.
-    max_page: int = Field(500, ge=1, validation_alias=_env("max_page"))
+    max_page: int = Field(default=500, ge=1, validation_alias=_env("max_page"))
 
     # Work-around until shared/settings.py does it: pydantic-settings JSON-decodes list fields before
     # any validator runs, so RETRY_DELAYS_MS=100,300,600 (the documented form) failed at start-up.

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import partial
 
 from services.logistics.handlers import Logistics, cancel_shipment, create_shipment
 from shared.bus import Bus
-from shared.contracts import CancelShipment, CreateShipment
+from shared.contracts import CancelShipment, CreateShipment, Message
 
-CONSUMES = {
+CONSUMES: dict[type[Message], Callable[..., Awaitable[None]]] = {
     CreateShipment: create_shipment,  # R5.1, R5.2
     CancelShipment: cancel_shipment,  # R7.1 compensation
 }
