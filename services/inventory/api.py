@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.inventory.adapters.mongo_stock import from_doc
+from services.inventory.deps import Inventory
 from services.inventory.domain import DomainError, Product
-from services.inventory.handlers import Inventory
 from shared.errors import ConcurrencyError
 from shared.http import ApiError
 from shared.service import Context

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from services.inventory import handlers
-from services.inventory.handlers import Inventory
+from services.inventory.deps import Inventory
 from shared.bus import Bus
 from shared.contracts import CommitStock, ReceiveSupply, ReleaseStock, ReserveStock, RestockReturn
 from shared.envelope import Envelope

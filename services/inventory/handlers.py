@@ -13,20 +13,10 @@ replies nothing; the saga already has its StockReleased.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
 
-from pymongo.errors import DuplicateKeyError
-
-from services.inventory.adapters import (
-    MongoProductStore,
-    MongoReservationStore,
-    MongoReturnReceiptStore,
-    MongoStockStore,
-)
+from services.inventory.deps import Inventory
 from services.inventory.domain import DomainError, Reservation, ReservationStatus
 from services.inventory.replies import envelope, line_qtys, reservation_outcome
-from services.inventory.settings import Settings
 from shared.contracts import (
     CommitStock,
     Message,
@@ -41,38 +31,11 @@ from shared.contracts import (
     StockReserved,
 )
 from shared.envelope import Envelope
-from shared.errors import ConcurrencyError, PermanentError
-from shared.outbox import Outbox
+from shared.errors import PermanentError
 from shared.store import replace_doc, stage
 
 log = logging.getLogger(__name__)
 Released, Committed = ReservationStatus.RELEASED, ReservationStatus.COMMITTED
-
-
-@dataclass
-class Inventory:
-    """The handlers' dependencies, built once by bootstrap()."""
-
-    settings: Settings
-    products: MongoProductStore
-    stock: MongoStockStore
-    reservations: MongoReservationStore
-    receipts: MongoReturnReceiptStore
-    outbox: Outbox
-
-    async def retrying(self, step: Callable[[], Awaitable[None]]) -> None:
-        """Run ``step`` again from a fresh read while a concurrent writer wins the document."""
-        for _ in range(self.settings.write_attempts):
-            try:
-                return await step()
-            except (ConcurrencyError, DuplicateKeyError):
-                continue
-        raise ConcurrencyError("reservation kept changing; the bus will retry later")
-
-    async def sweep(self, order_id: str, skus: Iterable[str]) -> dict[str, int]:
-        """Release whatever the order still holds on these SKUs (idempotent)."""
-        released = {sku: await self.stock.release(sku, order_id) for sku in dict.fromkeys(skus)}
-        return {sku: units for sku, units in released.items() if units}
 
 
 async def reserve_stock(cmd: ReserveStock, env: Envelope, inv: Inventory) -> None:

@@ -14,7 +14,7 @@ from services.inventory.adapters import (
 )
 from services.inventory.api import router
 from services.inventory.consumers import subscribe
-from services.inventory.handlers import Inventory
+from services.inventory.deps import Inventory
 from services.inventory.settings import Settings
 from shared.service import ServiceContext, create_service_app
 
