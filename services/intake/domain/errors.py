@@ -17,7 +17,7 @@ class DomainError(Exception):
 class OrderInvalid(DomainError):
     """The request failed the completeness or consistency checks (R1.4, R1.5)."""
 
-    code = "validation_error"
+    code = "validation_failed"  # the same code the platform gives schema errors (shared.http)
 
     def __init__(self, fields: dict[str, str]) -> None:
         super().__init__("the order failed validation", fields)
@@ -33,3 +33,21 @@ class InvalidTransition(DomainError):
     """The order's status does not allow this action (e.g. approving an order not on hold)."""
 
     code = "invalid_transition"
+
+
+class NotOnHold(InvalidTransition):
+    """Only an order waiting for a person can be approved or rejected (R2.2, R3.1)."""
+
+    code = "order_not_on_hold"
+
+
+class OrderNotFound(DomainError):
+    """No order has this number."""
+
+    code = "not_found"
+
+
+class IdempotencyKeyReused(DomainError):
+    """The Idempotency-Key was first used with a different body: it cannot name two orders."""
+
+    code = "idempotency_key_reused"

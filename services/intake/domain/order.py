@@ -10,9 +10,20 @@ Channel = Literal["storefront", "offline_store", "sales_rep", "phone", "email", 
 CHANNELS: tuple[str, ...] = Channel.__args__  # type: ignore[attr-defined]  # R1.1
 
 Status = Literal[
-    "pending_review", "on_hold", "approved", "awaiting_stock", "ready_to_ship", "shipped",
-    "delivered", "completed", "cancelling", "cancelled", "rejected", "returned", "partially_returned",
-]  # fmt: skip
+    "pending_review",
+    "on_hold",
+    "approved",
+    "awaiting_stock",
+    "ready_to_ship",
+    "shipped",
+    "delivered",
+    "completed",
+    "cancelling",
+    "cancelled",
+    "rejected",
+    "returned",
+    "partially_returned",
+]
 STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
 
 # Once the goods have left, cancelling is no longer possible: it becomes a return (R7.3).

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from services.intake.domain.errors import InvalidTransition, OrderInvalid, OrderShipped
+from services.intake.domain.errors import InvalidTransition, NotOnHold, OrderInvalid, OrderShipped
 from services.intake.domain.order import SHIPPED_OR_LATER, Contact, Order, SupplyOrder, utcnow
 from services.intake.domain.screening import Policy, plausibility_flags, priority
 from services.intake.domain.validation import (
@@ -34,7 +34,7 @@ from services.intake.domain.validation import (
     below_catalogue_price,
     build_lines,
     validate,
-)  # fmt: skip
+)
 from shared.contracts import (
     CancelShipment,
     CancelSupply,
@@ -70,7 +70,7 @@ from shared.contracts import (
     SupplyCancelled,
     SupplyCompleted,
     SupplyRaised,
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -128,10 +128,15 @@ def _reserve_stock(order: Order, by: str, reason: str, at: datetime) -> list[Com
 def _create_shipment(order: Order, by: str, reason: str, at: datetime) -> list[Command]:
     order.set_status("ready_to_ship", by, reason, at)
     command = CreateShipment(
-        order_id=order.order_id, customer_id=order.customer_id, delivery_address=order.delivery_address,
-        contact_name=order.contact.name, contact_phone=order.contact.phone, amount=order.total,
-        lines=line_quantities(order), priority=order.priority,  # type: ignore[arg-type]
-    )  # fmt: skip
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        delivery_address=order.delivery_address,
+        contact_name=order.contact.name,
+        contact_phone=order.contact.phone,
+        amount=order.total,
+        lines=line_quantities(order),
+        priority=order.priority,  # type: ignore[arg-type]
+    )
     return [_start(order, "shipment", command)]
 
 
@@ -140,11 +145,16 @@ def _ship(order: Order, by: str, reason: str, at: datetime) -> list[Command]:
     order.saga.steps["shipment"] = "done"
     order.set_status("shipped", by, reason, at)
     invoice = IssueInvoice(
-        order_id=order.order_id, customer_id=order.customer_id, discount=order.discount,
-        freight=order.freight, total=order.total,
-        lines=[PricedLine(sku=li.sku, quantity=li.quantity, unit_price=li.unit_price, amount=li.amount)
-               for li in order.lines],
-    )  # fmt: skip
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        discount=order.discount,
+        freight=order.freight,
+        total=order.total,
+        lines=[
+            PricedLine(sku=li.sku, quantity=li.quantity, unit_price=li.unit_price, amount=li.amount)
+            for li in order.lines
+        ],
+    )
     return [_start(order, "commit", CommitStock(order_id=order.order_id)), _start(order, "invoice", invoice)]
 
 
@@ -175,6 +185,15 @@ def _compensate_next(order: Order, at: datetime) -> list[Command]:
 # --- reactions to replies (each returns the commands it causes) --------------------------------
 
 
+def _note(order: Order, e: Event, reason: str, at: datetime) -> None:
+    """Record a reply in the history under its message type, by the service that sent it (R9.3)."""
+    order.record(type(e).__name__, e.SERVICE, reason, at)
+
+
+def _summary(e: Event) -> str:
+    return ", ".join(f"{k}={v}" for k, v in e.model_dump(mode="json", exclude={"order_id"}).items())
+
+
 def _credit_reserved(order: Order, e: Any, at: datetime) -> list[Command]:
     if order.saga.steps.get("credit") != "started":
         return []
@@ -182,7 +201,7 @@ def _credit_reserved(order: Order, e: Any, at: datetime) -> list[Command]:
     reason = "prepaid: no credit check" if e.skipped else f"credit held, exposure {e.exposure}"
     if order.needs_approval and order.saga.approved_by is None:
         order.saga.hold = "approval"  # large order: a manager signs off first (R2.2)
-        order.record("credit_reserved", "billing", reason, at)
+        _note(order, e, reason, at)
         order.set_status("on_hold", "intake", f"total {order.total} needs a manager's approval (R2.2)", at)
         return []
     return _reserve_stock(order, "billing", reason, at)
@@ -220,7 +239,7 @@ def _supply_raised(order: Order, e: SupplyRaised, at: datetime) -> list[Command]
         return []
     for ref in new:
         order.supply_orders[ref.supply_order_id] = SupplyOrder(**ref.model_dump())
-    order.record("supply_raised", "fulfillment", ", ".join(f"{r.kind} {r.supply_order_id}" for r in new), at)
+    _note(order, e, ", ".join(f"{r.kind} {r.supply_order_id}" for r in new), at)
     _update_expected_delivery(order, at)
     return []
 
@@ -248,7 +267,7 @@ def _supply_completed(order: Order, e: SupplyCompleted, at: datetime) -> list[Co
         )
     known.status = "completed"
     order.saga.steps["supply"] = "done"
-    order.record("supply_completed", "fulfillment", f"{e.supply_order_id}: {e.sku} x{e.quantity}", at)
+    _note(order, e, f"{e.supply_order_id}: {e.sku} x{e.quantity}", at)
     receive = ReceiveSupply(
         order_id=order.order_id, supply_order_id=e.supply_order_id, sku=e.sku, quantity=e.quantity
     )
@@ -260,7 +279,7 @@ def _stock_received(order: Order, e: StockReceived, at: datetime) -> list[Comman
     if known is None or known.status == "received":
         return []
     known.status = "received"
-    order.record("stock_received", "inventory", f"{e.supply_order_id}: {e.sku} x{e.quantity}", at)
+    _note(order, e, f"{e.supply_order_id}: {e.sku} x{e.quantity}", at)
     return []
 
 
@@ -278,7 +297,7 @@ def _shipment_created(order: Order, e: ShipmentCreated, at: datetime) -> list[Co
     order.carrier = e.carrier
     if order.saga.steps.get("shipment") == "started":
         order.saga.steps["shipment"] = "done"
-    order.record("shipment_created", "logistics", f"{e.carrier} {e.mode}, tracking {e.tracking_number}", at)
+    _note(order, e, f"{e.carrier} {e.mode}, tracking {e.tracking_number}", at)
     return []
 
 
@@ -306,7 +325,7 @@ def _shipment_delivered(order: Order, e: ShipmentDelivered, at: datetime) -> lis
 
 def _shipment_delayed(order: Order, e: ShipmentDelayed, at: datetime) -> list[Command]:
     order.flag(f"shipment_{e.type}")  # a person must act within the hour (R5.3)
-    order.record(f"shipment_{e.type}", "logistics", e.note, at)
+    _note(order, e, f"{e.type}: {e.note}" if e.note else e.type, at)
     return []
 
 
@@ -314,7 +333,7 @@ def _stock_committed(order: Order, e: Any, at: datetime) -> list[Command]:
     if order.saga.steps.get("commit") == "done":
         return []
     order.saga.steps["commit"] = "done"
-    order.record("stock_committed", "inventory", "", at)
+    _note(order, e, "", at)
     return []
 
 
@@ -323,7 +342,7 @@ def _invoice_issued(order: Order, e: InvoiceIssued, at: datetime) -> list[Comman
         return []
     order.invoice_ids.append(e.invoice_id)
     order.saga.steps["invoice"] = "done"
-    order.record("invoice_issued", "billing", f"{e.invoice_id}: total {e.total}, tax {e.tax}", at)
+    _note(order, e, f"{e.invoice_id}: total {e.total}, tax {e.tax}", at)
     if order.status == "delivered":
         order.set_status("completed", "intake", "delivered and invoiced", at)
     return []
@@ -347,7 +366,7 @@ def _return_rejected(order: Order, e: ReturnRejected, at: datetime) -> list[Comm
     if e.return_id in order.returns:
         return []
     order.returns[e.return_id] = "rejected"
-    order.record("return_rejected", "aftersales", f"{e.return_id}: {e.reason}", at)
+    _note(order, e, f"{e.return_id}: {e.reason}", at)
     return []
 
 
@@ -356,7 +375,7 @@ def _compensated(order: Order, e: Event, at: datetime) -> list[Command]:
     if order.saga.compensating != step:
         return []  # not the compensation we wait for: a duplicate or a stray reply
     order.saga.steps[step] = "compensated"
-    order.record(f"{step}_compensated", e.SERVICE, "", at)
+    _note(order, e, _summary(e), at)
     return _compensate_next(order, at)
 
 
@@ -408,18 +427,27 @@ def place(
         raise OrderInvalid(errors)
     at = at or utcnow()
     order = Order(
-        order_id=order_id, customer_id=request.customer_id or "", customer_name=customer_name,
-        channel=request.channel or "", delivery_address=request.delivery_address or "",
+        order_id=order_id,
+        customer_id=request.customer_id or "",
+        customer_name=customer_name,
+        channel=request.channel or "",
+        delivery_address=request.delivery_address or "",
         contact=Contact(name=request.contact_name or "", phone=request.contact_phone or ""),
-        lines=build_lines(request, catalogue), created_at=at, payment_terms=request.payment_terms,
-        required_by=request.required_by, discount=request.discount, freight=request.freight,
+        lines=build_lines(request, catalogue),
+        created_at=at,
+        payment_terms=request.payment_terms,
+        required_by=request.required_by,
+        discount=request.discount,
+        freight=request.freight,
         remarks=request.remarks,
-    )  # fmt: skip
+    )
     order.priority = priority(order.required_by, order.total_quantity, today, policy)
     order.flags = plausibility_flags(
-        customer_name=customer_name, phone=order.contact.phone, required_by=order.required_by,
+        customer_name=customer_name,
+        phone=order.contact.phone,
+        required_by=order.required_by,
         below_catalogue_price=below_catalogue_price(request, catalogue),
-    )  # fmt: skip
+    )
     order.needs_approval = policy.approval_over is not None and order.total > policy.approval_over
     order.set_status("pending_review", "intake", f"received via {order.channel}", at)
     return order, [_reserve_credit(order)]
@@ -448,7 +476,7 @@ def on_return_completed(order: Order, event: ReturnCompleted, at: datetime | Non
 def approve(order: Order, by: str, reason: str, at: datetime | None = None) -> list[Command]:
     """A person lets an order on hold continue: over the credit limit (R3.1) or a large order (R2.2)."""
     if order.status != "on_hold":
-        raise InvalidTransition(f"order {order.order_id} is {order.status}, not on_hold")
+        raise NotOnHold(f"order {order.order_id} is {order.status}, not on_hold")
     at = at or utcnow()
     hold, order.saga.hold, order.saga.approved_by = order.saga.hold, None, by
     if hold == "credit":
@@ -461,7 +489,7 @@ def approve(order: Order, by: str, reason: str, at: datetime | None = None) -> l
 def reject(order: Order, by: str, reason: str, at: datetime | None = None) -> list[Command]:
     """A person refuses an order on hold (R2.2); whatever it already holds is given back."""
     if order.status != "on_hold":
-        raise InvalidTransition(f"order {order.order_id} is {order.status}, not on_hold")
+        raise NotOnHold(f"order {order.order_id} is {order.status}, not on_hold")
     at = at or utcnow()
     order.saga.hold = None
     order.set_status("rejected", by, reason, at)

@@ -289,7 +289,7 @@ def test_committed_stock_is_recorded_once(make):
     saga.on_reply(order, make.stock_committed(order))
 
     assert order.saga.steps["commit"] == "done"
-    assert [e.event for e in order.history].count("stock_committed") == 1
+    assert [e.event for e in order.history].count("StockCommitted") == 1
 
 
 def test_a_carrier_delay_flags_the_order_and_records_the_note(make):
@@ -299,7 +299,8 @@ def test_a_carrier_delay_flags_the_order_and_records_the_note(make):
 
     assert commands == [] and order.status == "shipped"
     assert "shipment_delayed" in order.flags
-    assert (order.history[-1].event, order.history[-1].reason) == ("shipment_delayed", "typhoon")
+    assert (order.history[-1].event, order.history[-1].reason) == ("ShipmentDelayed", "delayed: typhoon")
+    assert order.history[-1].by == "logistics"
 
 
 def test_a_partial_return_then_the_rest_returns_the_order(make):
@@ -332,7 +333,7 @@ def test_a_rejected_return_is_recorded_and_changes_no_status(make):
 
     assert order.status == "completed"
     assert order.returns == {"RT-9": "rejected"}
-    assert order.history[-1].event == "return_rejected"
+    assert order.history[-1].event == "ReturnRejected"
 
 
 def test_a_return_for_an_order_that_never_shipped_is_ignored(make):

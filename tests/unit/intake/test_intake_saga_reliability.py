@@ -80,7 +80,7 @@ def test_the_same_message_delivered_twice_is_absorbed_once(make):
     saga.on_reply(order, make.delayed(order), message_id=message_id)
     saga.on_reply(order, make.delayed(order), message_id=message_id)
 
-    assert [e.event for e in order.history].count("shipment_delayed") == 1
+    assert [e.event for e in order.history].count("ShipmentDelayed") == 1
 
 
 def test_a_message_type_the_saga_does_not_know_is_ignored(make):
@@ -218,3 +218,14 @@ def test_a_dispatch_that_overtakes_the_cancellation_ships_the_order_instead(make
     assert order.status == "shipped"
     assert "cancellation_failed" in [e.event for e in order.history]
     assert order.saga.steps["stock"] == "done" and order.saga.steps["credit"] == "done"
+
+
+def test_the_history_shows_each_compensation_reply_in_the_order_it_was_undone(make):
+    order = make.order("supply_raised")
+
+    commands = saga.cancel(order, by="customer", reason="changed my mind")
+    while commands:
+        commands = saga.on_reply(order, make.compensation_reply(commands[0]))
+
+    events = [e.event for e in order.history if e.event]
+    assert events.index("SupplyCancelled") < events.index("StockReleased") < events.index("CreditReleased")

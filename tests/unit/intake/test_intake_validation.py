@@ -134,5 +134,5 @@ def test_placing_an_invalid_order_raises_with_every_field_error(make):
     with pytest.raises(OrderInvalid) as raised:
         make.place(lines=[LineRequest(sku="NOPE", quantity=1)])
 
-    assert raised.value.code == "validation_error"
+    assert raised.value.code == "validation_failed"
     assert raised.value.fields == {"lines.0.sku": "unknown SKU NOPE"}

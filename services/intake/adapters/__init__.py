@@ -1,0 +1,18 @@
+"""Intake adapters: the Mongo stores and the HTTP clients used at the door."""
+
+from .door import HttpCatalogue, HttpCustomers
+from .idempotency import MongoIdempotencyKeys
+from .mapping import from_doc, sequence, to_fields
+from .mongo_orders import MongoOrderStore
+from .numbers import MongoOrderNumbers
+
+__all__ = [
+    "HttpCatalogue",
+    "HttpCustomers",
+    "MongoIdempotencyKeys",
+    "MongoOrderNumbers",
+    "MongoOrderStore",
+    "from_doc",
+    "sequence",
+    "to_fields",
+]

@@ -1,0 +1,109 @@
+"""Order <-> document mapping. Maps keyed by outside ids (SKUs, supply orders, returns) are stored
+as lists, so an id with a `.` or `$` never becomes a field name (STORE.md); dates as ISO strings."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from services.intake.domain.numbering import parse_order_number
+from services.intake.domain.order import Contact, HistoryEntry, Line, Order, SagaState, SupplyOrder
+
+Doc = dict[str, Any]
+
+
+def sequence(order_id: str) -> int:
+    """A number that sorts like the order numbers do (serials past 999 included): yyyymm, serial."""
+    parsed = parse_order_number(order_id)
+    if parsed is None:
+        raise ValueError(f"not an order number: {order_id}")
+    return int(parsed[0]) * 10**9 + parsed[1]
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def to_fields(order: Order) -> Doc:
+    """Every field the order owns in its document (version, outbox and trace are the store's)."""
+    return {
+        "_id": order.order_id,
+        "seq": sequence(order.order_id),
+        "customer_id": order.customer_id,
+        "customer_name": order.customer_name,
+        "channel": order.channel,
+        "payment_terms": order.payment_terms,
+        "required_by": _iso(order.required_by),
+        "delivery_address": order.delivery_address,
+        "contact": asdict(order.contact),
+        "lines": [{**asdict(line), "amount": line.amount} for line in order.lines],
+        "discount": order.discount,
+        "freight": order.freight,
+        "total": order.total,  # denormalised for readers of the raw store; recomputed on load
+        "remarks": order.remarks,
+        "priority": order.priority,
+        "needs_approval": order.needs_approval,
+        "flags": list(order.flags),
+        "status": order.status,
+        "history": [asdict(entry) for entry in order.history],
+        "saga": asdict(order.saga),
+        "shipment_id": order.shipment_id,
+        "carrier": order.carrier,
+        "tracking_numbers": list(order.tracking_numbers),
+        "supply_orders": [asdict(so) for so in order.supply_orders.values()],
+        "expected_delivery": _iso(order.expected_delivery),
+        "invoice_ids": list(order.invoice_ids),
+        "credit_notes": list(order.credit_notes),
+        "returned_quantities": [{"sku": s, "quantity": q} for s, q in order.returned_quantities.items()],
+        "returns": [{"return_id": r, "outcome": o} for r, o in order.returns.items()],
+        "created_at": order.created_at,
+    }
+
+
+def from_doc(doc: Doc) -> Order:
+    """The order a document holds."""
+    lines = [
+        Line(
+            sku=li["sku"],
+            name=li["name"],
+            quantity=li["quantity"],
+            unit_price=li["unit_price"],
+            spec=li.get("spec"),
+        )
+        for li in doc["lines"]
+    ]
+    return Order(
+        order_id=doc["_id"],
+        customer_id=doc["customer_id"],
+        customer_name=doc.get("customer_name", ""),
+        channel=doc["channel"],
+        payment_terms=doc.get("payment_terms"),
+        required_by=_date(doc.get("required_by")),
+        delivery_address=doc["delivery_address"],
+        contact=Contact(**doc["contact"]),
+        lines=lines,
+        discount=doc.get("discount", 0),
+        freight=doc.get("freight", 0),
+        remarks=doc.get("remarks", ""),
+        priority=doc.get("priority", "normal"),
+        needs_approval=doc.get("needs_approval", False),
+        flags=list(doc.get("flags") or []),
+        status=doc["status"],
+        history=[HistoryEntry(**entry) for entry in doc.get("history") or []],
+        saga=SagaState(**(doc.get("saga") or {})),
+        shipment_id=doc.get("shipment_id"),
+        carrier=doc.get("carrier"),
+        tracking_numbers=list(doc.get("tracking_numbers") or []),
+        supply_orders={so["supply_order_id"]: SupplyOrder(**so) for so in doc.get("supply_orders") or []},
+        expected_delivery=_date(doc.get("expected_delivery")),
+        invoice_ids=list(doc.get("invoice_ids") or []),
+        credit_notes=list(doc.get("credit_notes") or []),
+        returned_quantities={r["sku"]: r["quantity"] for r in doc.get("returned_quantities") or []},
+        returns={r["return_id"]: r["outcome"] for r in doc.get("returns") or []},
+        created_at=doc["created_at"],
+    )

@@ -1,0 +1,60 @@
+"""Orders in MongoDB: one document per order holding its saga state, history and outbox.
+
+Every change replaces the whole document under optimistic concurrency (``version``) with the
+commands it causes staged in the same write (shared.store.stage): no multi-document
+transactions, no sub-document $push (STORE.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+
+from services.intake.adapters.mapping import Doc, from_doc, to_fields
+from services.intake.domain.order import Order
+from shared.envelope import Envelope, utcnow
+from shared.store import insert_doc, replace_doc, stage
+
+
+class MongoOrderStore:
+    """Load, insert, save and list orders."""
+
+    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+        self.collection = collection
+
+    async def create_indexes(self) -> None:
+        # Listing filters by one of these and pages newest first by `seq` (GET /orders).
+        await self.collection.create_index([("seq", DESCENDING)])
+        for field in ("status", "customer_id", "channel"):
+            await self.collection.create_index([(field, ASCENDING), ("seq", DESCENDING)])
+        await self.collection.create_index([("created_at", DESCENDING)])
+
+    async def get(self, order_id: str) -> Doc | None:
+        return await self.collection.find_one({"_id": order_id})
+
+    async def load(self, order_id: str) -> tuple[Order, Doc] | None:
+        doc = await self.get(order_id)
+        return (from_doc(doc), doc) if doc else None
+
+    async def insert(self, order: Order, commands: Iterable[Envelope], trace: dict[str, str]) -> Doc:
+        """Create the order with its first commands; DuplicateKeyError means it already exists."""
+        # The placing request's trace is kept so later commands (cancel, approve) join the same trace.
+        doc = stage({**to_fields(order), "trace": trace, "updated_at": utcnow()}, commands)
+        return await insert_doc(self.collection, doc)
+
+    async def save(self, order: Order, loaded: Doc, commands: Iterable[Envelope] = ()) -> Doc:
+        """Replace the document read as ``loaded``; ConcurrencyError if anyone wrote it since."""
+        doc = {**loaded, **to_fields(order), "updated_at": utcnow()}
+        doc["outbox"] = dict(loaded.get("outbox") or {})  # messages not yet published stay staged
+        return await replace_doc(self.collection, stage(doc, commands))
+
+    async def page(self, filters: dict[str, str], limit: int, before_seq: int | None) -> list[Doc]:
+        """Up to ``limit`` orders matching ``filters`` (status, customer_id, channel), newest first."""
+        query: dict[str, Any] = dict(filters)
+        if before_seq is not None:
+            query["seq"] = {"$lt": before_seq}
+        cursor = self.collection.find(query).sort("seq", DESCENDING).limit(limit)
+        return [doc async for doc in cursor]

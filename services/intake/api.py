@@ -1,0 +1,133 @@
+"""Intake's HTTP API (API.md "intake: orders"), plus approve/reject for orders on hold (R2.2)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query
+from pymongo.errors import ConnectionFailure
+
+from services.intake import handlers
+from services.intake.domain.errors import DomainError, OrderInvalid, OrderNotFound, OrderShipped
+from services.intake.domain.errors import IdempotencyKeyReused as KeyReused
+from services.intake.domain.order import CHANNELS, STATUSES
+from services.intake.handlers import Intake
+from services.intake.schemas import Decision, OrderCreate, OrderPage, OrderPublic, Reason, order_public
+from shared.errors import ConcurrencyError, DependencyUnavailable
+from shared.http import ApiError
+from shared.service import Context
+
+router = APIRouter(tags=["orders"])
+OrderId = Annotated[str, Path(min_length=1, max_length=40)]
+
+
+def get_intake(ctx: Context) -> Intake:
+    return ctx.state["intake"]  # type: ignore[no-any-return]
+
+
+Deps = Annotated[Intake, Depends(get_intake)]
+
+
+def _refusal(exc: Exception) -> Exception:
+    """The contract's answer to a domain refusal or an unreachable store."""
+    if isinstance(exc, OrderNotFound):
+        return ApiError(404, exc.code, exc.message)
+    if isinstance(exc, OrderInvalid | KeyReused):
+        return ApiError(422, exc.code, exc.message, exc.fields)
+    if isinstance(exc, OrderShipped):  # R7.3: the way on is a return
+        return ApiError(409, exc.code, exc.message, {"returns": "POST /returns {order_id, lines, reason}"})
+    if isinstance(exc, DomainError):
+        return ApiError(409, exc.code, exc.message, exc.fields)
+    if isinstance(exc, ConcurrencyError):
+        return ApiError(409, "conflict", "the order kept changing; try again")
+    if isinstance(exc, ConnectionFailure):
+        return DependencyUnavailable("the order store is not reachable; try again shortly")
+    return exc
+
+
+@router.post("/orders", status_code=201, response_model=OrderPublic)
+async def post_order(
+    body: OrderCreate,
+    intake: Deps,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> OrderPublic:
+    """Place an order from any channel (R1); the same Idempotency-Key and body return the same order."""
+    try:
+        key = (idempotency_key or "").strip() or None
+        doc = await handlers.place_order(
+            intake, body.to_request(), idempotency_key=key, body_hash=body.fingerprint()
+        )
+    except (DomainError, ConcurrencyError, ConnectionFailure) as exc:
+        raise _refusal(exc) from exc
+    return order_public(doc)
+
+
+@router.get("/orders/{order_id}", response_model=OrderPublic)
+async def get_order(order_id: OrderId, intake: Deps) -> OrderPublic:
+    """One order with its status, lines, total, priority, flags, history, tracking and invoices."""
+    try:
+        doc = await intake.orders.get(order_id)
+    except ConnectionFailure as exc:
+        raise _refusal(exc) from exc
+    if doc is None:
+        raise ApiError(404, "not_found", f"no order {order_id}")
+    return order_public(doc)
+
+
+@router.get("/orders", response_model=OrderPage)
+async def list_orders(
+    intake: Deps,
+    status: Annotated[str | None, Query(max_length=40)] = None,
+    customer_id: Annotated[str | None, Query(max_length=200)] = None,
+    channel: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int | None, Query(ge=1)] = None,
+    cursor: Annotated[str | None, Query(max_length=40)] = None,
+) -> OrderPage:
+    """A page of orders, newest first; pass `next_cursor` back as `cursor` for the next page."""
+    fields = {}
+    if status is not None and status not in STATUSES:
+        fields["status"] = f"must be one of {', '.join(STATUSES)}"
+    if channel is not None and channel not in CHANNELS:
+        fields["channel"] = f"must be one of {', '.join(CHANNELS)}"
+    if cursor is not None and not cursor.isdigit():
+        fields["cursor"] = "not a cursor this API gave out"
+    if fields:
+        raise ApiError(422, "validation_failed", "the request has invalid fields", fields)
+    filters = {k: v for k, v in (("status", status), ("customer_id", customer_id), ("channel", channel)) if v}
+    size = min(limit or intake.settings.page_size, intake.settings.max_page)
+    try:
+        docs = await intake.orders.page(filters, size + 1, int(cursor) if cursor else None)
+    except ConnectionFailure as exc:
+        raise _refusal(exc) from exc
+    more = len(docs) > size
+    docs = docs[:size]
+    return OrderPage(
+        items=[order_public(d) for d in docs], next_cursor=str(docs[-1]["seq"]) if more else None
+    )
+
+
+@router.post("/orders/{order_id}/cancel", status_code=202, response_model=OrderPublic)
+async def cancel_order(order_id: OrderId, body: Reason, intake: Deps) -> OrderPublic:
+    """Cancel an unshipped order: every step taken is undone (R7.1); shipped orders get 409 (R7.3)."""
+    try:
+        return order_public(await handlers.cancel_order(intake, order_id, body.by, body.reason))
+    except (DomainError, ConcurrencyError, ConnectionFailure) as exc:
+        raise _refusal(exc) from exc
+
+
+@router.post("/orders/{order_id}/approve", response_model=OrderPublic)
+async def approve_order(order_id: OrderId, body: Decision, intake: Deps) -> OrderPublic:
+    """Let an order on hold continue (credit over limit R3.1, large order R2.2); 409 unless on hold."""
+    try:
+        return order_public(await handlers.approve_order(intake, order_id, body.by, body.reason))
+    except (DomainError, ConcurrencyError, ConnectionFailure) as exc:
+        raise _refusal(exc) from exc
+
+
+@router.post("/orders/{order_id}/reject", response_model=OrderPublic)
+async def reject_order(order_id: OrderId, body: Decision, intake: Deps) -> OrderPublic:
+    """Refuse an order on hold, recording who and why (R2.2); 409 unless on hold."""
+    try:
+        return order_public(await handlers.reject_order(intake, order_id, body.by, body.reason))
+    except (DomainError, ConcurrencyError, ConnectionFailure) as exc:
+        raise _refusal(exc) from exc

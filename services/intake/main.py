@@ -1,0 +1,49 @@
+"""Wiring: bootstrap() builds the intake app; nothing connects at import time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from services.intake.adapters import (
+    HttpCatalogue,
+    HttpCustomers,
+    MongoIdempotencyKeys,
+    MongoOrderNumbers,
+    MongoOrderStore,
+)
+from services.intake.api import router
+from services.intake.consumers import subscribe
+from services.intake.handlers import Intake
+from services.intake.settings import Settings
+from shared.service import ServiceContext, create_service_app
+
+
+def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
+    """The intake service; ``overrides`` replace settings fields (tests)."""
+    settings = settings.model_copy(update=overrides) if settings else Settings(**overrides)
+
+    async def wire(ctx: ServiceContext) -> None:
+        db = ctx.db
+        intake = Intake(
+            settings=settings,
+            orders=MongoOrderStore(db["orders"]),
+            numbers=MongoOrderNumbers(db["order_numbers"]),
+            keys=MongoIdempotencyKeys(db["idempotency_keys"]),
+            catalogue=HttpCatalogue(ctx.http, settings.inventory_url),
+            customers=HttpCustomers(ctx.http, settings.billing_url),
+            outbox=ctx.outbox,
+        )
+        await intake.orders.create_indexes()
+        ctx.outbox.watch(intake.orders.collection)
+        ctx.state["intake"] = intake
+        subscribe(ctx.bus, intake)
+
+    return create_service_app(
+        settings,
+        wire=wire,
+        routers=[router],
+        title="intake service",
+        description="Orders from every channel (R1) and the order saga (R2-R7)",
+    )
