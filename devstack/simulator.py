@@ -6,9 +6,10 @@ Nothing here is part of the platform. In production the carrier posts its own ev
 default there) so a demo order walks all the way to ``completed`` on its own; tests
 never start it (SIMULATE=0).
 
-It only uses the public contract (API.md): it lists orders waiting on the outside world
-(``GET /orders?status=``), looks up their shipments and supply orders by ``order_id``,
-and reports after configurable delays (SIM_* settings below):
+It only uses the public HTTP API: it lists orders waiting for the carrier
+(``GET /orders?status=``), looks up their shipments by ``order_id``, lists open supply
+orders (``GET /supply-orders?status=open``), and reports after configurable delays
+(SIM_* settings below):
   booked shipment     --SIM_PICKUP_DELAY_S-->   picked_up
   dispatched shipment --SIM_DELIVERY_DELAY_S--> delivered
   open supply order   --SIM_SUPPLY_DELAY_S-->   complete
@@ -75,9 +76,9 @@ class Simulator:
         for order_id in self._orders("ready_to_ship", "shipped"):
             for shipment in self._get(f"{s.logistics_url}/shipments", order_id=order_id):
                 self._carrier(shipment)
-        for order_id in self._orders("awaiting_stock"):
-            for supply in self._get(f"{s.fulfillment_url}/supply-orders", order_id=order_id):
-                self._factory(supply)
+        # Fulfillment lists open supply orders directly (an extension of API.md).
+        for supply in self._get(f"{s.fulfillment_url}/supply-orders", status="open", limit=s.page_limit):
+            self._factory(supply)
 
     def _carrier(self, shipment: dict[str, Any]) -> None:
         status, sid = shipment.get("status"), shipment["shipment_id"]
