@@ -84,8 +84,10 @@ class MongoSupplyOrderStore:
         return [(from_doc(doc), doc) async for doc in cursor]
 
     async def page(self, *, status: str | None, limit: int) -> list[SupplyOrder]:
+        """Open ones oldest first (a work queue: none starves), otherwise the newest first."""
         query = {"status": status} if status else {}
-        cursor = self.collection.find(query).sort([("created_at", -1), ("_id", 1)]).limit(limit)
+        direction = 1 if status == "open" else -1
+        cursor = self.collection.find(query).sort([("created_at", direction), ("_id", 1)]).limit(limit)
         return [from_doc(doc) async for doc in cursor]
 
     async def save(self, order: SupplyOrder, loaded: Doc, replies: Iterable[Envelope] = ()) -> Doc:

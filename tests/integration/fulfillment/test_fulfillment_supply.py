@@ -167,3 +167,16 @@ async def test_an_unknown_supply_order_is_not_found(http):
     response = await http.post("/supply-orders/PO-NOPE/complete")
     assert response.status_code == 404
     assert set(response.json()["error"]) == {"code", "message", "fields"}
+
+
+async def test_open_supply_orders_are_listed_oldest_first_for_the_factory(http, probe):
+    order_id = uid("SO")
+    await probe.publish(raise_for(order_id, (uid("SKU"), 1, "make", 1)))
+    supply_order_id = await raised_id(probe, order_id)
+
+    listed = (await http.get("/supply-orders", params={"status": "open", "limit": 500})).json()
+
+    assert supply_order_id in [s["supply_order_id"] for s in listed]
+    assert {s["status"] for s in listed} == {"open"}
+    created = [s["created_at"] for s in listed]
+    assert created == sorted(created)
