@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from services.aftersales import handlers
-from services.aftersales.domain import AftersalesError, InvalidTransition, ReturnNotFound, ReturnRefused
+from services.aftersales.domain import (
+    AftersalesError,
+    IdempotencyKeyReused,
+    InvalidTransition,
+    ReturnNotFound,
+    ReturnRefused,
+)
 from services.aftersales.handlers import Deps
 from services.aftersales.schemas import InspectionCreate, ReturnCreate, ReturnPublic
 from shared.errors import ConcurrencyError
@@ -25,14 +31,22 @@ router = APIRouter(prefix="/returns", tags=["returns"])
 
 
 @router.post("", status_code=201, response_model=ReturnPublic)
-async def create_return(body: ReturnCreate, deps: AftersalesDeps) -> ReturnPublic:
-    """Request a return of shipped goods; refused (422) when it breaks the return policy (R8.3)."""
+async def create_return(
+    body: ReturnCreate,
+    deps: AftersalesDeps,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
+) -> ReturnPublic:
+    """Request a return of shipped goods; refused (422) when it breaks the return policy (R8.3).
+
+    The same ``Idempotency-Key`` and body give back the same return, never a second one.
+    """
     ret = await handlers.request_return(
         deps,
         order_id=body.order_id,
         lines=[(line.sku, line.quantity) for line in body.lines],
         reason=body.reason,
         by=body.by,
+        idempotency_key=idempotency_key,
     )
     return ReturnPublic.of(ret)
 
@@ -66,7 +80,7 @@ async def list_returns(
     return [ReturnPublic.of(ret) for ret in returns]
 
 
-_STATUS = {ReturnRefused: 422, InvalidTransition: 409, ReturnNotFound: 404}
+_STATUS = {ReturnRefused: 422, IdempotencyKeyReused: 422, InvalidTransition: 409, ReturnNotFound: 404}
 
 
 async def _domain_error(_: Request, exc: AftersalesError) -> JSONResponse:

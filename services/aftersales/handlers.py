@@ -3,82 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TypeVar
 
-from services.aftersales.adapters import Loaded, MongoRefundLedgerStore, MongoReturnStore, OrderLookup
-from services.aftersales.domain import Return, ReturnNotFound, UnknownOrder, review, units_claimed
-from services.aftersales.settings import Settings
-from shared.contracts import CreditNoteIssued, Message, ReturnRestocked
-from shared.envelope import Envelope, new_envelope, utcnow
-from shared.errors import ConcurrencyError, PermanentError
+from services.aftersales.adapters import Loaded
+from services.aftersales.deps import Deps, envelopes, with_retries
+from services.aftersales.domain import Return, ReturnNotFound
+from services.aftersales.door import request_return
+from shared.contracts import CreditNoteIssued, ReturnRestocked
+from shared.envelope import Envelope
+from shared.errors import PermanentError
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-PRODUCER = "aftersales"
 
-
-@dataclass
-class Deps:
-    """What the handlers need; ``bootstrap`` builds it, tests may pass their own adapters."""
-
-    settings: Settings
-    returns: MongoReturnStore
-    ledgers: MongoRefundLedgerStore
-    orders: OrderLookup
-    clock: Callable[[], datetime] = field(default=utcnow)
-
-
-def _envelopes(messages: Iterable[Message], causation: Envelope | None) -> list[Envelope]:
-    return [new_envelope(m, producer=PRODUCER, causation=causation) for m in messages]
-
-
-async def _with_retries(attempts: int, step: Callable[[], Awaitable[T]]) -> T:
-    """Run ``step`` again from a fresh read when an optimistic write lost a race."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return await step()
-        except ConcurrencyError:
-            if attempt == attempts:
-                raise
-            log.info("write lost a race, deciding again", extra={"attempt": attempt})
-    raise AssertionError("unreachable")
-
-
-async def request_return(
-    deps: Deps, *, order_id: str, lines: list[tuple[str, int]], reason: str, by: str
-) -> Return:
-    """Check the request against the order and the units already returned; store it (R8.3)."""
-    order = await deps.orders.get(order_id)
-    if order is None:
-        raise UnknownOrder(f"there is no order {order_id}", fields={"order_id": "unknown order"})
-    now = deps.clock()
-    taken: list[str] = []  # the return number, taken once the request passes the policy
-
-    async def attempt() -> Return:
-        earlier = await deps.returns.for_order(order_id)
-        already = units_claimed(earlier)
-        review(order, lines, already)  # refused requests use up no return number
-        if not taken:
-            taken.append(await deps.returns.next_return_id(now))
-        ret = Return.request(
-            return_id=taken[0],
-            order=order,
-            lines=lines,
-            reason=reason,
-            already_returned=already,
-            order_seq=max((r.order_seq for r in earlier), default=0) + 1,
-            by=by,
-            at=now,
-        )
-        await deps.returns.add(ret, [])
-        return ret
-
-    ret = await _with_retries(deps.settings.write_attempts, attempt)
-    log.info("return requested", extra={"order_id": order_id, "return_id": ret.return_id})
-    return ret
+__all__ = ["Deps", "credit_note_issued", "get_return", "inspect_return", "request_return", "return_restocked"]
 
 
 async def _load(deps: Deps, return_id: str) -> Loaded:
@@ -100,10 +36,10 @@ async def inspect_return(deps: Deps, *, return_id: str, result: str, note: str, 
         loaded = await _load(deps, return_id)
         messages = loaded.ret.inspect(result, by=by, at=deps.clock(), note=note)
         if messages:
-            await deps.returns.save(loaded, _envelopes(messages, None))
+            await deps.returns.save(loaded, envelopes(messages, None))
         return loaded.ret
 
-    return await _with_retries(deps.settings.write_attempts, attempt)
+    return await with_retries(deps.settings.write_attempts, attempt)
 
 
 async def _reply(deps: Deps, return_id: str, order_id: str, trigger: str) -> Loaded | None:
@@ -135,9 +71,9 @@ async def return_restocked(deps: Deps, message: ReturnRestocked, envelope: Envel
         ledger = await deps.ledgers.get(loaded.ret.order_id)
         messages = loaded.ret.on_return_restocked(ledger, at=deps.clock(), by=envelope.producer)
         await deps.ledgers.save(ledger)
-        await deps.returns.save(loaded, _envelopes(messages, envelope))
+        await deps.returns.save(loaded, envelopes(messages, envelope))
 
-    await _with_retries(deps.settings.write_attempts, attempt)
+    await with_retries(deps.settings.write_attempts, attempt)
 
 
 async def credit_note_issued(deps: Deps, message: CreditNoteIssued, envelope: Envelope) -> None:
@@ -150,6 +86,6 @@ async def credit_note_issued(deps: Deps, message: CreditNoteIssued, envelope: En
         messages = loaded.ret.on_credit_note_issued(
             message.credit_note_id, message.total, at=deps.clock(), by=envelope.producer
         )
-        await deps.returns.save(loaded, _envelopes(messages, envelope))
+        await deps.returns.save(loaded, envelopes(messages, envelope))
 
-    await _with_retries(deps.settings.write_attempts, attempt)
+    await with_retries(deps.settings.write_attempts, attempt)

@@ -7,7 +7,12 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.aftersales.adapters import HttpOrderLookup, MongoRefundLedgerStore, MongoReturnStore
+from services.aftersales.adapters import (
+    HttpOrderLookup,
+    MongoIdempotencyKeys,
+    MongoRefundLedgerStore,
+    MongoReturnStore,
+)
 from services.aftersales.api import install_error_handlers, router
 from services.aftersales.consumers import subscribe
 from services.aftersales.handlers import Deps
@@ -35,6 +40,7 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
             returns=returns,
             ledgers=MongoRefundLedgerStore(ctx.db["refund_ledgers"]),
             orders=HttpOrderLookup(ctx.http, settings.intake_url),
+            keys=MongoIdempotencyKeys(ctx.db["idempotency_keys"]),
         )
         for name, adapter in adapters.items():
             setattr(deps, name, adapter)

@@ -18,7 +18,7 @@ class Settings(ServiceSettings):
     """Aftersales service settings (environment variables, fail fast on bad values)."""
 
     service_name: ClassVar[str] = "aftersales"
-    port: int = 8006
+    port: int = Field(default=8006, validation_alias=AliasChoices("AFTERSALES_PORT", "PORT", "port"))
 
     # Optimistic writes (a return's version, an order's refund ledger, a new return racing another
     # return of the same order) are retried in place this often before giving up: the bus then

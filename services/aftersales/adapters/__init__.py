@@ -1,12 +1,14 @@
 """Aftersales adapters: the Mongo stores and the HTTP client for intake's orders."""
 
 from .intake import HttpOrderLookup, OrderLookup, order_from_json
+from .mongo_keys import MongoIdempotencyKeys
 from .mongo_ledgers import MongoRefundLedgerStore
 from .mongo_returns import Loaded, MongoReturnStore
 
 __all__ = [
     "HttpOrderLookup",
     "Loaded",
+    "MongoIdempotencyKeys",
     "MongoRefundLedgerStore",
     "MongoReturnStore",
     "OrderLookup",

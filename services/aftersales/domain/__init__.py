@@ -1,6 +1,13 @@
 """Pure domain of the return saga (R8.3): no I/O, no framework imports."""
 
-from .errors import AftersalesError, InvalidTransition, ReturnNotFound, ReturnRefused, UnknownOrder
+from .errors import (
+    AftersalesError,
+    IdempotencyKeyReused,
+    InvalidTransition,
+    ReturnNotFound,
+    ReturnRefused,
+    UnknownOrder,
+)
 from .ids import counter_key, format_return_id
 from .policy import (
     FREIGHT_PAYER,
@@ -10,6 +17,7 @@ from .policy import (
     ReturnLine,
     ReturnReason,
     classify_reason,
+    merge_quantities,
     review,
 )
 from .records import HistoryEntry, Inspection
@@ -23,6 +31,7 @@ __all__ = [
     "TRANSITIONS",
     "AftersalesError",
     "HistoryEntry",
+    "IdempotencyKeyReused",
     "Inspection",
     "InvalidTransition",
     "OrderLine",
@@ -39,6 +48,7 @@ __all__ = [
     "classify_reason",
     "counter_key",
     "format_return_id",
+    "merge_quantities",
     "review",
     "units_claimed",
 ]

@@ -37,3 +37,9 @@ class ReturnNotFound(AftersalesError):
     """No return with that id (404)."""
 
     code = "not_found"
+
+
+class IdempotencyKeyReused(AftersalesError):
+    """The same Idempotency-Key came with a different request body (422)."""
+
+    code = "idempotency_key_reused"

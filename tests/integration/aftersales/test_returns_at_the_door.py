@@ -142,3 +142,34 @@ async def test_an_unreachable_intake_is_reported_as_unavailable_so_callers_get_a
 
         with pytest.raises(DependencyUnavailable):
             await lookup.get("SO1")
+
+
+async def test_the_same_idempotency_key_and_body_give_back_the_same_return(api, intake: FakeIntake):
+    order = intake.add_order({"LAMP-1": 3})
+    headers = {"Idempotency-Key": f"key-{order['order_id']}"}
+
+    first = await api.post("/returns", json=body(order["order_id"], **{"LAMP-1": 1}), headers=headers)
+    again = await api.post("/returns", json=body(order["order_id"], **{"LAMP-1": 1}), headers=headers)
+    other = await api.post("/returns", json=body(order["order_id"], **{"LAMP-1": 2}), headers=headers)
+
+    assert first.status_code == again.status_code == 201
+    assert again.json()["return_id"] == first.json()["return_id"]
+    assert (other.status_code, other.json()["error"]["code"]) == (422, "idempotency_key_reused")
+    assert len((await api.get("/returns", params={"order_id": order["order_id"]})).json()) == 1
+
+
+async def test_racing_requests_with_one_idempotency_key_create_one_return(api, intake: FakeIntake):
+    order = intake.add_order({"LAMP-1": 5})
+    headers = {"Idempotency-Key": f"race-{order['order_id']}"}
+
+    responses = await asyncio.gather(
+        *(
+            api.post("/returns", json=body(order["order_id"], **{"LAMP-1": 1}), headers=headers)
+            for _ in range(5)
+        )
+    )
+
+    created = {r.json()["return_id"] for r in responses if r.status_code == 201}
+    assert len(created) == 1
+    assert all(r.status_code in (201, 409) for r in responses)
+    assert len((await api.get("/returns", params={"order_id": order["order_id"]})).json()) == 1
