@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from services.billing.domain import Customer, Invoice, PaymentConflict, UnknownOrder
+from services.billing.domain import PaymentConflict, UnknownOrder
 from services.billing.handlers import Billing, put_customer
 from services.billing.invoicing import record_payment
+from services.billing.schemas import CustomerPublic, CustomerPut, InvoicePublic, PaymentCreate, PaymentPublic
 from shared.http import ApiError
 from shared.service import Context
 
 router = APIRouter(tags=["billing"])
-Money = Annotated[StrictInt, Field(ge=0)]  # fen; floats are refused (API.md)
 Id = Annotated[str, Path(min_length=1, max_length=200)]
 
 
@@ -24,122 +22,6 @@ def get_billing(ctx: Context) -> Billing:
 
 
 Deps = Annotated[Billing, Depends(get_billing)]
-
-
-class CustomerPut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=300)
-    payment_terms: Literal["credit", "prepaid", "deposit"]
-    credit_limit: Money
-
-
-class OrderCreditPublic(BaseModel):
-    order_id: str
-    state: str
-    held: int
-    receivable: int
-    paid: int
-    invoice_id: str | None
-
-
-class CustomerPublic(BaseModel):
-    customer_id: str
-    name: str
-    payment_terms: str
-    credit_limit: int
-    exposure: int
-    available_credit: int
-    currency: str = "CNY"
-    orders: list[OrderCreditPublic]
-
-    @classmethod
-    def of(cls, c: Customer) -> CustomerPublic:
-        orders = [
-            OrderCreditPublic(
-                order_id=oid,
-                state=e.state,
-                held=e.held,
-                receivable=e.receivable,
-                paid=e.paid,
-                invoice_id=e.invoice_id,
-            )
-            for oid, e in c.orders.items()
-        ]
-        return cls(
-            customer_id=c.customer_id,
-            name=c.name,
-            payment_terms=c.payment_terms,
-            credit_limit=c.credit_limit,
-            exposure=c.exposure,
-            available_credit=c.available_credit,
-            orders=orders,
-        )
-
-
-class PaymentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    order_id: str = Field(min_length=1, max_length=200)
-    amount: Annotated[StrictInt, Field(gt=0)]
-    reference: str = Field(min_length=1, max_length=200)
-
-
-class PaymentPublic(BaseModel):
-    payment_id: str
-    reference: str
-    order_id: str
-    customer_id: str
-    amount: int
-    received_at: datetime
-
-
-class InvoiceLinePublic(BaseModel):
-    sku: str
-    quantity: int
-    unit_price: int
-    amount: int
-
-
-class InvoicePublic(BaseModel):
-    invoice_id: str
-    order_id: str
-    customer_id: str
-    kind: Literal["invoice", "credit_note"]
-    total: int
-    tax: int
-    tax_rate_bp: int
-    lines: list[InvoiceLinePublic]
-    discount: int
-    freight: int
-    deducted: int
-    amount_due: int
-    issued_at: datetime
-    original_invoice_id: str | None
-    return_id: str | None
-    currency: str = "CNY"
-
-    @classmethod
-    def of(cls, inv: Invoice) -> InvoicePublic:
-        lines = [
-            InvoiceLinePublic(sku=ln.sku, quantity=ln.quantity, unit_price=ln.unit_price, amount=ln.amount)
-            for ln in inv.lines
-        ]
-        return cls(
-            invoice_id=inv.invoice_id,
-            order_id=inv.order_id,
-            customer_id=inv.customer_id,
-            kind=inv.kind,
-            total=inv.total,
-            tax=inv.tax,
-            tax_rate_bp=inv.tax_rate_bp,
-            lines=lines,
-            discount=inv.discount,
-            freight=inv.freight,
-            deducted=inv.deducted,
-            amount_due=inv.amount_due,
-            issued_at=inv.issued_at,
-            original_invoice_id=inv.original_invoice_id,
-            return_id=inv.return_id,
-        )
 
 
 @router.put("/customers/{customer_id}", response_model=CustomerPublic)
