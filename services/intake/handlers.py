@@ -161,11 +161,18 @@ async def _replay(intake: Intake, claim: Doc, request: OrderRequest, body_hash: 
 # --- changing an order ---------------------------------------------------------------------------
 
 
+def _trace_id(trace: dict[str, str] | None) -> str:
+    parts = (trace or {}).get("traceparent", "").split("-")
+    return parts[1] if len(parts) > 2 else ""
+
+
 def _envelope(command: Command, causation: Envelope | None, doc: Doc) -> Envelope:
     envelope = new_envelope(command, producer=PRODUCER, causation=causation)
-    if causation is None and doc.get("trace"):
-        # A person's action (cancel, approve) continues the order's own trace: one trace per order.
-        envelope = envelope.model_copy(update={"trace": doc["trace"]})
+    order_trace = doc.get("trace") or {}
+    if _trace_id(order_trace) and _trace_id(envelope.trace) != _trace_id(order_trace):
+        # One trace per order (ARCHITECTURE.md): a person's action (cancel, approve) or a carrier's
+        # report arrives in a trace of its own; what the saga sends next rejoins the order's.
+        envelope = envelope.model_copy(update={"trace": order_trace})
     return envelope
 
 

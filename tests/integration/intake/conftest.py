@@ -23,7 +23,7 @@ def door() -> Iterator[FakeDoor]:
 
 @pytest.fixture(scope="module")
 def stack(amqp_url: str, mongo_url: str, work_dir: Path, door: FakeDoor) -> Iterator[Stack]:
-    """Only intake runs; INVENTORY_URL and BILLING_URL point at the fake (the stack puts every port in the env)."""
+    """Only intake runs; INVENTORY_URL and BILLING_URL point at the fake (every stack port is in the env)."""
     stack = Stack(amqp_url=amqp_url, mongo_url=mongo_url, log_dir=work_dir / "logs")
     stack.ports["inventory"] = stack.ports["billing"] = door.port
     try:

@@ -66,12 +66,23 @@ class FakeDoor:
 
     def product(self, *, price: int = 12_000, name: str | None = None, sourcing: str = "buy") -> str:
         sku = uid("SKU")
-        self.products[sku] = {"sku": sku, "name": name or f"Lamp {sku}", "unit_price": price,
-                              "sourcing": sourcing, "lead_time_days": 5, "tracking": "none"}  # fmt: skip
+        self.products[sku] = {
+            "sku": sku,
+            "name": name or f"Lamp {sku}",
+            "unit_price": price,
+            "sourcing": sourcing,
+            "lead_time_days": 5,
+            "tracking": "none",
+        }
         return sku
 
     def customer(self, *, name: str = "Shanghai Lamp Trading Co., Ltd.", terms: str = "credit") -> str:
         customer_id = uid("CUST")
-        self.customers[customer_id] = {"customer_id": customer_id, "name": name, "payment_terms": terms,
-                                       "credit_limit": 10_000_000, "exposure": 0}  # fmt: skip
+        self.customers[customer_id] = {
+            "customer_id": customer_id,
+            "name": name,
+            "payment_terms": terms,
+            "credit_limit": 10_000_000,
+            "exposure": 0,
+        }
         return customer_id

@@ -36,8 +36,16 @@ async def test_a_placed_order_is_numbered_priced_and_asks_billing_for_credit(api
     assert re.fullmatch(r"SO\d{6}\d{3,}", order["order_id"])  # R1.3
     assert order["status"] == "pending_review"
     assert order["total"] == 36_000 - 1_000 + 500  # R1.5
-    assert order["lines"] == [{"sku": sku, "name": f"Lamp {sku}", "spec": None, "quantity": 3,
-                               "unit_price": 12_000, "amount": 36_000}]  # fmt: skip
+    assert order["lines"] == [
+        {
+            "sku": sku,
+            "name": f"Lamp {sku}",
+            "spec": None,
+            "quantity": 3,
+            "unit_price": 12_000,
+            "amount": 36_000,
+        }
+    ]
     assert order["contact"] == {"name": "Li Lei", "phone": "138****8000"}  # R1.2: internal only
     assert order["payment_terms"] == "credit"  # the customer's agreed terms (R3.2)
     assert order["history"][0]["status"] == "pending_review"
@@ -65,8 +73,9 @@ async def test_an_unknown_order_is_not_found_with_the_error_format(api):
 async def test_a_hundred_concurrent_orders_get_a_hundred_distinct_numbers(api, door):
     customer, sku = door.customer(), door.product()
 
-    responses = await asyncio.gather(*(api.post("/orders", json=body(door, customer, [(sku, 1)]))
-                                       for _ in range(100)))  # fmt: skip
+    responses = await asyncio.gather(
+        *(api.post("/orders", json=body(door, customer, [(sku, 1)])) for _ in range(100))
+    )
 
     assert [r.status_code for r in responses] == [201] * 100
     assert len({r.json()["order_id"] for r in responses}) == 100  # R1.3
@@ -104,7 +113,9 @@ async def test_racing_duplicates_of_one_idempotency_key_make_one_order(api, door
     order_body = body(door)
     headers = {"Idempotency-Key": uuid.uuid4().hex}
 
-    responses = await asyncio.gather(*(api.post("/orders", json=order_body, headers=headers) for _ in range(10)))
+    responses = await asyncio.gather(
+        *(api.post("/orders", json=order_body, headers=headers) for _ in range(10))
+    )
 
     assert [r.status_code for r in responses] == [201] * 10
     assert len({r.json()["order_id"] for r in responses}) == 1
@@ -127,10 +138,20 @@ async def test_orders_are_listed_newest_first_by_filter_and_page(api, door):
     placed = [(await api.post("/orders", json=body(door, customer))).json()["order_id"] for _ in range(5)]
     await api.post("/orders", json={**body(door, customer), "channel": "edi"})
 
-    first = (await api.get("/orders", params={"customer_id": customer, "channel": "storefront",
-                                              "limit": 3})).json()  # fmt: skip
-    second = (await api.get("/orders", params={"customer_id": customer, "channel": "storefront", "limit": 3,
-                                               "cursor": first["next_cursor"]})).json()  # fmt: skip
+    first = (
+        await api.get("/orders", params={"customer_id": customer, "channel": "storefront", "limit": 3})
+    ).json()
+    second = (
+        await api.get(
+            "/orders",
+            params={
+                "customer_id": customer,
+                "channel": "storefront",
+                "limit": 3,
+                "cursor": first["next_cursor"],
+            },
+        )
+    ).json()
     by_status = (await api.get("/orders", params={"customer_id": customer, "status": "cancelled"})).json()
 
     assert [o["order_id"] for o in first["items"] + second["items"]] == placed[::-1]
@@ -175,7 +196,9 @@ async def test_bad_input_is_a_422_naming_the_field_and_never_a_5xx(api, door):
 
 
 async def test_malformed_json_is_a_400(api):
-    response = await api.post("/orders", content=b'{"customer_id": ', headers={"content-type": "application/json"})
+    response = await api.post(
+        "/orders", content=b'{"customer_id": ', headers={"content-type": "application/json"}
+    )
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "malformed_json"
