@@ -104,7 +104,7 @@ if ! find_uv; then
     || "$PYTHON" -m pip install --quiet --disable-pip-version-check --user uv \
     || "$PYTHON" -m pip install --quiet --disable-pip-version-check --user --break-system-packages uv \
     || die "could not pip install uv"
-  command -v pyenv >/dev/null 2>&1 && pyenv rehash >/dev/null 2>&1 || true
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash >/dev/null 2>&1 || true; fi
   find_uv || die "uv installed but not found on PATH"
 fi
 
