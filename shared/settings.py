@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class ServiceSettings(BaseSettings):
@@ -31,12 +31,12 @@ class ServiceSettings(BaseSettings):
     aftersales_url: str = "http://127.0.0.1:8006"
     http_timeout_s: float = 5.0
 
-    prefetch: int = Field(32, ge=1)
+    prefetch: int = Field(default=32, ge=1)
     # Back-off tiers for a failed handler; attempt n waits retry_delays_ms[min(n, last)].
-    retry_delays_ms: list[int] = [200, 1000, 5000]
-    max_attempts: int = Field(5, ge=1)
+    retry_delays_ms: Annotated[list[int], NoDecode] = [200, 1000, 5000]
+    max_attempts: int = Field(default=5, ge=1)
     # Quorum-queue redeliveries (crash loops) before RabbitMQ dead-letters to the parking queue.
-    delivery_limit: int = Field(10, ge=1)
+    delivery_limit: int = Field(default=10, ge=1)
     relay_interval_s: float = 1.0
     relay_grace_s: float = 3.0
     shutdown_grace_s: float = 10.0
@@ -48,8 +48,9 @@ class ServiceSettings(BaseSettings):
     @field_validator("retry_delays_ms", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
-        if isinstance(value, str) and not value.startswith("["):
-            return [int(part) for part in value.split(",") if part.strip()]
+        # "200,1000,5000" or a JSON list "[200, 1000]" both read naturally from the environment.
+        if isinstance(value, str):
+            return [int(part) for part in value.strip("[] ").split(",") if part.strip()]
         return value
 
     @property

@@ -1,0 +1,21 @@
+"""Settings read from the environment the way an operator writes them."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.settings import ServiceSettings
+
+
+@pytest.mark.parametrize("raw", ["100,300,600", "[100, 300, 600]", " 100, 300 ,600 "])
+def test_retry_delays_read_as_a_comma_list_or_a_json_list(monkeypatch: pytest.MonkeyPatch, raw: str):
+    monkeypatch.setenv("RETRY_DELAYS_MS", raw)
+
+    assert ServiceSettings().retry_delays_ms == [100, 300, 600]
+
+
+def test_a_bad_number_fails_fast_at_start_up(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("MAX_ATTEMPTS", "0")
+
+    with pytest.raises(ValueError):
+        ServiceSettings()
