@@ -176,7 +176,8 @@ class Bus:
             await delivery.ack()
 
     async def _retry_or_park(self, delivery: AbstractIncomingMessage, exc: Exception) -> None:
-        attempts = int((delivery.headers or {}).get(ATTEMPTS_HEADER, 0) or 0) + 1
+        previous = (delivery.headers or {}).get(ATTEMPTS_HEADER, 0)
+        attempts = (previous if isinstance(previous, int) else 0) + 1
         error = f"{type(exc).__name__}: {exc}"
         if attempts >= self.settings.max_attempts:
             log.error("handler failed %d times, parking", attempts, extra={"error": error}, exc_info=exc)
