@@ -1,0 +1,111 @@
+"""Adapters that need no server: the order <-> document mapping and the door's HTTP clients."""
+
+import httpx
+import pytest
+
+from services.intake.adapters import HttpCatalogue, HttpCustomers, from_doc, sequence, to_fields
+from services.intake.domain import saga
+from services.intake.schemas import OrderCreate, mask_phone, order_public
+from shared.errors import DependencyUnavailable
+from tests.unit.intake.builders import STAGES
+
+
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_an_order_at_any_stage_survives_the_round_trip_through_its_document(make, stage):
+    order = make.order(stage)
+    if stage == "awaiting_stock":
+        saga.cancel(order, by="customer", reason="test the compensation fields too")
+
+    assert from_doc(to_fields(order)) == order
+
+
+def test_document_maps_keyed_by_outside_ids_are_lists_so_no_id_becomes_a_field_name(make):
+    order = make.order("completed")
+    saga.on_return_completed(order, make.returned(order, {"LAMP-1": 1}, return_id="RT.1$"))
+
+    doc = to_fields(order)
+
+    assert doc["returned_quantities"] == [{"sku": "LAMP-1", "quantity": 1}]
+    assert doc["returns"] == [{"return_id": "RT.1$", "outcome": "completed"}]
+
+
+def test_the_sequence_sorts_like_order_numbers_past_999():
+    assert sequence("SO202405999") < sequence("SO2024051000") < sequence("SO202406001")
+
+
+def test_the_public_order_masks_the_phone_and_lists_supply_orders(make):
+    order = make.order("supply_raised")
+
+    public = order_public({**to_fields(order), "version": 3})
+
+    assert public.contact.phone == "138****5678"
+    assert [s.supply_order_id for s in public.supply_orders] == ["MO-1"]
+    assert public.total == order.total and public.history[0].status == "pending_review"
+
+
+@pytest.mark.parametrize(("phone", "masked"), [("13812345678", "138****5678"), ("12", "****")])
+def test_phones_are_masked(phone, masked):
+    assert mask_phone(phone) == masked
+
+
+def test_the_body_fingerprint_ignores_key_order_but_not_content():
+    a = {
+        "customer_id": "C",
+        "channel": "edi",
+        "delivery_address": "x",
+        "contact": {"name": "n", "phone": "p"},
+        "lines": [{"sku": "A", "quantity": 1}],
+    }
+    b = dict(reversed(list(a.items())))
+
+    assert OrderCreate(**a).fingerprint() == OrderCreate(**b).fingerprint()
+    assert OrderCreate(**a).fingerprint() != OrderCreate(**{**a, "remarks": "x"}).fingerprint()
+
+
+def client(handler) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.MockTransport(handler))
+
+
+async def test_the_catalogue_asks_for_each_sku_once_and_keeps_only_what_was_asked():
+    seen = []
+
+    def handler(request):
+        seen.append(request.url.params.get_list("sku"))
+        return httpx.Response(200, json=[{"sku": "A", "name": "Lamp", "unit_price": 1}, {"sku": "Z"}])
+
+    async with client(handler) as http:
+        found = await HttpCatalogue(http, "http://inventory/").products(["A", "B", "A"])
+
+    assert seen == [["A", "B"]]
+    assert list(found) == ["A"]
+
+
+@pytest.mark.parametrize(
+    "response", [httpx.Response(500), httpx.Response(200, text="<html>"), httpx.Response(200, json=[1])]
+)
+async def test_a_catalogue_that_answers_badly_is_unavailable_not_a_client_error(response):
+    async with client(lambda request: response) as http:
+        with pytest.raises(DependencyUnavailable):
+            await HttpCatalogue(http, "http://inventory").products(["A"])
+
+
+async def test_an_unreachable_dependency_is_unavailable():
+    def refuse(request):
+        raise httpx.ConnectError("refused", request=request)
+
+    async with client(refuse) as http:
+        with pytest.raises(DependencyUnavailable):
+            await HttpCustomers(http, "http://billing").get("C1")
+
+
+async def test_an_unknown_customer_is_none_and_its_id_is_escaped_in_the_path():
+    paths = []
+
+    def handler(request):
+        paths.append(request.url.raw_path)
+        return httpx.Response(404, json={"error": {"code": "customer_not_found"}})
+
+    async with client(handler) as http:
+        assert await HttpCustomers(http, "http://billing").get("a/b c") is None
+
+    assert paths == [b"/customers/a%2Fb%20c"]
