@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, ClassVar
+from typing import ClassVar
 
-from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import NoDecode
+from pydantic import AliasChoices, Field
 
 from shared.settings import ServiceSettings
 
@@ -31,12 +29,3 @@ class Settings(ServiceSettings):
     write_attempts: int = Field(default=50, ge=1, validation_alias=_env("write_attempts"))
     # GET /products without ?sku= returns at most this many.
     max_page: int = Field(default=500, ge=1, validation_alias=_env("max_page"))
-
-    # Work-around until shared/settings.py does it: pydantic-settings JSON-decodes list fields before
-    # any validator runs, so RETRY_DELAYS_MS=100,300,600 (the documented form) failed at start-up.
-    retry_delays_ms: Annotated[list[int], NoDecode] = [200, 1000, 5000]
-
-    @field_validator("retry_delays_ms", mode="before")
-    @classmethod
-    def _json_list(cls, value: object) -> object:
-        return json.loads(value) if isinstance(value, str) and value.startswith("[") else value

@@ -11,6 +11,9 @@ from pathlib import Path
 import httpx
 
 from devstack.processes import Proc, free_port, start_service, wait_ready
+from tests.support.topology import delete_topology_sync
+
+RETRY_DELAYS_MS = (100, 300, 600)
 
 
 @dataclass
@@ -34,7 +37,7 @@ class Stack:
             "SIMULATE": "0",
             "LOG_LEVEL": "INFO",
             # Short back-off and relay grace keep failure tests quick; production keeps the defaults.
-            "RETRY_DELAYS_MS": "100,300,600",
+            "RETRY_DELAYS_MS": ",".join(map(str, RETRY_DELAYS_MS)),
             "RELAY_GRACE_S": "1.0",
             "RELAY_INTERVAL_S": "0.5",
             "SHUTDOWN_GRACE_S": "5",
@@ -70,6 +73,7 @@ class Stack:
     def stop(self) -> None:
         for proc in reversed(list(self.procs.values())):
             proc.stop(grace_s=10)
+        delete_topology_sync(self.amqp_url, self.prefix, self.procs, RETRY_DELAYS_MS)
 
     def logs(self) -> str:
         return "\n".join(f"--- {n}\n{p.log_tail(15)}" for n, p in self.procs.items())

@@ -20,18 +20,10 @@ def intake() -> Iterator[FakeIntake]:
     fake.stop()
 
 
-class _Stack(Stack):
-    @property
-    def env(self) -> dict[str, str]:
-        # Until shared.settings accepts "100,300,600" (pydantic-settings JSON-decodes list fields
-        # before the validator runs), hand the retry tiers over as JSON.
-        return {**super().env, "RETRY_DELAYS_MS": "[100, 300, 600]"}
-
-
 @pytest.fixture(scope="module")
 def stack(amqp_url: str, mongo_url: str, work_dir: Path, intake: FakeIntake) -> Iterator[Stack]:
     """Only aftersales runs; its INTAKE_URL points at the fake (the stack puts every port in the env)."""
-    stack = _Stack(amqp_url=amqp_url, mongo_url=mongo_url, log_dir=work_dir / "logs")
+    stack = Stack(amqp_url=amqp_url, mongo_url=mongo_url, log_dir=work_dir / "logs")
     stack.ports["intake"] = intake.port
     try:
         stack.start(["aftersales"])

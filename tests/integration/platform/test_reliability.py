@@ -17,6 +17,7 @@ from shared.errors import PermanentError
 from shared.outbox import Outbox
 from shared.settings import ServiceSettings
 from shared.store import insert_doc, stage
+from tests.support.topology import delete_topology
 
 pytestmark = pytest.mark.integration
 
@@ -26,11 +27,13 @@ class PlatformSettings(ServiceSettings):
 
 
 @pytest.fixture
-async def settings(amqp_url: str, mongo_url: str) -> PlatformSettings:
+async def settings(amqp_url: str, mongo_url: str) -> AsyncIterator[PlatformSettings]:
     prefix = f"p{uuid.uuid4().hex[:8]}"
-    return PlatformSettings(amqp_url=amqp_url, mongo_url=mongo_url, bus_prefix=prefix, db_prefix=prefix,
+    settings = PlatformSettings(amqp_url=amqp_url, mongo_url=mongo_url, bus_prefix=prefix, db_prefix=prefix,
                             retry_delays_ms=[50, 100], max_attempts=3, relay_grace_s=0.2,
                             relay_interval_s=0.1)  # fmt: skip
+    yield settings
+    await delete_topology(amqp_url, prefix, ["platformtest"], settings.retry_delays_ms)
 
 
 @pytest.fixture
