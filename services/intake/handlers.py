@@ -113,6 +113,9 @@ async def _create(
 ) -> Doc:
     now = intake.now()
     today = now.astimezone(ZoneInfo(intake.settings.business_timezone)).date()
+    past = await intake.orders.recent_for_customer(
+        request.customer_id or "", intake.settings.screening_history
+    )
     order, commands = saga.place(
         order_id,
         request,
@@ -121,6 +124,7 @@ async def _create(
         policy=intake.settings.policy,
         today=today,
         at=now,
+        past=past,
     )
     envelopes = [new_envelope(command, producer=PRODUCER) for command in commands]
     try:

@@ -30,6 +30,11 @@ class Settings(ServiceSettings):
     # R2.2: orders over this total (fen) wait for a manager after the credit check; unset = off,
     # so the documents' 10,000 yuan is opt-in: INTAKE_APPROVAL_OVER=1000000.
     approval_over: int | None = Field(None, ge=0, validation_alias=_env("approval_over"))
+    # R1.6 screening against the customer's earlier orders (flags only, never a refusal).
+    duplicate_within_hours: int = Field(24, ge=0, validation_alias=_env("duplicate_within_hours"))
+    unusual_volume_factor: int = Field(10, ge=1, validation_alias=_env("unusual_volume_factor"))
+    usual_volume_min_orders: int = Field(3, ge=1, validation_alias=_env("usual_volume_min_orders"))
+    screening_history: int = Field(20, ge=0, validation_alias=_env("screening_history"))
     # Order numbers (R1.3) and "within N days" (R1.7) follow the business's calendar.
     business_timezone: str = Field("Asia/Shanghai", validation_alias=_env("business_timezone"))
     # Optimistic writes retried in place before a message goes back to the bus's back-off.
@@ -61,4 +66,7 @@ class Settings(ServiceSettings):
             urgent_within_days=self.urgent_within_days,
             key_order_units=self.key_order_units,
             approval_over=self.approval_over,
+            duplicate_within_hours=self.duplicate_within_hours,
+            unusual_volume_factor=self.unusual_volume_factor,
+            usual_volume_min_orders=self.usual_volume_min_orders,
         )

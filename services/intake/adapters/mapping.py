@@ -9,6 +9,7 @@ from typing import Any
 
 from services.intake.domain.numbering import parse_order_number
 from services.intake.domain.order import Contact, HistoryEntry, Line, Order, SagaState, SupplyOrder
+from services.intake.domain.screening import PastOrder
 
 Doc = dict[str, Any]
 
@@ -107,3 +108,14 @@ def from_doc(doc: Doc) -> Order:
         returns={r["return_id"]: r["outcome"] for r in doc.get("returns") or []},
         created_at=doc["created_at"],
     )
+
+
+PAST_ORDER_FIELDS = {"delivery_address": 1, "lines": 1, "created_at": 1, "status": 1}
+
+
+def past_order(doc: Doc) -> PastOrder:
+    """The part of an earlier order that screening compares with a new one (R1.6)."""
+    quantities: dict[str, int] = {}
+    for line in doc["lines"]:
+        quantities[line["sku"]] = quantities.get(line["sku"], 0) + line["quantity"]
+    return PastOrder(doc["delivery_address"], quantities, doc["created_at"], doc["status"])

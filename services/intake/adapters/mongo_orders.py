@@ -13,8 +13,9 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 
-from services.intake.adapters.mapping import Doc, from_doc, to_fields
+from services.intake.adapters.mapping import PAST_ORDER_FIELDS, Doc, from_doc, past_order, to_fields
 from services.intake.domain.order import Order
+from services.intake.domain.screening import PastOrder
 from shared.envelope import Envelope, utcnow
 from shared.store import insert_doc, replace_doc, stage
 
@@ -58,3 +59,8 @@ class MongoOrderStore:
             query["seq"] = {"$lt": before_seq}
         cursor = self.collection.find(query).sort("seq", DESCENDING).limit(limit)
         return [doc async for doc in cursor]
+
+    async def recent_for_customer(self, customer_id: str, limit: int) -> list[PastOrder]:
+        """The customer's latest orders, for the duplicate and usual-volume checks (R1.6)."""
+        cursor = self.collection.find({"customer_id": customer_id}, PAST_ORDER_FIELDS)
+        return [past_order(doc) async for doc in cursor.sort("seq", DESCENDING).limit(limit)]

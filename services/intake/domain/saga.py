@@ -20,14 +20,14 @@ not expect, changes nothing and sends nothing: replies may be redelivered and re
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from services.intake.domain.errors import InvalidTransition, NotOnHold, OrderInvalid, OrderShipped
 from services.intake.domain.order import SHIPPED_OR_LATER, Contact, Order, SupplyOrder, utcnow
-from services.intake.domain.screening import Policy, plausibility_flags, priority
+from services.intake.domain.screening import PastOrder, Policy, history_flags, plausibility_flags, priority
 from services.intake.domain.validation import (
     Catalogue,
     OrderRequest,
@@ -420,6 +420,7 @@ def place(
     policy: Policy,
     today: date,
     at: datetime | None = None,
+    past: Sequence[PastOrder] = (),
 ) -> tuple[Order, list[Command]]:
     """Accept a checked order (R1.4, R1.5), rank and screen it (R1.6, R1.7), ask for credit (R3.1)."""
     errors = validate(request, catalogue)
@@ -447,6 +448,9 @@ def place(
         phone=order.contact.phone,
         required_by=order.required_by,
         below_catalogue_price=below_catalogue_price(request, catalogue),
+    )
+    order.flags += history_flags(
+        address=order.delivery_address, quantities=order.quantities(), at=at, past=past, policy=policy
     )
     order.needs_approval = policy.approval_over is not None and order.total > policy.approval_over
     order.set_status("pending_review", "intake", f"received via {order.channel}", at)

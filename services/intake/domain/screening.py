@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 # A mainland mobile number: 11 digits starting 13-19 (R1.6); +86 / 0086 prefixes are tolerated.
 _MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -23,6 +24,19 @@ class Policy:
     urgent_within_days: int = 3
     key_order_units: int = 100
     approval_over: int | None = None  # fen; None switches manager approval off
+    duplicate_within_hours: int = 24  # R1.6 "a recent order"
+    unusual_volume_factor: int = 10  # R1.6 "far above the customer's usual volume"
+    usual_volume_min_orders: int = 3  # fewer earlier orders than this: no "usual" yet
+
+
+@dataclass(frozen=True)
+class PastOrder:
+    """What screening needs of one of the customer's earlier orders."""
+
+    delivery_address: str
+    quantities: dict[str, int]
+    created_at: datetime
+    status: str
 
 
 def priority(required_by: date | None, total_quantity: int, today: date, policy: Policy) -> str:
@@ -69,4 +83,28 @@ def plausibility_flags(
         flags.append("missing_required_by")
     if below_catalogue_price:
         flags.append("price_below_catalogue")  # zero/negative-profit orders need a look (R2.2)
+    return flags
+
+
+def _same_place(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def history_flags(
+    *, address: str, quantities: dict[str, int], at: datetime, past: Sequence[PastOrder], policy: Policy
+) -> list[str]:
+    """R1.6 flags that compare the order with the customer's earlier ones."""
+    flags = []
+    since = at - timedelta(hours=policy.duplicate_within_hours)
+    live = [p for p in past if p.status not in ("cancelled", "rejected")]
+    if any(
+        p.created_at >= since and p.quantities == quantities and _same_place(p.delivery_address, address)
+        for p in live
+    ):
+        flags.append("possible_duplicate")
+    volumes = sorted(sum(p.quantities.values()) for p in live)
+    if len(volumes) >= policy.usual_volume_min_orders:
+        usual = volumes[len(volumes) // 2]  # the median: one past bulk order does not move it
+        if sum(quantities.values()) > policy.unusual_volume_factor * usual:
+            flags.append("unusual_volume")
     return flags

@@ -221,3 +221,13 @@ async def test_a_dependency_that_is_down_gives_503_with_the_error_format(api, do
 
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "dependency_unavailable"
+
+
+async def test_the_same_order_placed_again_soon_is_flagged_as_a_possible_duplicate(api, door):
+    order_body = body(door)
+
+    first = (await api.post("/orders", json=order_body)).json()
+    second = (await api.post("/orders", json=order_body)).json()
+
+    assert "possible_duplicate" not in first["flags"]
+    assert "possible_duplicate" in second["flags"] and second["status"] == "pending_review"  # R1.6

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from services.intake.domain import saga
 from services.intake.domain.order import Order
-from services.intake.domain.screening import Policy
+from services.intake.domain.screening import PastOrder, Policy
 from services.intake.domain.validation import LineRequest, OrderRequest
 from shared import contracts as c
 
@@ -41,7 +41,9 @@ class Builders:
         )
         return replace(base, **overrides)  # type: ignore[arg-type]
 
-    def place(self, policy: Policy | None = None, **overrides: object) -> tuple[Order, list[c.Command]]:
+    def place(
+        self, policy: Policy | None = None, past: list[PastOrder] | None = None, **overrides: object
+    ) -> tuple[Order, list[c.Command]]:
         order_id = f"SO202405{uuid.uuid4().int % 10**6:06d}"
         return saga.place(
             order_id,
@@ -51,6 +53,7 @@ class Builders:
             policy=policy or Policy(),
             today=TODAY,
             at=AT,
+            past=past or [],
         )
 
     def order(

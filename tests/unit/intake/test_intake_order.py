@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from services.intake.domain.numbering import month_key, order_number, parse_order_number
-from services.intake.domain.screening import Policy, is_mainland_mobile, is_vague_name, priority
+from services.intake.domain.screening import PastOrder, Policy, is_mainland_mobile, is_vague_name, priority
 from services.intake.domain.validation import LineRequest
 
 TODAY = date(2024, 5, 10)
@@ -130,3 +130,42 @@ def test_the_month_is_taken_in_the_business_time_zone():
 
     assert month_key(just_after_midnight_in_shanghai) == "202406"
     assert month_key(just_after_midnight_in_shanghai, "UTC") == "202405"
+
+
+def past(quantities, *, hours_ago=1, address="1 Nanjing Road, Shanghai", status="pending_review"):
+    return PastOrder(
+        address, quantities, datetime(2024, 5, 10, 2, tzinfo=UTC) - timedelta(hours=hours_ago), status
+    )
+
+
+def test_the_same_lines_to_the_same_address_within_a_day_are_a_possible_duplicate(make):
+    order, _ = make.place(past=[past({"LAMP-1": 2, "SHADE-R": 3}, address="1  nanjing road, SHANGHAI")])
+
+    assert "possible_duplicate" in order.flags
+
+
+@pytest.mark.parametrize(
+    "earlier",
+    [
+        {"quantities": {"LAMP-1": 2, "SHADE-R": 3}, "hours_ago": 25},  # not recent
+        {"quantities": {"LAMP-1": 2, "SHADE-R": 4}},  # other lines
+        {"quantities": {"LAMP-1": 2, "SHADE-R": 3}, "address": "2 Huaihai Road"},
+        {"quantities": {"LAMP-1": 2, "SHADE-R": 3}, "status": "cancelled"},
+    ],
+)
+def test_other_orders_are_not_duplicates(make, earlier):
+    order, _ = make.place(past=[past(**earlier)])
+
+    assert "possible_duplicate" not in order.flags
+
+
+def test_far_more_than_the_customers_usual_volume_is_flagged_once_there_is_a_usual(make):
+    usual = [past({"LAMP-1": 1}, hours_ago=100 + i) for i in range(3)]
+    bulk = [LineRequest(sku="LAMP-1", quantity=11)]
+
+    flagged, _ = make.place(lines=bulk, past=usual)
+    too_little_history, _ = make.place(lines=bulk, past=usual[:2])
+    ordinary, _ = make.place(lines=[LineRequest(sku="LAMP-1", quantity=10)], past=usual)
+
+    assert "unusual_volume" in flagged.flags
+    assert "unusual_volume" not in too_little_history.flags + ordinary.flags
