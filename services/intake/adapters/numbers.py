@@ -22,6 +22,7 @@ class MongoOrderNumbers:
                 doc = await self.collection.find_one_and_update(
                     {"_id": month}, {"$inc": {"serial": 1}}, upsert=True, return_document=ReturnDocument.AFTER
                 )
+                assert doc is not None  # upsert with ReturnDocument.AFTER always returns the document
                 return int(doc["serial"])
             except DuplicateKeyError:
                 # Two first-of-the-month upserts raced to insert; the loser simply increments.

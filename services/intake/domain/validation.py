@@ -97,7 +97,7 @@ def validate(request: OrderRequest, catalogue: Catalogue) -> dict[str, str]:
             errors[name] = "must not be negative"
     if errors:
         return errors
-    subtotal = sum(line.quantity * unit_price(line, catalogue) for line in request.lines)  # type: ignore[operator]
+    subtotal = sum((line.quantity or 0) * unit_price(line, catalogue) for line in request.lines)
     total = subtotal - request.discount + request.freight
     if total < 0:
         value = subtotal + request.freight

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from services.intake.domain import saga
 from services.intake.domain.order import Order
@@ -27,7 +28,7 @@ class Builders:
     today = TODAY
     at = AT
 
-    def request(self, **overrides: object) -> OrderRequest:
+    def request(self, **overrides: Any) -> OrderRequest:
         base = OrderRequest(
             customer_id="C-ACME",
             channel="storefront",
@@ -42,7 +43,7 @@ class Builders:
         return replace(base, **overrides)  # type: ignore[arg-type]
 
     def place(
-        self, policy: Policy | None = None, past: list[PastOrder] | None = None, **overrides: object
+        self, policy: Policy | None = None, past: list[PastOrder] | None = None, **overrides: Any
     ) -> tuple[Order, list[c.Command]]:
         order_id = f"SO202405{uuid.uuid4().int % 10**6:06d}"
         return saga.place(
@@ -56,9 +57,7 @@ class Builders:
             past=past or [],
         )
 
-    def order(
-        self, stage: str = "pending_review", policy: Policy | None = None, **overrides: object
-    ) -> Order:
+    def order(self, stage: str = "pending_review", policy: Policy | None = None, **overrides: Any) -> Order:
         """An order driven through the replies that lead to `stage` (see STAGES)."""
         order, _ = self.place(policy, **overrides)
         for reply in STAGES[stage]:
