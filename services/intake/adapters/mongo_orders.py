@@ -62,5 +62,7 @@ class MongoOrderStore:
 
     async def recent_for_customer(self, customer_id: str, limit: int) -> list[PastOrder]:
         """The customer's latest orders, for the duplicate and usual-volume checks (R1.6)."""
+        if limit <= 0:
+            return []  # limit(0) would mean "no limit"
         cursor = self.collection.find({"customer_id": customer_id}, PAST_ORDER_FIELDS)
         return [past_order(doc) async for doc in cursor.sort("seq", DESCENDING).limit(limit)]

@@ -10,8 +10,10 @@
     ready_to_ship --ShipmentCreated--> tracking number recorded (R5.2)
     ready_to_ship --ShipmentDispatched--> shipped (CommitStock + IssueInvoice)
     shipped --ShipmentDelivered--> delivered --InvoiceIssued--> completed (either order, R5.4)
+    ready_to_ship | shipped --ShipmentDelayed--> flag + history, a person acts (R5.3)
     shipped.. --ReturnCompleted--> returned | partially_returned (R8.3)
     cancel -> cancelling; each started step compensated newest first, one at a time -> cancelled
+    cancelling --ShipmentDispatched--> shipped: the goods left first, so it becomes a return (R7.3)
 
 Tables: STEPS (command and compensation of each step) and REPLIES (which status expects which
 reply, and the reaction). A reply the state has already absorbed, or that the current status does
@@ -266,7 +268,9 @@ def _supply_completed(order: Order, e: SupplyCompleted, at: datetime) -> list[Co
             supply_order_id=e.supply_order_id, kind="", sku=e.sku, quantity=e.quantity, expected_at=""
         )
     known.status = "completed"
-    order.saga.steps["supply"] = "done"
+    if order.status == "awaiting_stock":
+        order.saga.steps["supply"] = "done"
+    # After a cancellation the goods are still received: they are kept as stock (R7.1).
     _note(order, e, f"{e.supply_order_id}: {e.sku} x{e.quantity}", at)
     receive = ReceiveSupply(
         order_id=order.order_id, supply_order_id=e.supply_order_id, sku=e.sku, quantity=e.quantity
@@ -301,21 +305,28 @@ def _shipment_created(order: Order, e: ShipmentCreated, at: datetime) -> list[Co
     return []
 
 
+def _cancellation_overtaken(order: Order, at: datetime) -> bool:
+    """The carrier took the goods before CancelShipment landed: the cancellation fails and the
+    customer needs a return instead (R7.3). Newest first means nothing older was undone yet."""
+    if order.saga.steps.get("shipment") not in ("started", "done", "compensating"):
+        return False  # the shipment was already cancelled: this report is stray
+    order.saga.compensating = order.saga.outcome = None
+    order.record("cancellation_failed", "logistics", "goods already dispatched: request a return", at)
+    return True
+
+
 def _shipment_dispatched(order: Order, e: ShipmentDispatched, at: datetime) -> list[Command]:
-    if order.status == "cancelling":
-        # The carrier took the goods before CancelShipment landed: the cancellation fails and
-        # the customer needs a return instead (R7.3). Newest-first means nothing else was undone.
-        if order.saga.steps.get("shipment") not in ("started", "done", "compensating"):
-            return []
-        order.saga.compensating = order.saga.outcome = None
-        order.record("cancellation_failed", "logistics", "goods already dispatched: request a return", at)
+    if order.status == "cancelling" and not _cancellation_overtaken(order, at):
+        return []
     _record_tracking(order, e.shipment_id, e.tracking_number)
     return _ship(order, "logistics", f"dispatched, tracking {e.tracking_number}", at)
 
 
 def _shipment_delivered(order: Order, e: ShipmentDelivered, at: datetime) -> list[Command]:
+    if order.status == "cancelling" and not _cancellation_overtaken(order, at):
+        return []
     commands = []
-    if order.status == "ready_to_ship":  # the dispatch report was lost or overtaken
+    if order.status in ("ready_to_ship", "cancelling"):  # the dispatch report was lost or overtaken
         commands = _ship(order, "logistics", "delivered without a dispatch report", at)
     order.set_status("delivered", "logistics", f"signed for at {e.at}", at)  # R5.4
     if order.saga.steps.get("invoice") == "done":
@@ -390,11 +401,11 @@ REPLIES: dict[type[Event], tuple[frozenset[str], Reaction]] = {
     StockReserved: (frozenset({"approved", "awaiting_stock"}), _stock_reserved),
     StockShort: (frozenset({"approved"}), _stock_short),
     SupplyRaised: (frozenset({"awaiting_stock"}), _supply_raised),
-    SupplyCompleted: (frozenset({"awaiting_stock"}), _supply_completed),
+    SupplyCompleted: (frozenset({"awaiting_stock", "cancelling", "cancelled"}), _supply_completed),
     StockReceived: (frozenset({"awaiting_stock"}), _stock_received),
     ShipmentCreated: (frozenset({"ready_to_ship"}) | _SHIPPED, _shipment_created),
     ShipmentDispatched: (frozenset({"ready_to_ship", "cancelling"}), _shipment_dispatched),
-    ShipmentDelivered: (frozenset({"ready_to_ship", "shipped"}), _shipment_delivered),
+    ShipmentDelivered: (frozenset({"ready_to_ship", "shipped", "cancelling"}), _shipment_delivered),
     ShipmentDelayed: (frozenset({"ready_to_ship", "shipped"}), _shipment_delayed),
     StockCommitted: (_SHIPPED, _stock_committed),
     InvoiceIssued: (_SHIPPED, _invoice_issued),

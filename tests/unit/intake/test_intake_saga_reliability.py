@@ -229,3 +229,26 @@ def test_the_history_shows_each_compensation_reply_in_the_order_it_was_undone(ma
 
     events = [e.event for e in order.history if e.event]
     assert events.index("SupplyCancelled") < events.index("StockReleased") < events.index("CreditReleased")
+
+
+def test_a_delivery_report_that_overtakes_the_cancellation_ships_and_delivers_the_order(make):
+    order = make.order("booked")
+    saga.cancel(order, by="customer", reason="late")
+
+    commands = saga.on_reply(order, make.delivered(order))
+
+    assert [type(cmd) for cmd in commands] == [c.CommitStock, c.IssueInvoice]
+    assert order.status == "delivered"
+
+
+def test_supply_completed_after_a_cancellation_is_still_received_as_stock(make):
+    order = make.order("supply_raised")
+    commands = saga.cancel(order, by="customer", reason="no longer needed")
+
+    received = saga.on_reply(order, make.supply_completed(order))
+    while commands:
+        commands = saga.on_reply(order, make.compensation_reply(commands[0]))
+    late = saga.on_reply(order, make.supply_completed(order, supply_order_id="MO-2"))
+
+    assert [type(cmd) for cmd in received + late] == [c.ReceiveSupply, c.ReceiveSupply]
+    assert order.status == "cancelled" and order.saga.steps["supply"] == "compensated"
