@@ -1,14 +1,16 @@
 """Billing use cases for invoices, credit notes (R6.1, R6.2) and payments received (R3.3).
 
-A document is written first with its reply (unique per order or per return), then the
-customer's hold is moved; the customer step is idempotent, so a crash between the two
-writes is repaired by the redelivered command.
+A document is written first with its reply staged (unique per order or per return), then
+the customer's hold is moved, then the reply is published - so whoever hears it sees the
+customer's figures already updated. The customer step is idempotent: a crash between the
+writes is repaired by the redelivered command (and the relay publishes the staged reply).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
@@ -40,6 +42,7 @@ from shared.envelope import Envelope, utcnow
 from shared.errors import PermanentError
 
 log = logging.getLogger(__name__)
+Doc = dict[str, Any]
 
 
 class InvoiceNotIssuedYet(Exception):
@@ -63,8 +66,11 @@ def reply_for(document: Invoice) -> Message:
 
 async def _write_once(
     billing: Billing, key: str, build: Callable[[], Awaitable[Invoice]], cause: Envelope
-) -> Invoice:
-    """Insert the document ``build`` makes unless ``key`` exists; a duplicate command re-sends its reply."""
+) -> tuple[Invoice, Doc]:
+    """Insert the document ``build`` makes unless ``key`` exists (a duplicate re-stages its reply).
+
+    Returns the document and what was written; the caller flushes the staged reply when done.
+    """
     doc = await billing.invoices.by_key(key)
     if doc is None:
         try:
@@ -76,13 +82,10 @@ async def _write_once(
         except DuplicateKeyError:
             doc = await billing.invoices.by_key(key)  # a racing replica wrote it first
         else:
-            await billing.outbox.flush(billing.invoices.collection, saved)
-            return document
+            return document, saved
     assert doc is not None
     document = from_doc(doc)
-    saved = await billing.invoices.resend(doc, billing.envelopes([reply_for(document)], cause))
-    await billing.outbox.flush(billing.invoices.collection, saved)
-    return document
+    return document, await billing.invoices.resend(doc, billing.envelopes([reply_for(document)], cause))
 
 
 async def issue_order_invoice(cmd: IssueInvoice, env: Envelope, billing: Billing) -> None:
@@ -107,7 +110,7 @@ async def issue_order_invoice(cmd: IssueInvoice, env: Envelope, billing: Billing
             at=at,
         )
 
-    invoice = await _write_once(billing, invoice_key(cmd.order_id), build, env)
+    invoice, written = await _write_once(billing, invoice_key(cmd.order_id), build, env)
 
     def move_hold(customer: Customer) -> list[Message] | None:
         try:
@@ -117,6 +120,7 @@ async def issue_order_invoice(cmd: IssueInvoice, env: Envelope, billing: Billing
 
     if not await billing.update_customer(invoice.customer_id, move_hold, env):
         log.warning("invoiced a customer billing does not know", extra={"customer_id": invoice.customer_id})
+    await billing.outbox.flush(billing.invoices.collection, written)
 
 
 async def issue_return_credit_note(cmd: IssueCreditNote, env: Envelope, billing: Billing) -> None:
@@ -143,12 +147,13 @@ async def issue_return_credit_note(cmd: IssueCreditNote, env: Envelope, billing:
             at=at,
         )
 
-    note = await _write_once(billing, credit_note_key(cmd.return_id), build, env)
+    note, written = await _write_once(billing, credit_note_key(cmd.return_id), build, env)
 
     def reduce_exposure(customer: Customer) -> list[Message] | None:
         return [] if customer.credit(cmd.order_id, cmd.return_id, -note.total) else None
 
     await billing.update_customer(note.customer_id, reduce_exposure, env)
+    await billing.outbox.flush(billing.invoices.collection, written)
 
 
 async def record_payment(billing: Billing, order_id: str, amount: int, reference: str) -> tuple[Payment, str]:
