@@ -32,12 +32,17 @@ class HttpCatalogue:
             params = [("sku", sku) for sku in wanted[start : start + _CHUNK]]
             body = await _get_json(self.http, f"{self.url}/products", "inventory (catalogue)", params)
             try:
-                found.update({p["sku"]: p for p in body if p["sku"] in wanted})
-            except (KeyError, TypeError) as exc:
-                raise DependencyUnavailable(
-                    "inventory (catalogue) sent products that cannot be read"
-                ) from exc
+                found.update({p["sku"]: _product(p) for p in body if p["sku"] in wanted})
+            except (KeyError, TypeError, ValueError) as exc:
+                raise DependencyUnavailable("inventory (catalogue) sent unreadable products") from exc
         return found
+
+
+def _product(raw: dict[str, Any]) -> dict[str, Any]:
+    """A catalogue entry with the fields validation relies on checked (money is int fen)."""
+    if not isinstance(raw["name"], str) or type(raw["unit_price"]) is not int:
+        raise ValueError(f"bad catalogue entry {raw.get('sku')}")
+    return raw
 
 
 class HttpCustomers:

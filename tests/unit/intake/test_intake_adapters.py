@@ -81,7 +81,14 @@ async def test_the_catalogue_asks_for_each_sku_once_and_keeps_only_what_was_aske
 
 
 @pytest.mark.parametrize(
-    "response", [httpx.Response(500), httpx.Response(200, text="<html>"), httpx.Response(200, json=[1])]
+    "response",
+    [
+        httpx.Response(500),
+        httpx.Response(200, text="<html>"),
+        httpx.Response(200, json=[1]),
+        httpx.Response(200, json=[{"sku": "A", "name": "Lamp", "unit_price": 1.5}]),
+        httpx.Response(200, json=[{"sku": "A", "unit_price": 1}]),
+    ],
 )
 async def test_a_catalogue_that_answers_badly_is_unavailable_not_a_client_error(response):
     async with client(lambda request: response) as http:
