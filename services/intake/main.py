@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from services.intake.adapters import (
     HttpCatalogue,
     HttpCustomers,
+    LastKnown,
     MongoIdempotencyKeys,
     MongoOrderNumbers,
     MongoOrderStore,
@@ -31,8 +32,8 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
             orders=MongoOrderStore(db["orders"]),
             numbers=MongoOrderNumbers(db["order_numbers"]),
             keys=MongoIdempotencyKeys(db["idempotency_keys"]),
-            catalogue=HttpCatalogue(ctx.http, settings.inventory_url),
-            customers=HttpCustomers(ctx.http, settings.billing_url),
+            catalogue=HttpCatalogue(ctx.http, settings.inventory_url, LastKnown(settings.door_fallback_s)),
+            customers=HttpCustomers(ctx.http, settings.billing_url, LastKnown(settings.door_fallback_s)),
             outbox=ctx.outbox,
         )
         await intake.orders.create_indexes()

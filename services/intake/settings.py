@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, ClassVar
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import NoDecode
 
 from services.intake.domain.screening import Policy
 from shared.settings import ServiceSettings
@@ -27,9 +25,12 @@ class Settings(ServiceSettings):
     # R1.7: urgent when the customer needs the goods within N days; key when over M units.
     urgent_within_days: int = Field(3, ge=0, validation_alias=_env("urgent_within_days"))
     key_order_units: int = Field(100, ge=1, validation_alias=_env("key_order_units"))
-    # R2.2: orders over this total (fen) wait for a manager after the credit check; unset = off,
-    # so the documents' 10,000 yuan is opt-in: INTAKE_APPROVAL_OVER=1000000.
-    approval_over: int | None = Field(None, ge=0, validation_alias=_env("approval_over"))
+    # R2.2: orders over this total (fen; the documents' 10,000 yuan) wait for a manager after the
+    # credit check; set INTAKE_APPROVAL_OVER higher to loosen it.
+    approval_over: int | None = Field(1_000_000, ge=0, validation_alias=_env("approval_over"))
+    # When inventory or billing does not answer at the door, orders may still be checked against
+    # their last answer for a SKU or customer if it is younger than this (0 = never fall back).
+    door_fallback_s: float = Field(600.0, ge=0, validation_alias=_env("door_fallback_s"))
     # R1.6 screening against the customer's earlier orders (flags only, never a refusal).
     duplicate_within_hours: int = Field(24, ge=0, validation_alias=_env("duplicate_within_hours"))
     unusual_volume_factor: int = Field(10, ge=1, validation_alias=_env("unusual_volume_factor"))
@@ -44,15 +45,6 @@ class Settings(ServiceSettings):
     # GET /orders page size: default and ceiling.
     page_size: int = Field(50, ge=1, validation_alias=_env("page_size"))
     max_page: int = Field(200, ge=1, validation_alias=_env("max_page"))
-
-    # Work-around until shared/settings.py does it: pydantic-settings JSON-decodes list fields before
-    # any validator runs, so RETRY_DELAYS_MS=100,300,600 (the documented form) failed at start-up.
-    retry_delays_ms: Annotated[list[int], NoDecode] = [200, 1000, 5000]
-
-    @field_validator("retry_delays_ms", mode="before")
-    @classmethod
-    def _json_list(cls, value: object) -> object:
-        return json.loads(value) if isinstance(value, str) and value.startswith("[") else value
 
     @field_validator("business_timezone")
     @classmethod

@@ -31,7 +31,11 @@ async def test_cancelling_after_the_credit_check_releases_the_credit_even_while_
 ):
     customer = await shop.customer()
     sku = await shop.product(on_hand=4)
-    e2e_stack.kill("inventory")
+    earlier = (await shop.place(customer, [(sku, 1)]))["order_id"]  # intake now knows the SKU
+    await shop.wait_status(earlier, "ready_to_ship")
+    await shop.cancel(earlier)
+    await shop.wait_status(earlier, "cancelled")
+    e2e_stack.kill("inventory")  # the door checks against the catalogue's last answer
     try:
         order_id = (await shop.place(customer, [(sku, 2)]))["order_id"]
         await shop.wait_status(order_id, "approved")

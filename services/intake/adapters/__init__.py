@@ -1,6 +1,6 @@
 """Intake adapters: the Mongo stores and the HTTP clients used at the door."""
 
-from .door import HttpCatalogue, HttpCustomers
+from .door import HttpCatalogue, HttpCustomers, LastKnown
 from .idempotency import MongoIdempotencyKeys
 from .mapping import from_doc, sequence, to_fields
 from .mongo_orders import MongoOrderStore
@@ -9,6 +9,7 @@ from .numbers import MongoOrderNumbers
 __all__ = [
     "HttpCatalogue",
     "HttpCustomers",
+    "LastKnown",
     "MongoIdempotencyKeys",
     "MongoOrderNumbers",
     "MongoOrderStore",

@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from services.intake.adapters import HttpCatalogue, HttpCustomers, from_doc, sequence, to_fields
+from services.intake.adapters import HttpCatalogue, HttpCustomers, LastKnown, from_doc, sequence, to_fields
 from services.intake.domain import saga
 from services.intake.schemas import OrderCreate, mask_phone, order_public
 from shared.errors import DependencyUnavailable
@@ -116,3 +116,71 @@ async def test_an_unknown_customer_is_none_and_its_id_is_escaped_in_the_path():
         assert await HttpCustomers(http, "http://billing").get("a/b c") is None
 
     assert paths == [b"/customers/a%2Fb%20c"]
+
+
+class Outage:
+    """A dependency that answers until it is switched off."""
+
+    def __init__(self, body):
+        self.body, self.down = body, False
+
+    def __call__(self, request):
+        if self.down:
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(200, json=self.body)
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+async def test_during_a_short_catalogue_outage_orders_are_checked_against_its_last_answer():
+    inventory, clock = Outage([{"sku": "A", "name": "Lamp", "unit_price": 100}]), Clock()
+    async with client(inventory) as http:
+        catalogue = HttpCatalogue(http, "http://inventory", LastKnown(60, clock=clock))
+        await catalogue.products(["A"])
+        inventory.down = True
+        clock.now = 59
+
+        found = await catalogue.products(["A"])
+
+    assert found["A"]["unit_price"] == 100
+
+
+async def test_a_sku_never_seen_or_seen_too_long_ago_is_not_guessed_during_an_outage():
+    inventory, clock = Outage([{"sku": "A", "name": "Lamp", "unit_price": 100}]), Clock()
+    async with client(inventory) as http:
+        catalogue = HttpCatalogue(http, "http://inventory", LastKnown(60, clock=clock))
+        await catalogue.products(["A"])
+        inventory.down = True
+
+        with pytest.raises(DependencyUnavailable):
+            await catalogue.products(["A", "B"])  # B was never seen
+        clock.now = 61
+        with pytest.raises(DependencyUnavailable):
+            await catalogue.products(["A"])  # A is too old to trust
+
+
+async def test_during_a_billing_outage_a_recently_seen_customer_is_still_known():
+    billing = Outage({"customer_id": "C1", "name": "Acme Ltd"})
+    async with client(billing) as http:
+        customers = HttpCustomers(http, "http://billing", LastKnown(60))
+        await customers.get("C1")
+        billing.down = True
+
+        assert (await customers.get("C1"))["name"] == "Acme Ltd"
+        with pytest.raises(DependencyUnavailable):
+            await customers.get("C2")
+
+
+def test_the_memory_forgets_the_least_recently_seen_beyond_its_size():
+    memory = LastKnown(60, max_entries=2)
+    for key in ("a", "b", "c"):
+        memory.remember(key, key.upper())
+
+    assert memory.recall(["a"]) is None
+    assert memory.recall(["b", "c"]) == {"b": "B", "c": "C"}
