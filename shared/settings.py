@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+import os
+from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -44,6 +45,16 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     otel_exporter_otlp_endpoint: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _service_port(cls, data: Any) -> Any:
+        # INTAKE_PORT ... AFTERSALES_PORT name one service's port where several share an environment;
+        # the specific name wins over the shared PORT.
+        own = os.environ.get(f"{cls.service_name.upper()}_PORT")
+        if own and isinstance(data, dict):
+            return {**data, "port": own}
+        return data
 
     @field_validator("retry_delays_ms", mode="before")
     @classmethod

@@ -19,3 +19,14 @@ def test_a_bad_number_fails_fast_at_start_up(monkeypatch: pytest.MonkeyPatch):
 
     with pytest.raises(ValueError):
         ServiceSettings()
+
+
+def test_a_service_reads_its_own_port_variable_over_the_shared_one(monkeypatch: pytest.MonkeyPatch):
+    from services.billing.settings import Settings as BillingSettings
+    from services.intake.settings import Settings as IntakeSettings
+
+    monkeypatch.setenv("PORT", "9000")
+    monkeypatch.setenv("BILLING_PORT", "9105")
+
+    assert BillingSettings().port == 9105
+    assert IntakeSettings().port == 9000
