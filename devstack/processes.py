@@ -97,21 +97,35 @@ class Proc:
             return ""
 
 
-def _spawn(name: str, argv: list[str], log_path: Path, env: Mapping[str, str] | None = None) -> Proc:
+def spawn(
+    name: str,
+    argv: list[str],
+    log_path: Path,
+    env: Mapping[str, str] | None = None,
+    new_session: bool = False,
+) -> Proc:
+    """Start a child with its output in ``log_path``.
+
+    ``new_session`` keeps a terminal's Ctrl-C away from the child, so the parent (make run)
+    can stop its children itself, in order.
+    """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     merged = {**os.environ, **(env or {})}
     with open(log_path, "ab") as log:
-        popen = subprocess.Popen(argv, cwd=ROOT, env=merged, stdout=log, stderr=subprocess.STDOUT)
+        popen = subprocess.Popen(argv, cwd=ROOT, env=merged, stdout=log, stderr=subprocess.STDOUT,
+                                 start_new_session=new_session)  # fmt: skip
     return Proc(name=name, popen=popen, log_path=log_path, env=dict(env or {}))
 
 
-def start_store(data_dir: Path, port: int, log_dir: Path, timeout_s: float = 30) -> Proc:
+def start_store(
+    data_dir: Path, port: int, log_dir: Path, timeout_s: float = 30, new_session: bool = False
+) -> Proc:
     """Start the embedded MongoDB-compatible server (nx-27017) with its data under ``data_dir``."""
     data_dir.mkdir(parents=True, exist_ok=True)
     exe = Path(sys.executable).parent / "nx-27017"
     argv = [str(exe), "--data-dir", str(data_dir), "--host", "127.0.0.1", "-p", str(port),
             "--log-file", str(log_dir / "store.log"), "--pid-file", str(log_dir / "store.pid")]  # fmt: skip
-    proc = _spawn("store", argv, log_dir / "store.out")
+    proc = spawn("store", argv, log_dir / "store.out", new_session=new_session)
     proc.url = f"mongodb://127.0.0.1:{port}/?directConnection=true"
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -128,10 +142,12 @@ def service_env(name: str, port: int, base: Mapping[str, str]) -> dict[str, str]
     return {**base, f"{name.upper()}_PORT": str(port), "PORT": str(port)}
 
 
-def start_service(name: str, port: int, env: Mapping[str, str], log_dir: Path) -> Proc:
+def start_service(
+    name: str, port: int, env: Mapping[str, str], log_dir: Path, new_session: bool = False
+) -> Proc:
     """Start ``python -m services.<name>``; call ``wait_ready`` before using it."""
-    proc = _spawn(name, [sys.executable, "-m", f"services.{name}"], log_dir / f"{name}.log",
-                  service_env(name, port, env))  # fmt: skip
+    proc = spawn(name, [sys.executable, "-m", f"services.{name}"], log_dir / f"{name}.log",
+                 service_env(name, port, env), new_session)  # fmt: skip
     proc.url = f"http://127.0.0.1:{port}"
     return proc
 

@@ -46,12 +46,10 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
 
 def spawn(name: str, argv: list[str], env: dict[str, str], url: str = "") -> Proc:
     """Start a child in its own session: Ctrl-C reaches only us, and we stop children in order."""
-    LOGS.mkdir(parents=True, exist_ok=True)
-    log_path = LOGS / f"{name}.log"
-    with open(log_path, "wb") as log:  # a fresh log per run
-        popen = subprocess.Popen(argv, cwd=processes.ROOT, env={**os.environ, **env}, stdout=log,
-                                 stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-    return Proc(name=name, popen=popen, log_path=log_path, url=url, env=env)
+    (LOGS / f"{name}.log").unlink(missing_ok=True)  # a fresh log per run
+    proc = processes.spawn(name, argv, LOGS / f"{name}.log", env, new_session=True)
+    proc.url = url
+    return proc
 
 
 class LocalStack:
@@ -81,19 +79,9 @@ class LocalStack:
         port = int(os.environ.get("STORE_PORT", "27017"))
         if port_open("127.0.0.1", port):
             port = processes.free_port()  # another store (or a left-over run) holds the default port
-        exe = Path(sys.executable).parent / "nx-27017"
-        argv = [str(exe), "--data-dir", str(DATA / "store"), "--host", "127.0.0.1", "-p", str(port),
-                "--log-file", str(LOGS / "store-server.log"),
-                "--pid-file", str(DATA / "store.pid")]  # fmt: skip
-        (DATA / "store").mkdir(parents=True, exist_ok=True)
-        proc = spawn("store", argv, {})
+        proc = processes.start_store(DATA / "store", port, LOGS, new_session=True)
         self.started.append(proc)
-        deadline = time.monotonic() + 30
-        while not port_open("127.0.0.1", port):
-            if not proc.alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"embedded store did not start:\n{proc.log_tail()}")
-            time.sleep(0.2)
-        self.mongo_url = f"mongodb://127.0.0.1:{port}/?directConnection=true"
+        self.mongo_url = proc.url
         print(f"  ✓ embedded store (nx-27017) on 127.0.0.1:{port}, data in {rel(DATA / 'store')}")
 
     def services(self, names: list[str]) -> None:
@@ -104,9 +92,8 @@ class LocalStack:
                **{f"{n.upper()}_URL": url for n, url in self.urls.items()}}  # fmt: skip
         procs = []
         for name in names:
-            argv = [sys.executable, "-m", f"services.{name}"]
-            own_env = processes.service_env(name, self.ports[name], env)
-            procs.append(spawn(name, argv, own_env, self.urls[name]))
+            (LOGS / f"{name}.log").unlink(missing_ok=True)  # a fresh log per run
+            procs.append(processes.start_service(name, self.ports[name], env, LOGS, new_session=True))
         self.started.extend(procs)
         began = time.monotonic()
         for i, proc in enumerate(procs, 1):

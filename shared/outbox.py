@@ -25,6 +25,7 @@ class Outbox:
         self.settings = settings
         self._collections: dict[str, AsyncCollection[Doc]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def watch(self, collection: AsyncCollection[Doc]) -> None:
         self._collections[collection.full_name] = collection
@@ -70,18 +71,25 @@ class Outbox:
         return published
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.relay_once()
             except Exception:
                 log.exception("outbox relay pass failed")
-            await asyncio.sleep(self.settings.relay_interval_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.settings.relay_interval_s)
 
     def start(self) -> None:
+        self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+    async def stop(self, grace_s: float = 5.0) -> None:
+        """Let a pass in progress finish (so nothing it published is published again), then stop."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(self._task, grace_s)
+        except TimeoutError:
+            log.warning("outbox relay did not finish its pass in time; the next start republishes it")
+        self._task = None

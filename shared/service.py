@@ -9,6 +9,8 @@ runs the lifespan's exit: stop consuming, let in-flight handlers finish, close.
 from __future__ import annotations
 
 import logging
+import signal
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -137,7 +139,13 @@ def create_service_app(
 
 
 def run(app: FastAPI, settings: ServiceSettings) -> None:
-    """Serve until SIGTERM/SIGINT; in-flight requests and handlers get a grace period."""
+    """Serve until SIGTERM/SIGINT; in-flight requests and handlers get a grace period.
+
+    uvicorn re-raises the signal once it has shut down gracefully; answering it with exit
+    status 0 lets a supervisor tell a clean stop from a crash.
+    """
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: sys.exit(0))
     uvicorn.run(
         app,
         host=settings.host,

@@ -48,11 +48,11 @@ def mongo_url(work_dir: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def make_stack(amqp_url: str, mongo_url: str, work_dir: Path) -> Iterator[Callable[..., Stack]]:
-    """``make_stack("inventory")`` starts those services as processes with fresh prefixes."""
+    """``make_stack("inventory", env={...})`` starts those services as processes with fresh prefixes."""
     stacks: list[Stack] = []
 
-    def make(*names: str) -> Stack:
-        stack = Stack(amqp_url=amqp_url, mongo_url=mongo_url, log_dir=work_dir / "logs")
+    def make(*names: str, env: dict[str, str] | None = None) -> Stack:
+        stack = Stack(amqp_url=amqp_url, mongo_url=mongo_url, log_dir=work_dir / "logs", extra_env=env or {})
         stacks.append(stack)
         try:
             return stack.start(names or ALL_SERVICES)

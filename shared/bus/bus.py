@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -164,6 +165,7 @@ class Bus:
             ),
             log_context(order_id=envelope.correlation_id, message_id=envelope.message_id, type=envelope.type),
         ):
+            started = time.perf_counter()
             try:
                 await handler(message, envelope)
             except PermanentError as exc:
@@ -174,6 +176,7 @@ class Bus:
                 await self._retry_or_park(delivery, exc)
                 return
             await delivery.ack()
+            log.info("message handled", extra={"ms": round((time.perf_counter() - started) * 1000, 1)})
 
     async def _retry_or_park(self, delivery: AbstractIncomingMessage, exc: Exception) -> None:
         previous = (delivery.headers or {}).get(ATTEMPTS_HEADER, 0)

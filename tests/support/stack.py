@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterable
@@ -26,6 +27,7 @@ class Stack:
     prefix: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:10]}")
     ports: dict[str, int] = field(default_factory=dict)
     procs: dict[str, Proc] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def env(self) -> dict[str, str]:
@@ -44,7 +46,7 @@ class Stack:
         }
         for name, port in self.ports.items():
             env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
-        return env
+        return {**env, **self.extra_env}
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -74,6 +76,14 @@ class Stack:
         for proc in reversed(list(self.procs.values())):
             proc.stop(grace_s=10)
         delete_topology_sync(self.amqp_url, self.prefix, self.procs, RETRY_DELAYS_MS)
+
+    def log_lines(self, name: str) -> list[dict[str, object]]:
+        """The service's structured log, one JSON object per line."""
+        lines = []
+        for raw in self.procs[name].log_path.read_text(errors="replace").splitlines():
+            if raw.startswith("{"):
+                lines.append(json.loads(raw))
+        return lines
 
     def logs(self) -> str:
         return "\n".join(f"--- {n}\n{p.log_tail(15)}" for n, p in self.procs.items())

@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from tests.integration.aftersales.fake_intake import FakeIntake
-from tests.support.probe import BusProbe
 from tests.support.stack import Stack
 
 
@@ -37,7 +36,3 @@ async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     async with stack.client("aftersales") as client:
         yield client
 
-
-@pytest.fixture
-async def probe(stack: Stack, probe_for) -> BusProbe:  # type: ignore[no-untyped-def]
-    return await probe_for(stack)  # type: ignore[no-any-return]

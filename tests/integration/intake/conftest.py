@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from tests.integration.intake.fake_door import FakeDoor
-from tests.support.probe import BusProbe
 from tests.support.stack import Stack
 
 
@@ -38,7 +37,3 @@ async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     async with stack.client("intake") as client:
         yield client
 
-
-@pytest.fixture
-async def probe(stack: Stack, probe_for) -> BusProbe:  # type: ignore[no-untyped-def]
-    return await probe_for(stack)  # type: ignore[no-any-return]

@@ -1,0 +1,118 @@
+"""What operations relies on: clean shutdown, traces exported, logs that name the order."""
+
+from __future__ import annotations
+
+import asyncio
+import http.server
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from shared.contracts import LineQty, ReserveStock
+from tests.support.api import uid
+from tests.support.probe import BusProbe
+from tests.support.stack import Stack
+
+pytestmark = pytest.mark.integration
+
+
+class Collector(http.server.ThreadingHTTPServer):
+    """A stand-in OTLP/HTTP collector on loopback: records what the exporter posts."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, bytes]] = []
+        collector = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                collector.posts.append((self.path, body))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@pytest.fixture
+def collector() -> Iterator[Collector]:
+    server = Collector()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+
+
+async def test_spans_are_exported_over_otlp_when_an_endpoint_is_set(
+    make_stack: Callable[..., Stack], collector
+):
+    stack = make_stack("inventory", env={"OTEL_EXPORTER_OTLP_ENDPOINT": collector.url})
+    sku = uid("SKU")
+
+    async with stack.client("inventory") as http:
+        body = {"name": "Lamp", "unit_price": 100, "sourcing": "buy", "lead_time_days": 1}
+        assert (await http.put(f"/products/{sku}", json=body)).status_code < 300
+    for _ in range(100):  # the batch processor exports within about five seconds
+        if collector.posts:
+            break
+        await asyncio.sleep(0.2)
+
+    paths = {path for path, _ in collector.posts}
+    exported = b"".join(body for _, body in collector.posts)
+    assert paths == {"/v1/traces"}
+    assert b"inventory" in exported and sku.encode() in exported  # service name and the request's route
+
+
+async def test_log_lines_of_a_handled_message_carry_the_order_message_and_trace_ids(
+    make_stack: Callable[..., Stack], probe_for
+):
+    stack = make_stack("inventory")
+    probe: BusProbe = await probe_for(stack)
+    order_id = uid("SO")
+
+    sent = await probe.publish(ReserveStock(order_id=order_id, lines=[LineQty(sku=uid("NOPE"), quantity=1)]))
+    await asyncio.sleep(1.5)
+
+    lines = [line for line in stack.log_lines("inventory") if line.get("order_id") == order_id]
+    assert lines, "no log line names the order"
+    assert all(line["message_id"] == sent.message_id for line in lines)
+    assert len({line["trace_id"] for line in lines}) == 1  # every line of the delivery, one trace
+
+
+async def test_sigterm_stops_consuming_finishes_in_flight_work_and_loses_nothing(
+    make_stack: Callable[..., Stack], probe_for
+):
+    stack = make_stack("inventory")
+    probe: BusProbe = await probe_for(stack)
+    sku = uid("SKU")
+    async with stack.client("inventory") as http:
+        await http.put(f"/products/{sku}", json={"name": "Lamp", "unit_price": 1, "sourcing": "buy",
+                                                 "lead_time_days": 1})  # fmt: skip
+        await http.put(f"/stock/{sku}", json={"on_hand": 1000})
+    orders = [uid("SO") for _ in range(40)]
+
+    for order_id in orders:
+        await probe.publish(ReserveStock(order_id=order_id, lines=[LineQty(sku=sku, quantity=1)]))
+    await asyncio.sleep(0.3)
+    proc = stack.procs["inventory"]
+    proc.stop(grace_s=20)  # SIGTERM
+    exit_code = proc.popen.returncode
+    handled_before = {e.correlation_id for e in probe.matching("StockReserved")}
+    stack.start(["inventory"])
+    await probe.wait_for("StockReserved", count=len(orders), within=30)
+
+    assert exit_code == 0
+    assert any(line.get("msg") == "service stopping" for line in stack.log_lines("inventory"))
+    assert {e.correlation_id for e in probe.matching("StockReserved")} == set(orders)
+    async with stack.client("inventory") as http:
+        stock = (await http.get(f"/stock/{sku}")).json()
+    assert stock["reserved"] == len(orders)  # nothing reserved twice across the restart
+    assert len(handled_before) <= len(orders)
