@@ -51,24 +51,31 @@ def collector() -> Iterator[Collector]:
     server.shutdown()
 
 
-async def test_spans_are_exported_over_otlp_when_an_endpoint_is_set(
-    make_stack: Callable[..., Stack], collector
+async def test_http_store_and_bus_spans_are_exported_over_otlp_when_an_endpoint_is_set(
+    make_stack: Callable[..., Stack], probe_for, collector
 ):
     stack = make_stack("inventory", env={"OTEL_EXPORTER_OTLP_ENDPOINT": collector.url})
+    probe: BusProbe = await probe_for(stack)
     sku = uid("SKU")
 
     async with stack.client("inventory") as http:
         body = {"name": "Lamp", "unit_price": 100, "sourcing": "buy", "lead_time_days": 1}
         assert (await http.put(f"/products/{sku}", json=body)).status_code < 300
+    order_id = uid("SO")
+    await probe.publish(ReserveStock(order_id=order_id, lines=[LineQty(sku=sku, quantity=1)]))
+    await probe.wait_for("StockShort", order_id)
+    exported = b""
     for _ in range(100):  # the batch processor exports within about five seconds
-        if collector.posts:
+        exported = b"".join(body for _, body in collector.posts)
+        if b"StockShort publish" in exported:
             break
         await asyncio.sleep(0.2)
 
-    paths = {path for path, _ in collector.posts}
-    exported = b"".join(body for _, body in collector.posts)
-    assert paths == {"/v1/traces"}
-    assert b"inventory" in exported and sku.encode() in exported  # service name and the request's route
+    assert {path for path, _ in collector.posts} == {"/v1/traces"}
+    assert b"inventory" in exported and sku.encode() in exported  # service name; the HTTP route's span
+    assert b"mongodb" in exported  # store spans (db.system)
+    assert b"ReserveStock process" in exported and b"StockShort publish" in exported  # AMQP spans
+    assert order_id.encode() in exported  # bus spans name the order
 
 
 async def test_log_lines_of_a_handled_message_carry_the_order_message_and_trace_ids(
