@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 
+import pytest
+
 from tests.support.api import Shop
 from tests.support.probe import BusProbe
 from tests.support.stack import Stack
@@ -93,17 +95,18 @@ async def test_thirty_concurrent_orders_for_ten_units_never_oversell(shop: Shop)
     assert (stock["on_hand"], stock["reserved"], stock["available"]) == (10, 10, 0)  # R4.1
 
 
-async def test_an_inventory_killed_mid_saga_is_restarted_and_every_order_completes_with_one_reservation(
-    shop: Shop, e2e_stack: Stack
+@pytest.mark.parametrize("victim", ["inventory", "intake", "billing"])
+async def test_a_service_killed_mid_saga_is_restarted_and_every_order_completes_with_one_reservation(
+    shop: Shop, e2e_stack: Stack, victim: str
 ):
     customer = await shop.customer()
     sku = await shop.product(on_hand=20)
 
     placed = await asyncio.gather(*(shop.place(customer, [(sku, 2)]) for _ in range(5)))
-    await asyncio.sleep(0.3)
-    e2e_stack.kill("inventory")  # SIGKILL: no clean-up, unacked deliveries come back
+    await asyncio.sleep(0.1)
+    e2e_stack.kill(victim)  # SIGKILL: no clean-up, unacked deliveries come back
     await asyncio.sleep(1.0)
-    e2e_stack.restart("inventory")
+    e2e_stack.restart(victim)
     ready = await asyncio.gather(
         *(shop.wait_status(o["order_id"], "ready_to_ship", within=60) for o in placed)
     )
