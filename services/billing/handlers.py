@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pymongo.errors import DuplicateKeyError
 
@@ -32,6 +32,7 @@ from shared.contracts import (
 )
 from shared.envelope import Envelope, new_envelope
 from shared.errors import ConcurrencyError
+from shared.locks import KeyedLocks
 from shared.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -49,12 +50,18 @@ class Billing:
     invoices: MongoInvoiceStore
     payments: MongoPaymentStore
     outbox: Outbox
+    # A key account has many orders in flight: deliveries for one customer take turns here.
+    customer_locks: KeyedLocks = field(default_factory=KeyedLocks)
 
     def envelopes(self, messages: list[Message], cause: Envelope | None) -> list[Envelope]:
         return [new_envelope(m, producer=self.settings.service_name, causation=cause) for m in messages]
 
     async def update_customer(self, customer_id: str, change: Change, cause: Envelope | None) -> bool:
         """Apply ``change`` to the customer under optimistic concurrency; False if it does not exist."""
+        async with self.customer_locks.hold(customer_id):
+            return await self._update_customer(customer_id, change, cause)
+
+    async def _update_customer(self, customer_id: str, change: Change, cause: Envelope | None) -> bool:
         for _ in range(self.settings.write_attempts):
             loaded = await self.customers.load(customer_id)
             if loaded is None:

@@ -8,7 +8,6 @@ the reply messages staged in its outbox.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -16,7 +15,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from services.billing.adapters.keys import decode_key, encode_key
 from services.billing.domain import Customer, OrderCredit, Payment
 from shared.envelope import Envelope, utcnow
-from shared.store import insert_doc, replace_doc, stage
+from shared.store import insert_doc, plain, replace_doc, stage
 
 Doc = dict[str, Any]
 
@@ -31,12 +30,12 @@ def to_doc(customer: Customer) -> Doc:
         # Derived, stored so that exposure can be queried and read without the domain.
         "exposure": customer.exposure,
         "orders": {encode_key(oid): _entry_doc(e) for oid, e in customer.orders.items()},
-        "payments": {encode_key(ref): asdict(p) for ref, p in customer.payments.items()},
+        "payments": {encode_key(ref): plain(p) for ref, p in customer.payments.items()},
     }
 
 
 def _entry_doc(entry: OrderCredit) -> Doc:
-    doc = asdict(entry)
+    doc = plain(entry)
     doc["credit_notes"] = {encode_key(rid): amount for rid, amount in entry.credit_notes.items()}
     return doc
 

@@ -7,7 +7,6 @@ command or a racing replica can never write a second document for the same busin
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +15,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from services.billing.domain import Invoice, InvoiceLine, document_number, period_of
 from shared.envelope import Envelope
-from shared.store import insert_doc, replace_doc, stage
+from shared.store import insert_doc, plain, replace_doc, stage
 
 Doc = dict[str, Any]
 
@@ -30,7 +29,7 @@ def credit_note_key(return_id: str) -> str:
 
 
 def to_doc(invoice: Invoice) -> Doc:
-    doc = asdict(invoice)
+    doc = plain(invoice)
     doc["_id"] = doc.pop("invoice_id")
     doc["key"] = (
         invoice_key(invoice.order_id)

@@ -3,13 +3,13 @@ as lists, so an id with a `.` or `$` never becomes a field name (STORE.md); date
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
 from typing import Any
 
 from services.intake.domain.numbering import parse_order_number
 from services.intake.domain.order import Contact, HistoryEntry, Line, Order, SagaState, SupplyOrder
 from services.intake.domain.screening import PastOrder
+from shared.store import plain
 
 Doc = dict[str, Any]
 
@@ -41,8 +41,8 @@ def to_fields(order: Order) -> Doc:
         "payment_terms": order.payment_terms,
         "required_by": _iso(order.required_by),
         "delivery_address": order.delivery_address,
-        "contact": asdict(order.contact),
-        "lines": [{**asdict(line), "amount": line.amount} for line in order.lines],
+        "contact": plain(order.contact),
+        "lines": [{**plain(line), "amount": line.amount} for line in order.lines],
         "discount": order.discount,
         "freight": order.freight,
         "total": order.total,  # denormalised for readers of the raw store; recomputed on load
@@ -51,12 +51,12 @@ def to_fields(order: Order) -> Doc:
         "needs_approval": order.needs_approval,
         "flags": list(order.flags),
         "status": order.status,
-        "history": [asdict(entry) for entry in order.history],
-        "saga": asdict(order.saga),
+        "history": [plain(entry) for entry in order.history],
+        "saga": plain(order.saga),
         "shipment_id": order.shipment_id,
         "carrier": order.carrier,
         "tracking_numbers": list(order.tracking_numbers),
-        "supply_orders": [asdict(so) for so in order.supply_orders.values()],
+        "supply_orders": [plain(so) for so in order.supply_orders.values()],
         "expected_delivery": _iso(order.expected_delivery),
         "invoice_ids": list(order.invoice_ids),
         "credit_notes": list(order.credit_notes),
