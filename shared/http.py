@@ -8,9 +8,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.errors import DependencyUnavailable
+from shared.errors import ConcurrencyError, DependencyUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,26 @@ async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
     return JSONResponse(error_body("validation_failed", "the request has invalid fields", fields), 422)
 
 
-async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+def api_error_response(exc: ApiError) -> JSONResponse:
+    """The response for an ApiError, for services that map their own domain errors to one."""
     return JSONResponse(error_body(exc.code, exc.message, exc.fields), exc.status)
+
+
+async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+    return api_error_response(exc)
+
+
+async def _conflict(_: Request, exc: ConcurrencyError) -> JSONResponse:
+    # Optimistic concurrency lost its retries inside a request: the client may simply try again.
+    return JSONResponse(
+        error_body("conflict", "the record changed while this request was handled; try again"), 409
+    )
+
+
+async def _store_down(_: Request, exc: ConnectionFailure) -> JSONResponse:
+    log.warning("store not reachable during a request", extra={"error": str(exc)})
+    body = error_body("dependency_unavailable", "the store is not reachable; try again shortly")
+    return JSONResponse(body, 503, headers={"Retry-After": "2"})
 
 
 async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -65,4 +84,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(DependencyUnavailable, _dependency)  # type: ignore[arg-type]
+    app.add_exception_handler(ConcurrencyError, _conflict)  # type: ignore[arg-type]
+    app.add_exception_handler(ConnectionFailure, _store_down)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

@@ -17,7 +17,6 @@ from services.aftersales.domain import (
 )
 from services.aftersales.handlers import Deps
 from services.aftersales.schemas import InspectionCreate, ReturnCreate, ReturnPublic
-from shared.errors import ConcurrencyError
 from shared.http import error_body
 from shared.service import Context
 
@@ -88,12 +87,6 @@ async def _domain_error(_: Request, exc: AftersalesError) -> JSONResponse:
     return JSONResponse(error_body(exc.code, exc.message, exc.fields), status)
 
 
-async def _conflict(_: Request, exc: ConcurrencyError) -> JSONResponse:
-    body = error_body("conflict", "the return changed while this request was handled; try again")
-    return JSONResponse(body, 409)
-
-
 def install_error_handlers(app: FastAPI) -> None:
     """Domain refusals as the contract's error body (API.md), never a 5xx."""
     app.add_exception_handler(AftersalesError, _domain_error)  # type: ignore[arg-type]
-    app.add_exception_handler(ConcurrencyError, _conflict)  # type: ignore[arg-type]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query
-from pymongo.errors import ConnectionFailure
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
+from fastapi.responses import JSONResponse
 
 from services.intake import handlers
 from services.intake.domain.errors import DomainError, OrderInvalid, OrderNotFound, OrderShipped
@@ -13,8 +13,7 @@ from services.intake.domain.errors import IdempotencyKeyReused as KeyReused
 from services.intake.domain.order import CHANNELS, STATUSES
 from services.intake.handlers import Intake
 from services.intake.schemas import Decision, OrderCreate, OrderPage, OrderPublic, Reason, order_public
-from shared.errors import ConcurrencyError, DependencyUnavailable
-from shared.http import ApiError
+from shared.http import ApiError, api_error_response
 from shared.service import Context
 
 router = APIRouter(tags=["orders"])
@@ -28,21 +27,21 @@ def get_intake(ctx: Context) -> Intake:
 Deps = Annotated[Intake, Depends(get_intake)]
 
 
-def _refusal(exc: Exception) -> Exception:
-    """The contract's answer to a domain refusal or an unreachable store."""
+def _refusal(_: Request, exc: DomainError) -> JSONResponse:
+    """The contract's answer to a domain refusal (store and concurrency errors: shared.http)."""
     if isinstance(exc, OrderNotFound):
-        return ApiError(404, exc.code, exc.message)
+        return api_error_response(ApiError(404, exc.code, exc.message))
     if isinstance(exc, OrderInvalid | KeyReused):
-        return ApiError(422, exc.code, exc.message, exc.fields)
+        return api_error_response(ApiError(422, exc.code, exc.message, exc.fields))
     if isinstance(exc, OrderShipped):  # R7.3: the way on is a return
-        return ApiError(409, exc.code, exc.message, {"returns": "POST /returns {order_id, lines, reason}"})
-    if isinstance(exc, DomainError):
-        return ApiError(409, exc.code, exc.message, exc.fields)
-    if isinstance(exc, ConcurrencyError):
-        return ApiError(409, "conflict", "the order kept changing; try again")
-    if isinstance(exc, ConnectionFailure):
-        return DependencyUnavailable("the order store is not reachable; try again shortly")
-    return exc
+        hint = {"returns": "POST /returns {order_id, lines, reason}"}
+        return api_error_response(ApiError(409, exc.code, exc.message, hint))
+    return api_error_response(ApiError(409, exc.code, exc.message, exc.fields))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Domain refusals as the contract's error body (API.md), never a 5xx."""
+    app.add_exception_handler(DomainError, _refusal)  # type: ignore[arg-type]
 
 
 @router.post("/orders", status_code=201, response_model=OrderPublic)
@@ -52,23 +51,17 @@ async def post_order(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> OrderPublic:
     """Place an order from any channel (R1); the same Idempotency-Key and body return the same order."""
-    try:
-        key = (idempotency_key or "").strip() or None
-        doc = await handlers.place_order(
-            intake, body.to_request(), idempotency_key=key, body_hash=body.fingerprint()
-        )
-    except (DomainError, ConcurrencyError, ConnectionFailure) as exc:
-        raise _refusal(exc) from exc
+    key = (idempotency_key or "").strip() or None
+    doc = await handlers.place_order(
+        intake, body.to_request(), idempotency_key=key, body_hash=body.fingerprint()
+    )
     return order_public(doc)
 
 
 @router.get("/orders/{order_id}", response_model=OrderPublic)
 async def get_order(order_id: OrderId, intake: Deps) -> OrderPublic:
     """One order with its status, lines, total, priority, flags, history, tracking and invoices."""
-    try:
-        doc = await intake.orders.get(order_id)
-    except ConnectionFailure as exc:
-        raise _refusal(exc) from exc
+    doc = await intake.orders.get(order_id)
     if doc is None:
         raise ApiError(404, "not_found", f"no order {order_id}")
     return order_public(doc)
@@ -95,10 +88,7 @@ async def list_orders(
         raise ApiError(422, "validation_failed", "the request has invalid fields", fields)
     filters = {k: v for k, v in (("status", status), ("customer_id", customer_id), ("channel", channel)) if v}
     size = min(limit or intake.settings.page_size, intake.settings.max_page)
-    try:
-        docs = await intake.orders.page(filters, size + 1, int(cursor) if cursor else None)
-    except ConnectionFailure as exc:
-        raise _refusal(exc) from exc
+    docs = await intake.orders.page(filters, size + 1, int(cursor) if cursor else None)
     more = len(docs) > size
     docs = docs[:size]
     return OrderPage(
@@ -109,25 +99,16 @@ async def list_orders(
 @router.post("/orders/{order_id}/cancel", status_code=202, response_model=OrderPublic)
 async def cancel_order(order_id: OrderId, body: Reason, intake: Deps) -> OrderPublic:
     """Cancel an unshipped order: every step taken is undone (R7.1); shipped orders get 409 (R7.3)."""
-    try:
-        return order_public(await handlers.cancel_order(intake, order_id, body.by, body.reason))
-    except (DomainError, ConcurrencyError, ConnectionFailure) as exc:
-        raise _refusal(exc) from exc
+    return order_public(await handlers.cancel_order(intake, order_id, body.by, body.reason))
 
 
 @router.post("/orders/{order_id}/approve", response_model=OrderPublic)
 async def approve_order(order_id: OrderId, body: Decision, intake: Deps) -> OrderPublic:
     """Let an order on hold continue (credit over limit R3.1, large order R2.2); 409 unless on hold."""
-    try:
-        return order_public(await handlers.approve_order(intake, order_id, body.by, body.reason))
-    except (DomainError, ConcurrencyError, ConnectionFailure) as exc:
-        raise _refusal(exc) from exc
+    return order_public(await handlers.approve_order(intake, order_id, body.by, body.reason))
 
 
 @router.post("/orders/{order_id}/reject", response_model=OrderPublic)
 async def reject_order(order_id: OrderId, body: Decision, intake: Deps) -> OrderPublic:
     """Refuse an order on hold, recording who and why (R2.2); 409 unless on hold."""
-    try:
-        return order_public(await handlers.reject_order(intake, order_id, body.by, body.reason))
-    except (DomainError, ConcurrencyError, ConnectionFailure) as exc:
-        raise _refusal(exc) from exc
+    return order_public(await handlers.reject_order(intake, order_id, body.by, body.reason))

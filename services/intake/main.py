@@ -14,7 +14,7 @@ from services.intake.adapters import (
     MongoOrderNumbers,
     MongoOrderStore,
 )
-from services.intake.api import router
+from services.intake.api import install_error_handlers, router
 from services.intake.consumers import subscribe
 from services.intake.handlers import Intake
 from services.intake.settings import Settings
@@ -41,10 +41,12 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         ctx.state["intake"] = intake
         subscribe(ctx.bus, intake)
 
-    return create_service_app(
+    app = create_service_app(
         settings,
         wire=wire,
         routers=[router],
         title="intake service",
         description="Orders from every channel (R1) and the order saga (R2-R7)",
     )
+    install_error_handlers(app)
+    return app

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from devstack.processes import free_port, start_store
 from shared.contracts import LineQty, ReserveStock
 from tests.support.api import uid
 from tests.support.probe import BusProbe
@@ -123,3 +124,21 @@ async def test_sigterm_stops_consuming_finishes_in_flight_work_and_loses_nothing
         stock = (await http.get(f"/stock/{sku}")).json()
     assert stock["reserved"] == len(orders)  # nothing reserved twice across the restart
     assert len(handled_before) <= len(orders)
+
+
+async def test_a_request_while_the_store_is_down_gets_a_503_not_a_500(amqp_url, work_dir, probe_for):
+    store = start_store(work_dir / f"store-{uid('x')}", free_port(), work_dir / "logs")
+    stack = Stack(amqp_url=amqp_url, mongo_url=store.url, log_dir=work_dir / "logs")
+    try:
+        stack.start(["inventory"])
+        store.stop()  # the store dies under a running service
+
+        async with stack.client("inventory") as http:
+            stock = await http.get(f"/stock/{uid('SKU')}")
+            ready = await http.get("/ready")
+
+        assert stock.status_code == 503 and stock.json()["error"]["code"] == "dependency_unavailable"
+        assert ready.status_code == 503 and ready.json()["checks"]["store"] is False
+    finally:
+        stack.stop()
+        store.stop()
