@@ -123,9 +123,11 @@ def start_store(
     """Start the embedded MongoDB-compatible server (nx-27017) with its data under ``data_dir``."""
     data_dir.mkdir(parents=True, exist_ok=True)
     exe = Path(sys.executable).parent / "nx-27017"
-    argv = [str(exe), "--data-dir", str(data_dir), "--host", "127.0.0.1", "-p", str(port),
-            "--log-file", str(log_dir / "store.log"), "--pid-file", str(log_dir / "store.pid")]  # fmt: skip
-    proc = spawn("store", argv, log_dir / "store.out", new_session=new_session)
+    # Files named by port: nx-27017 refuses to start while another live store owns its pid file.
+    name = f"store-{port}"
+    files = ["--log-file", str(log_dir / f"{name}.log"), "--pid-file", str(log_dir / f"{name}.pid")]
+    argv = [str(exe), "--data-dir", str(data_dir), "--host", "127.0.0.1", "-p", str(port), *files]
+    proc = spawn("store", argv, log_dir / f"{name}.out", new_session=new_session)
     proc.url = f"mongodb://127.0.0.1:{port}/?directConnection=true"
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
