@@ -59,10 +59,27 @@ def current_trace(fallback: dict[str, str] | None = None) -> dict[str, str]:
     return carrier if "traceparent" in carrier else dict(fallback or {})
 
 
-def new_envelope(message: Message, *, producer: str, causation: Envelope | None = None) -> Envelope:
-    """Wrap ``message``; the order id is the correlation id so one order is one conversation."""
+def reply_id(cause: Envelope, message: Message) -> str:
+    """The one message id of ``message`` as the answer to ``cause``: a duplicate of a command is
+    answered under the same id as the original, so the requester recognises it (ARCHITECTURE.md)."""
+    return uuid.uuid5(_REPLIES, f"{cause.message_id}/{message.type_name()}").hex
+
+
+_REPLIES = uuid.UUID("5b1d3c0e-6f3a-4c1e-9a57-0a5e1f6d2b10")
+
+
+def new_envelope(
+    message: Message, *, producer: str, causation: Envelope | None = None, message_id: str | None = None
+) -> Envelope:
+    """Wrap ``message``; the order id is the correlation id so one order is one conversation.
+
+    A message caused by another (a reply to a command) gets the id ``reply_id`` derives from its
+    cause unless ``message_id`` says otherwise; a message nobody sent a command for gets a new id.
+    """
+    if message_id is None:
+        message_id = reply_id(causation, message) if causation is not None else uuid.uuid4().hex
     return Envelope(
-        message_id=uuid.uuid4().hex,
+        message_id=message_id,
         type=message.type_name(),
         correlation_id=message.order_id,
         causation_id=causation.message_id if causation else None,

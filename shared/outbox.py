@@ -1,18 +1,33 @@
-"""Publishes the messages staged in documents: at once after a write, and by a relay after a crash."""
+"""Publishes the messages staged in documents: at once after a write, and by a relay after a crash.
+
+The rule (ARCHITECTURE.md "Outbox"):
+
+- A writer publishes only the entries its own write staged (``shared.store.staged_by``), never
+  what an earlier write left behind: that is the relay's, after ``RELAY_GRACE_S``.
+- Published entries are cleared by message id, and every clear bumps ``version``, so a writer
+  that read the document before the clear loses its optimistic race and re-reads instead of
+  writing the published entries back (which is what made the ping-pong of issue 10).
+- ``outbox_at`` (what the relay looks for) is cleared in the same write when the document holds
+  nothing else; otherwise it stays and the relay's next pass finishes the job.
+
+At-least-once stays: a crash between publish and clear repeats a message once, through the relay.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.bus import Bus
 from shared.envelope import Envelope, utcnow
 from shared.settings import ServiceSettings
-from shared.store import Doc
+from shared.store import Doc, entry_envelope, staged_by
 
 log = logging.getLogger(__name__)
 
@@ -35,37 +50,65 @@ class Outbox:
             await collection.create_index("outbox_at")
 
     async def flush(self, collection: AsyncCollection[Doc], doc: Doc) -> bool:
-        """Publish the document's pending messages, then clear them if the document is unchanged.
+        """Publish what the write that produced ``doc`` staged, then clear exactly those entries.
 
-        Never raises: what could not be published stays staged for the relay. Clearing is
-        conditional on ``version`` so a concurrent writer's messages are never dropped; at
-        worst a message is published twice, which every consumer tolerates.
+        Never raises: what could not be published stays staged for the relay. Returns False then.
         """
-        pending = doc.get("outbox") or {}
-        if not pending:
+        own = staged_by(doc)
+        if not own:
             return True
+        alone = len(own) == len(doc.get("outbox") or {})
+        return await self._publish_and_clear(collection, doc, own, alone)
+
+    async def publish(self, envelopes: list[Envelope]) -> None:
+        """Publish without a document (a repeated reply to a duplicate command); raises on failure
+        so the command is retried by the bus."""
+        await asyncio.gather(*(self.bus.publish(envelope) for envelope in envelopes))
+
+    async def _publish_and_clear(
+        self, collection: AsyncCollection[Doc], doc: Doc, entries: Mapping[str, dict[str, Any]], alone: bool
+    ) -> bool:
         try:
-            for raw in pending.values():
-                await self.bus.publish(Envelope.model_validate(raw))
+            await self.publish([Envelope.model_validate(raw) for raw in entries.values()])
         except Exception as exc:
             log.warning(
                 "publish failed, the relay will retry",
                 extra={"error": f"{type(exc).__name__}: {exc}", "doc_id": str(doc["_id"])},
             )
             return False
-        await collection.update_one(
-            {"_id": doc["_id"], "version": doc["version"]}, {"$set": {"outbox": {}, "outbox_at": None}}
-        )
+        await self._clear(collection, doc, list(entries), alone)
         return True
 
+    async def _clear(self, collection: AsyncCollection[Doc], doc: Doc, ids: list[str], alone: bool) -> None:
+        unset = {f"outbox.{message_id}": "" for message_id in ids}
+        if alone:
+            # Nobody wrote since: the outbox held only these, so the relay need not look here again.
+            result = await collection.update_one(
+                {"_id": doc["_id"], "version": doc["version"]},
+                {"$unset": unset, "$set": {"outbox_at": None}, "$inc": {"version": 1}},
+            )
+            if result.matched_count:
+                return
+        # Someone wrote since (or left-overs remain): clear ours only; the relay clears outbox_at.
+        await collection.update_one(
+            {"_id": doc["_id"], f"outbox.{ids[0]}": {"$exists": True}},
+            {"$unset": unset, "$inc": {"version": 1}},
+        )
+
     async def relay_once(self) -> int:
-        """Publish what writers left behind (a crash between write and publish)."""
+        """Publish what writers left behind (a crash between write and publish), once."""
         cutoff = utcnow() - timedelta(seconds=self.settings.relay_grace_s)
         published = 0
         for collection in self._collections.values():
             async for doc in collection.find({"outbox_at": {"$lt": cutoff}}).limit(200):
-                if await self.flush(collection, doc):
-                    published += len(doc.get("outbox") or {})
+                entries = {mid: entry_envelope(entry) for mid, entry in (doc.get("outbox") or {}).items()}
+                if not entries:
+                    # Cleared by id after a race: nothing left, stop looking at this document.
+                    await collection.update_one(
+                        {"_id": doc["_id"], "version": doc["version"]}, {"$set": {"outbox_at": None}}
+                    )
+                elif await self._publish_and_clear(collection, doc, entries, alone=True):
+                    published += len(entries)
         if published:
             log.info("relay published left-over messages", extra={"count": published})
         return published
