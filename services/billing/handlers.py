@@ -21,6 +21,7 @@ from services.billing.adapters import (
 )
 from services.billing.adapters.mongo_order_links import is_released
 from services.billing.domain import Customer
+from services.billing.domain.customer import CreditDecision
 from services.billing.settings import Settings
 from shared.contracts import (
     CreditLimitExceeded,
@@ -37,7 +38,17 @@ from shared.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
-Change = Callable[[Customer], list[Message] | None]  # None: nothing to write
+
+
+@dataclass(frozen=True)
+class Again:
+    """A duplicate command: nothing is written; these replies are published again under the same
+    message ids (``shared.envelope.reply_id``), ARCHITECTURE.md "Duplicates"."""
+
+    messages: list[Message]
+
+
+Change = Callable[[Customer], list[Message] | Again | None]  # None: nothing to write or send
 
 
 @dataclass
@@ -70,6 +81,9 @@ class Billing:
             messages = change(customer)
             if messages is None:
                 return True
+            if isinstance(messages, Again):
+                await self.outbox.publish(self.envelopes(messages.messages, cause))
+                return True
             try:
                 saved = await self.customers.save(customer, doc, self.envelopes(messages, cause))
             except ConcurrencyError:
@@ -78,19 +92,13 @@ class Billing:
             return True
         raise ConcurrencyError(f"customer {customer_id} kept changing; the bus will retry")
 
-    async def reply_on_link(
-        self, order_id: str, link: dict, messages: list[Message], cause: Envelope
-    ) -> None:
-        """Reply where there is no customer document to carry the message (unknown customer, tombstone)."""
-        for _ in range(self.settings.write_attempts):
-            try:
-                saved = await self.links.reply(link, self.envelopes(messages, cause))
-            except ConcurrencyError:
-                link = await self.links.get(order_id) or link
-                continue
-            await self.outbox.flush(self.links.collection, saved)
-            return
-        raise ConcurrencyError(f"credit link of {order_id} kept changing; the bus will retry")
+    async def reply_without_customer(self, messages: list[Message], cause: Envelope) -> None:
+        """Reply where no customer document changes (unknown customer, release of nothing).
+
+        Nothing is staged: the answer follows from the stored link alone, and the command is acked
+        only after this publish, so a crash in between redelivers it and it is answered again.
+        """
+        await self.outbox.publish(self.envelopes(messages, cause))
 
 
 async def reserve_credit(cmd: ReserveCredit, env: Envelope, billing: Billing) -> None:
@@ -101,30 +109,12 @@ async def reserve_credit(cmd: ReserveCredit, env: Envelope, billing: Billing) ->
         log.info("credit reservation arrived after its release: ignored", extra={"order_id": cmd.order_id})
         return
 
-    def change(customer: Customer) -> list[Message] | None:
+    def change(customer: Customer) -> list[Message] | Again | None:
         decision = customer.reserve(cmd.order_id, cmd.amount, cmd.force)
         if decision.outcome == "ignored":
             return None
-        if decision.outcome == "refused":
-            return [
-                CreditLimitExceeded(
-                    order_id=cmd.order_id,
-                    customer_id=customer.customer_id,
-                    amount=decision.amount,
-                    exposure=decision.exposure,
-                    credit_limit=decision.credit_limit,
-                    reason=decision.reason,
-                )
-            ]
-        return [
-            CreditReserved(
-                order_id=cmd.order_id,
-                customer_id=customer.customer_id,
-                amount=decision.amount,
-                exposure=decision.exposure,
-                skipped=decision.outcome == "skipped",
-            )
-        ]
+        reply = _credit_reply(customer, cmd.order_id, decision)
+        return Again([reply]) if decision.repeated else [reply]
 
     if not await billing.update_customer(link["customer_id"], change, env):
         reason = f"customer {link['customer_id']} is unknown to billing: PUT /customers/{{id}} first"
@@ -136,21 +126,40 @@ async def reserve_credit(cmd: ReserveCredit, env: Envelope, billing: Billing) ->
             credit_limit=0,
             reason=reason,
         )
-        await billing.reply_on_link(cmd.order_id, link, [refusal], env)
+        await billing.reply_without_customer([refusal], env)
+
+
+def _credit_reply(customer: Customer, order_id: str, decision: CreditDecision) -> Message:
+    if decision.outcome == "refused":
+        return CreditLimitExceeded(
+            order_id=order_id,
+            customer_id=customer.customer_id,
+            amount=decision.amount,
+            exposure=decision.exposure,
+            credit_limit=decision.credit_limit,
+            reason=decision.reason,
+        )
+    return CreditReserved(
+        order_id=order_id,
+        customer_id=customer.customer_id,
+        amount=decision.amount,
+        exposure=decision.exposure,
+        skipped=decision.outcome == "skipped",
+    )
 
 
 async def release_credit(cmd: ReleaseCredit, env: Envelope, billing: Billing) -> None:
     """Give back what was held for the order (R7.1) and leave a tombstone against a late reserve."""
     link = await billing.links.release(cmd.order_id)
 
-    def change(customer: Customer) -> list[Message]:
+    def change(customer: Customer) -> list[Message] | Again:
+        if not customer.release_changes(cmd.order_id):  # a duplicate, or invoiced meanwhile
+            return Again([CreditReleased(order_id=cmd.order_id, amount=customer.release(cmd.order_id))])
         return [CreditReleased(order_id=cmd.order_id, amount=customer.release(cmd.order_id))]
 
     if link["customer_id"] is None or not await billing.update_customer(link["customer_id"], change, env):
         # Nothing was ever held: say so, so the saga's compensation completes.
-        await billing.reply_on_link(
-            cmd.order_id, link, [CreditReleased(order_id=cmd.order_id, amount=0)], env
-        )
+        await billing.reply_without_customer([CreditReleased(order_id=cmd.order_id, amount=0)], env)
 
 
 async def put_customer(

@@ -66,10 +66,11 @@ def reply_for(document: Invoice) -> Message:
 
 async def _write_once(
     billing: Billing, key: str, build: Callable[[], Awaitable[Invoice]], cause: Envelope
-) -> tuple[Invoice, Doc]:
-    """Insert the document ``build`` makes unless ``key`` exists (a duplicate re-stages its reply).
+) -> tuple[Invoice, Doc | None]:
+    """Insert the document ``build`` makes, with its reply staged, unless ``key`` exists.
 
-    Returns the document and what was written; the caller flushes the staged reply when done.
+    Returns the document and what was written, or None for a duplicate: the existing document
+    is never rewritten, its reply is published again by ``_announce`` (issue 10).
     """
     doc = await billing.invoices.by_key(key)
     if doc is None:
@@ -84,8 +85,15 @@ async def _write_once(
         else:
             return document, saved
     assert doc is not None
-    document = from_doc(doc)
-    return document, await billing.invoices.resend(doc, billing.envelopes([reply_for(document)], cause))
+    return from_doc(doc), None
+
+
+async def _announce(billing: Billing, document: Invoice, written: Doc | None, cause: Envelope) -> None:
+    """Publish the document's reply: staged with a new document, else again under the same id."""
+    if written is not None:
+        await billing.outbox.flush(billing.invoices.collection, written)
+    else:
+        await billing.outbox.publish(billing.envelopes([reply_for(document)], cause))
 
 
 async def issue_order_invoice(cmd: IssueInvoice, env: Envelope, billing: Billing) -> None:
@@ -120,7 +128,7 @@ async def issue_order_invoice(cmd: IssueInvoice, env: Envelope, billing: Billing
 
     if not await billing.update_customer(invoice.customer_id, move_hold, env):
         log.warning("invoiced a customer billing does not know", extra={"customer_id": invoice.customer_id})
-    await billing.outbox.flush(billing.invoices.collection, written)
+    await _announce(billing, invoice, written, env)
 
 
 async def issue_return_credit_note(cmd: IssueCreditNote, env: Envelope, billing: Billing) -> None:
@@ -153,7 +161,7 @@ async def issue_return_credit_note(cmd: IssueCreditNote, env: Envelope, billing:
         return [] if customer.credit(cmd.order_id, cmd.return_id, -note.total) else None
 
     await billing.update_customer(note.customer_id, reduce_exposure, env)
-    await billing.outbox.flush(billing.invoices.collection, written)
+    await _announce(billing, note, written, env)
 
 
 async def record_payment(billing: Billing, order_id: str, amount: int, reference: str) -> tuple[Payment, str]:

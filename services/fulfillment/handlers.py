@@ -129,8 +129,12 @@ async def raise_supply(cmd: RaiseSupply, env: Envelope, ful: Fulfillment) -> Non
             )  # fmt: skip
             raised.append(await ful.supply_orders.add(order, env.trace))
         request, doc = loaded or (SupplyRequest(cmd.order_id), None)
-        request.record(o.supply_order_id for o in raised)
         reply = ful.reply(SupplyRaised(order_id=cmd.order_id, supply_orders=[ref(o) for o in raised]), env)
+        if doc is not None and all(o.supply_order_id in request.supply_order_ids for o in raised):
+            # A duplicate: every supply order exists and is recorded; answer again, writing nothing.
+            await ful.outbox.publish([reply])
+            return
+        request.record(o.supply_order_id for o in raised)
         if doc is None:
             doc = await ful.requests.insert(request, [reply])
         else:
@@ -152,11 +156,18 @@ async def cancel_supply(cmd: CancelSupply, env: Envelope, ful: Fulfillment) -> N
             await ful.outbox.flush(ful.requests.collection, doc)
             return
         request, doc = loaded
-        if not request.is_cancelled:
+        duplicate = request.is_cancelled
+        if not duplicate:
             # Close it first: a RaiseSupply running right now then sees it and cancels what it raised.
             request.cancel([])
             doc = await ful.requests.save(request, doc)
-        request.cancel(await ful.cancel_open(cmd.order_id))
+        cancelled = await ful.cancel_open(cmd.order_id)
+        if duplicate and not cancelled:
+            # A duplicate with nothing left open: answer again under the same id, writing nothing.
+            again = SupplyCancelled(order_id=cmd.order_id, supply_order_ids=request.cancelled_ids)
+            await ful.outbox.publish([ful.reply(again, env)])
+            return
+        request.cancel(cancelled)
         reply = ful.reply(SupplyCancelled(order_id=cmd.order_id, supply_order_ids=request.cancelled_ids), env)
         doc = await ful.requests.save(request, doc, [reply])
         await ful.outbox.flush(ful.requests.collection, doc)

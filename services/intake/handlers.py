@@ -180,6 +180,14 @@ def _envelope(command: Command, causation: Envelope | None, doc: Doc) -> Envelop
     return envelope
 
 
+def _state(order: Order) -> Doc:
+    """What the order's document would hold, without the ids of replies it absorbed: a reply that
+    changes nothing else must not rewrite the order (and so cannot flush anything again)."""
+    fields = to_fields(order)
+    fields["saga"] = {k: v for k, v in fields["saga"].items() if k != "processed"}
+    return fields
+
+
 async def _change(
     intake: Intake, order_id: str, decide: Callable[[Order], list[Command]], causation: Envelope | None = None
 ) -> Doc:
@@ -189,10 +197,10 @@ async def _change(
         if loaded is None:
             raise OrderNotFound(f"no order {order_id}")
         order, doc = loaded
-        before = to_fields(order)
+        before = _state(order)
         commands = decide(order)
-        if not commands and to_fields(order) == before:
-            return doc  # nothing to record: a duplicate or an unexpected reply
+        if not commands and _state(order) == before:
+            return doc  # a duplicate or an unexpected reply: nothing is written, nothing sent (issue 10)
         try:
             saved = await intake.orders.save(order, doc, [_envelope(c, causation, doc) for c in commands])
         except ConcurrencyError:

@@ -6,6 +6,10 @@ the document with its reply staged in the same write and flushes it (ARCHITECTUR
 A ConcurrencyError means another handler wrote the document: the whole step runs again from
 a fresh read, which is safe because every stock write is idempotent.
 
+A duplicate of a command already carried out writes nothing: its reply is published again
+straight away under the same message id (``shared.envelope.reply_id``), so the saga sees a
+message it has absorbed (ARCHITECTURE.md "Duplicates", issue 10).
+
 Tombstone choice: a ReserveStock that finds the reservation ``released`` reserves nothing and
 replies nothing; the saga already has its StockReleased.
 """
@@ -32,7 +36,6 @@ from shared.contracts import (
 )
 from shared.envelope import Envelope
 from shared.errors import PermanentError
-from shared.store import replace_doc, stage
 
 log = logging.getLogger(__name__)
 Released, Committed = ReservationStatus.RELEASED, ReservationStatus.COMMITTED
@@ -61,11 +64,14 @@ async def reserve_stock(cmd: ReserveStock, env: Envelope, inv: Inventory) -> Non
         products = await inv.products.get_many(reservation.wanted)
         if unknown := [sku for sku in reservation.wanted if sku not in products]:
             raise PermanentError(f"unknown SKUs {unknown}: intake validates against the catalogue")
-        if reservation.status is ReservationStatus.RESERVING:
-            # SKU by SKU; a redelivery after a crash finds holds.<order_id> and takes nothing twice.
-            for sku, wanted in reservation.wanted.items():
-                reservation.record_hold(sku, await inv.stock.hold(sku, cmd.order_id, wanted))
-            reservation.finish()
+        if reservation.status is not ReservationStatus.RESERVING:
+            # A duplicate: the decision stands; answer it again under the same id, writing nothing.
+            await inv.outbox.publish([envelope(reservation_outcome(reservation, products), env)])
+            return
+        # SKU by SKU; a redelivery after a crash finds holds.<order_id> and takes nothing twice.
+        for sku, wanted in reservation.wanted.items():
+            reservation.record_hold(sku, await inv.stock.hold(sku, cmd.order_id, wanted))
+        reservation.finish()
         reply = envelope(reservation_outcome(reservation, products), env)
         doc = await inv.reservations.save(reservation, doc, [reply])
         await inv.outbox.flush(inv.reservations.collection, doc)
@@ -86,15 +92,23 @@ async def release_stock(cmd: ReleaseStock, env: Envelope, inv: Inventory) -> Non
         reservation, doc = loaded
         if reservation.status is Committed:
             log.warning("release after shipping: nothing to release, a return is needed (R7.3)")
-            reply = envelope(StockReleased(order_id=cmd.order_id, lines=[]), env)
-        else:
-            if reservation.status is not Released:
-                # Close it first: a reserve or receipt running right now then sees it and undoes its hold.
-                reservation.release({})
+            await inv.outbox.publish([envelope(StockReleased(order_id=cmd.order_id, lines=[]), env)])
+            return
+        if reservation.status is Released:
+            # A duplicate (or a tombstone): give back what a racing reserve may have held, and answer
+            # again under the same id; the reservation is not rewritten.
+            if swept := await inv.sweep(cmd.order_id, reservation.wanted):
+                reservation.release(swept)
                 doc = await inv.reservations.save(reservation, doc)
-            reservation.release(await inv.sweep(cmd.order_id, reservation.wanted))
             released = line_qtys(reservation.released.items())
-            reply = envelope(StockReleased(order_id=cmd.order_id, lines=released), env)
+            await inv.outbox.publish([envelope(StockReleased(order_id=cmd.order_id, lines=released), env)])
+            return
+        # Close it first: a reserve or receipt running right now then sees it and undoes its hold.
+        reservation.release({})
+        doc = await inv.reservations.save(reservation, doc)
+        reservation.release(await inv.sweep(cmd.order_id, reservation.wanted))
+        released = line_qtys(reservation.released.items())
+        reply = envelope(StockReleased(order_id=cmd.order_id, lines=released), env)
         doc = await inv.reservations.save(reservation, doc, [reply])
         await inv.outbox.flush(inv.reservations.collection, doc)
 
@@ -112,15 +126,17 @@ async def receive_supply(cmd: ReceiveSupply, env: Envelope, inv: Inventory) -> N
             log.warning("supply received for an order with no reservation; kept as stock")
             return
         reservation, doc = loaded
-        hold = 0
-        if cmd.supply_order_id not in reservation.receipts:
-            hold = reservation.units_to_hold_on_receipt(cmd.sku, cmd.quantity)
+        received = StockReceived(order_id=cmd.order_id, supply_order_id=cmd.supply_order_id, sku=cmd.sku,
+                                 quantity=cmd.quantity)  # fmt: skip
+        if cmd.supply_order_id in reservation.receipts:
+            # A duplicate: the stock was counted before the receipt was recorded here; answer again.
+            await inv.outbox.publish([envelope(received, env)])
+            return
+        hold = reservation.units_to_hold_on_receipt(cmd.sku, cmd.quantity)
         _, held_now = await inv.stock.receive(cmd.sku, cmd.supply_order_id, cmd.quantity, warehouse,
                                               cmd.order_id, hold)  # fmt: skip
         if reservation.status is Released:
             await inv.sweep(cmd.order_id, [cmd.sku])  # released while we held: the goods stay as stock (R7.1)
-        received = StockReceived(order_id=cmd.order_id, supply_order_id=cmd.supply_order_id, sku=cmd.sku,
-                                 quantity=cmd.quantity)  # fmt: skip
         replies: list[Message] = [received]
         if reservation.receive(cmd.supply_order_id, cmd.sku, held_now):
             replies.append(StockReserved(order_id=cmd.order_id, lines=line_qtys(reservation.held_lines())))
@@ -139,8 +155,12 @@ async def commit_stock(cmd: CommitStock, env: Envelope, inv: Inventory) -> None:
             state = loaded[0].status if loaded else "missing"
             raise PermanentError(f"cannot commit stock of order {cmd.order_id}: reservation {state}")
         reservation, doc = loaded
-        if reservation.status is not Committed:
-            reservation.commit({sku: await inv.stock.commit(sku, cmd.order_id) for sku in reservation.wanted})
+        if reservation.status is Committed:
+            # A duplicate: the goods left once; answer again under the same id, writing nothing.
+            lines = line_qtys(reservation.committed.items())
+            await inv.outbox.publish([envelope(StockCommitted(order_id=cmd.order_id, lines=lines), env)])
+            return
+        reservation.commit({sku: await inv.stock.commit(sku, cmd.order_id) for sku in reservation.wanted})
         lines = line_qtys(reservation.committed.items())
         doc = await inv.reservations.save(reservation, doc, [envelope(StockCommitted(order_id=cmd.order_id,
                                                                                      lines=lines), env)])
@@ -159,8 +179,7 @@ async def restock_return(cmd: RestockReturn, env: Envelope, inv: Inventory) -> N
     reply = envelope(ReturnRestocked(order_id=cmd.order_id, return_id=cmd.return_id,
                                      lines=line_qtys(lines.items())), env)  # fmt: skip
     doc = await inv.receipts.record(cmd.return_id, cmd.order_id, lines, reply)
-    if doc is None:  # a duplicate: say it again
-        existing = await inv.receipts.get(cmd.return_id)
-        assert existing is not None
-        doc = await replace_doc(inv.receipts.collection, stage(existing, [reply]))
+    if doc is None:  # a duplicate: say it again under the same id, writing nothing
+        await inv.outbox.publish([reply])
+        return
     await inv.outbox.flush(inv.receipts.collection, doc)

@@ -1,7 +1,8 @@
 """Logistics use cases: book (R5.1, R5.2), cancel before dispatch (R7.1), carrier reports (R5.3, R5.4).
 
 Every message is staged in the shipment document it is about and published by the outbox
-right after the write, so a crash can lose neither the change nor its message.
+right after the write, so a crash can lose neither the change nor its message. A duplicate
+command writes nothing: its reply is published again under the same message id (issue 10).
 """
 
 from __future__ import annotations
@@ -118,15 +119,13 @@ async def create_shipment(cmd: CreateShipment, env: Envelope, logistics: Logisti
                 },
             )
             return
-        shipment, doc = existing
+        shipment = existing[0]
         if shipment.tombstone:
             # The saga cancelled this step before the booking arrived; it expects no reply.
             log.info("booking arrived after its cancellation: ignored")
             return
-        try:
-            await logistics.save(shipment, doc, [created(shipment)], env)  # a duplicate: same reply again
-        except ConcurrencyError:
-            continue
+        # A duplicate: the booking stands; answer again under the same id, writing nothing.
+        await logistics.outbox.publish(logistics.envelopes([created(shipment)], env))
         return
     raise ConcurrencyError(f"shipment of {cmd.order_id} kept changing; the bus will retry")
 
@@ -144,17 +143,20 @@ async def cancel_shipment(cmd: CancelShipment, env: Envelope, logistics: Logisti
             return
         shipment, doc = existing
         try:
-            shipment.cancel(utcnow(), "order cancelled")
+            cancelled_now = shipment.cancel(utcnow(), "order cancelled")
         except CannotCancel as exc:
             # Documented choice: no reply. The saga hears ShipmentDispatched instead and turns the
             # cancellation into a return (R7.3); replying "cancelled" here would be a lie.
             log.warning("cancellation refused: goods already left", extra={"reason": str(exc)})
             return
         shipment_id = None if shipment.tombstone else shipment.shipment_id
+        reply: list[Message] = [ShipmentCancelled(order_id=cmd.order_id, shipment_id=shipment_id)]
+        if not cancelled_now:
+            # A duplicate: cancelled once; answer again under the same id, writing nothing.
+            await logistics.outbox.publish(logistics.envelopes(reply, env))
+            return
         try:
-            await logistics.save(
-                shipment, doc, [ShipmentCancelled(order_id=cmd.order_id, shipment_id=shipment_id)], env
-            )
+            await logistics.save(shipment, doc, reply, env)
         except ConcurrencyError:
             continue
         return

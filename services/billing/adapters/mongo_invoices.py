@@ -15,7 +15,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from services.billing.domain import Invoice, InvoiceLine, document_number, period_of
 from shared.envelope import Envelope
-from shared.store import insert_doc, plain, replace_doc, stage
+from shared.store import insert_doc, plain, stage
 
 Doc = dict[str, Any]
 
@@ -46,7 +46,7 @@ def from_doc(doc: Doc) -> Invoice:
 
 
 class MongoInvoiceStore:
-    """Documents are inserted once; only their outbox (re-sent replies) is ever rewritten."""
+    """Documents are inserted once and never rewritten; only the outbox clears their staged reply."""
 
     def __init__(self, collection: AsyncCollection[Doc], counters: AsyncCollection[Doc]) -> None:
         self.collection = collection
@@ -86,9 +86,3 @@ class MongoInvoiceStore:
     async def add(self, invoice: Invoice, replies: Sequence[Envelope]) -> Doc:
         """Insert with its reply staged; DuplicateKeyError if the business key is taken."""
         return await insert_doc(self.collection, stage(to_doc(invoice), replies))
-
-    async def resend(self, doc: Doc, replies: Sequence[Envelope]) -> Doc:
-        """Stage a repeated reply on an existing document; its figures are never touched."""
-        return await replace_doc(
-            self.collection, stage({**doc, "outbox": dict(doc.get("outbox") or {})}, replies)
-        )

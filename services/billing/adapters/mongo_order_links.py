@@ -12,22 +12,21 @@ ignores ``$setOnInsert`` and turns ``$set`` booleans into 0/1 (measured with nx-
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from shared.envelope import Envelope, utcnow
-from shared.store import insert_doc, replace_doc, stage
+from shared.envelope import utcnow
+from shared.store import insert_doc
 
 Doc = dict[str, Any]
 LINKED, RELEASED = "linked", "released"
 
 
 class MongoOrderLinkStore:
-    """``{_id: order_id, customer_id, state: linked|released, version}``; carries customer-less replies."""
+    """``{_id: order_id, customer_id, state: linked|released, version}``."""
 
     def __init__(self, collection: AsyncCollection[Doc]) -> None:
         self.collection = collection
@@ -51,12 +50,12 @@ class MongoOrderLinkStore:
         """Mark the order released; a link created here (no customer) is a tombstone."""
         for _ in range(3):
             doc = await self.collection.find_one_and_update(
-                {"_id": order_id},
+                {"_id": order_id, "state": LINKED},
                 {"$set": {"state": RELEASED}, "$inc": {"version": 1}},
                 return_document=ReturnDocument.AFTER,
             )
-            if doc is not None:
-                return doc
+            if doc is not None or (doc := await self.get(order_id)) is not None:
+                return doc  # released now, or before (a duplicate ReleaseCredit writes nothing)
             try:
                 return await insert_doc(
                     self.collection,
@@ -65,11 +64,6 @@ class MongoOrderLinkStore:
             except DuplicateKeyError:
                 continue  # the reserve linked it in between: mark that link released
         raise RuntimeError(f"could not release the credit link of {order_id}")
-
-    async def reply(self, link: Doc, replies: Sequence[Envelope]) -> Doc:
-        """Stage replies on the link document (no customer document to carry them)."""
-        doc = stage({**link, "outbox": dict(link.get("outbox") or {})}, replies)
-        return await replace_doc(self.collection, doc)
 
 
 def is_released(link: Doc) -> bool:

@@ -59,6 +59,7 @@ class CreditDecision:
     exposure: int
     credit_limit: int
     reason: str = ""
+    repeated: bool = False  # a duplicate: nothing changed, the first answer is given again
 
 
 @dataclass
@@ -92,7 +93,8 @@ class Customer:
             return self._decision("ignored", 0)
         if entry is not None and entry.state in (HELD, SKIPPED, INVOICED):
             # A duplicate command: nothing changes, the original answer is repeated.
-            return self._decision("skipped" if entry.state == SKIPPED else "reserved", entry.held)
+            outcome = "skipped" if entry.state == SKIPPED else "reserved"
+            return self._decision(outcome, entry.held, repeated=True)
         paid = entry.paid if entry is not None else 0
         if self.payment_terms == "prepaid":
             # Prepaid orders ship only once paid (R3.3), so they put no credit at risk.
@@ -102,12 +104,14 @@ class Customer:
         needed = max(0, amount - paid)
         exposure = self.exposure
         if not force and exposure + needed > self.credit_limit:
-            self.orders[order_id] = OrderCredit(REFUSED, requested=amount, paid=paid)
+            refused_before = entry is not None and entry.state == REFUSED and entry.requested == amount
+            if not refused_before:
+                self.orders[order_id] = OrderCredit(REFUSED, requested=amount, paid=paid)
             reason = (
                 f"exposure {exposure} + order {needed} exceeds credit limit {self.credit_limit} "
                 f"of customer {self.customer_id}"
             )
-            return self._decision("refused", amount, reason)
+            return self._decision("refused", amount, reason, repeated=refused_before)
         self.orders[order_id] = OrderCredit(HELD, requested=amount, held=needed, paid=paid, forced=force)
         return self._decision("reserved", needed)
 
@@ -124,6 +128,11 @@ class Customer:
             return 0
         entry.released, entry.held, entry.state = entry.held, 0, RELEASED
         return entry.released
+
+    def release_changes(self, order_id: str) -> bool:
+        """Whether ``release`` would change anything; False for a duplicate or an invoiced order."""
+        entry = self.orders.get(order_id)
+        return entry is None or entry.state not in (RELEASED, INVOICED)
 
     def paid_for(self, order_id: str) -> int:
         """Deposits and payments already received for the order, deducted on its invoice (R6.1)."""
@@ -168,5 +177,5 @@ class Customer:
             entry.held -= min(payment.amount, entry.held)
         return True
 
-    def _decision(self, outcome, amount: int, reason: str = "") -> CreditDecision:
-        return CreditDecision(outcome, amount, self.exposure, self.credit_limit, reason)
+    def _decision(self, outcome, amount: int, reason: str = "", repeated: bool = False) -> CreditDecision:
+        return CreditDecision(outcome, amount, self.exposure, self.credit_limit, reason, repeated)

@@ -468,10 +468,20 @@ def place(
     return order, [_reserve_credit(order)]
 
 
+# How many absorbed replies' message ids an order remembers (issue 10: the list is bounded).
+# Duplicates that fall out of this window are still recognised by the saga's state; the window
+# covers the replies whose reactions are not idempotent by state alone (ShipmentDelayed notes).
+PROCESSED_WINDOW = 32
+
+
 def on_reply(
     order: Order, event: Event, *, message_id: str | None = None, at: datetime | None = None
 ) -> list[Command]:
-    """Absorb one reply and return the commands it causes; unexpected or repeated replies do nothing."""
+    """Absorb one reply and return the commands it causes; unexpected or repeated replies do nothing.
+
+    The reply's id is remembered (the newest ``PROCESSED_WINDOW``) only when the handler writes the
+    order, i.e. when the reply changed something: a reply that changes nothing writes nothing.
+    """
     if message_id is not None and message_id in order.saga.processed:
         return []
     expected = REPLIES.get(type(event))
@@ -479,7 +489,7 @@ def on_reply(
         return []
     commands = expected[1](order, event, at or utcnow())
     if message_id is not None:
-        order.saga.processed.append(message_id)
+        order.saga.processed = [*order.saga.processed, message_id][-PROCESSED_WINDOW:]
     return commands
 
 
