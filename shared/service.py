@@ -8,6 +8,7 @@ runs the lifespan's exit: stop consuming, let in-flight handlers finish, close.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 import sys
@@ -27,6 +28,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.bus import Bus
 from shared.http import error_body, install_error_handlers
+from shared.http_client import ResilientHttp
 from shared.logs import configure_logging
 from shared.outbox import Outbox
 from shared.settings import ServiceSettings
@@ -45,10 +47,15 @@ class ServiceContext:
     bus: Bus
     outbox: Outbox
     http: httpx.AsyncClient
+    # Calls at the door and readiness probes: shielded from cancellation, its pool rebuilt when stuck
+    # (shared.http_client). Pass the wrapper itself to an adapter, never its current client.
+    resilient_http: ResilientHttp
     state: dict[str, Any] = field(default_factory=dict)
 
 
 Wire = Callable[[ServiceContext], Awaitable[None]]
+# Extra readiness checks of a service (name -> reachable), added to the broker's and the store's.
+ReadyChecks = Callable[[ServiceContext], Awaitable[dict[str, bool]]]
 
 
 def get_context(request: Request) -> ServiceContext:
@@ -64,6 +71,12 @@ def _mongo_client(settings: ServiceSettings) -> AsyncMongoClient[dict[str, Any]]
     )
 
 
+def _http_client(settings: ServiceSettings) -> httpx.AsyncClient:
+    http = httpx.AsyncClient(timeout=settings.http_timeout_s)
+    HTTPXClientInstrumentor.instrument_client(http)
+    return http
+
+
 def create_service_app(
     settings: ServiceSettings,
     *,
@@ -71,15 +84,21 @@ def create_service_app(
     routers: Sequence[APIRouter] = (),
     title: str | None = None,
     description: str = "",
+    ready_checks: ReadyChecks | None = None,
 ) -> FastAPI:
-    """Build a service: lifespan wiring, routers, error format, health/ready, telemetry."""
+    """Build a service: lifespan wiring, routers, error format, health/ready, telemetry.
+
+    ``ready_checks`` adds the service's own dependencies to ``/ready`` (e.g. intake's door).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = _mongo_client(settings)
         bus = Bus(settings)
-        http = httpx.AsyncClient(timeout=settings.http_timeout_s)
-        HTTPXClientInstrumentor.instrument_client(http)
+        http = _http_client(settings)
+        resilient_http = ResilientHttp(
+            lambda: _http_client(settings), reset_after=settings.http_pool_reset_after
+        )
         ctx = ServiceContext(
             settings=settings,
             client=client,
@@ -87,6 +106,7 @@ def create_service_app(
             bus=bus,
             outbox=Outbox(bus, settings),
             http=http,
+            resilient_http=resilient_http,
         )
         app.state.ctx = ctx
         await wire(ctx)
@@ -103,6 +123,7 @@ def create_service_app(
             await ctx.outbox.stop()
             await bus.close()
             await http.aclose()
+            await resilient_http.aclose()
             await client.close()
 
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
@@ -119,17 +140,32 @@ def create_service_app(
 
     @app.get("/ready", tags=["ops"])
     async def ready(ctx: Context) -> JSONResponse:
-        """Readiness: the broker and the store are reachable."""
-        checks = {"broker": ctx.bus.connected, "store": False}
-        try:
-            await ctx.client.admin.command("ping")
-            checks["store"] = True
-        except Exception as exc:
-            log.warning("store not reachable", extra={"error": str(exc)})
+        """Readiness: the broker and the store are reachable, and whatever ``ready_checks`` adds."""
+
+        async def store() -> bool:
+            try:
+                await ctx.client.admin.command("ping")
+                return True
+            except Exception as exc:
+                log.warning("store not reachable", extra={"error": str(exc)})
+                return False
+
+        async def extra() -> dict[str, bool]:
+            if ready_checks is None:
+                return {}
+            try:
+                return await ready_checks(ctx)
+            except Exception as exc:
+                log.warning("readiness checks failed", extra={"error": repr(exc)})
+                return {"dependencies": False}
+
+        store_ok, more = await asyncio.gather(store(), extra())
+        checks = {"broker": ctx.bus.connected, "store": store_ok, **more}
         if all(checks.values()):
             return JSONResponse({"status": "ready", "checks": checks})
+        failed = ", ".join(name for name, ok in checks.items() if not ok)
         return JSONResponse(
-            {**error_body("not_ready", "a dependency is not reachable"), "checks": checks}, 503
+            {**error_body("not_ready", f"a dependency is not reachable: {failed}"), "checks": checks}, 503
         )
 
     for router in routers:

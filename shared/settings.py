@@ -31,6 +31,10 @@ class ServiceSettings(BaseSettings):
     billing_url: str = "http://127.0.0.1:8005"
     aftersales_url: str = "http://127.0.0.1:8006"
     http_timeout_s: float = 5.0
+    # Consecutive PoolTimeouts after which the outgoing HTTP client is replaced (shared.http_client).
+    http_pool_reset_after: int = Field(default=3, ge=1)
+    # How long a readiness probe of a dependency (GET <url>/health) may take.
+    http_probe_timeout_s: float = Field(default=2.0, gt=0)
 
     prefetch: int = Field(default=32, ge=1)
     # Back-off tiers for a failed handler; attempt n waits retry_delays_ms[min(n, last)].

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import FastAPI
@@ -26,14 +27,14 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     settings = settings.model_copy(update=overrides) if settings else Settings(**overrides)
 
     async def wire(ctx: ServiceContext) -> None:
-        db = ctx.db
+        db, door = ctx.db, ctx.resilient_http
         intake = Intake(
             settings=settings,
             orders=MongoOrderStore(db["orders"]),
             numbers=MongoOrderNumbers(db["order_numbers"]),
             keys=MongoIdempotencyKeys(db["idempotency_keys"]),
-            catalogue=HttpCatalogue(ctx.http, settings.inventory_url, LastKnown(settings.door_fallback_s)),
-            customers=HttpCustomers(ctx.http, settings.billing_url, LastKnown(settings.door_fallback_s)),
+            catalogue=HttpCatalogue(door, settings.inventory_url, LastKnown(settings.door_fallback_s)),
+            customers=HttpCustomers(door, settings.billing_url, LastKnown(settings.door_fallback_s)),
             outbox=ctx.outbox,
         )
         await intake.orders.create_indexes()
@@ -41,9 +42,19 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         ctx.state["intake"] = intake
         subscribe(ctx.bus, intake)
 
+    async def door_ready(ctx: ServiceContext) -> dict[str, bool]:
+        """The door's dependencies, probed through the door's own pool (a stuck pool is not ready)."""
+        within_s, http = settings.http_probe_timeout_s, ctx.resilient_http
+        inventory, billing = await asyncio.gather(
+            http.reachable(f"{settings.inventory_url.rstrip('/')}/health", within_s=within_s),
+            http.reachable(f"{settings.billing_url.rstrip('/')}/health", within_s=within_s),
+        )
+        return {"inventory": inventory, "billing": billing}
+
     app = create_service_app(
         settings,
         wire=wire,
+        ready_checks=door_ready,
         routers=[router],
         title="intake service",
         description="Orders from every channel (R1) and the order saga (R2-R7)",

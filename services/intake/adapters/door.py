@@ -5,6 +5,10 @@ that blames the client and never a guess. The one exception is a recent answer: 
 or billing is briefly down, a SKU or customer seen less than ``door_fallback_s`` ago is checked
 against what they said then, so a short outage does not stop the storefronts (nothing is
 assumed about a SKU or customer never seen).
+
+In the service the adapters call through ``shared.http_client.ResilientHttp`` (ctx.resilient_http):
+a request whose caller is cancelled still finishes in the pool, and a pool that stopped handing out
+connections is replaced; any ``httpx.AsyncClient`` works too (tests).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from urllib.parse import quote
 import httpx
 
 from shared.errors import DependencyUnavailable
+from shared.http_client import HttpGet
 
 log = logging.getLogger(__name__)
 _CHUNK = 50  # SKUs per catalogue request, to keep URLs short
@@ -53,7 +58,7 @@ class LastKnown:
 class HttpCatalogue:
     """``GET {inventory_url}/products?sku=A&sku=B``: the products named, unknown ones absent."""
 
-    def __init__(self, http: httpx.AsyncClient, inventory_url: str, memory: LastKnown | None = None) -> None:
+    def __init__(self, http: HttpGet, inventory_url: str, memory: LastKnown | None = None) -> None:
         self.http, self.url = http, inventory_url.rstrip("/")
         self.memory = memory or LastKnown(0)
 
@@ -94,7 +99,7 @@ def _product(raw: dict[str, Any]) -> dict[str, Any]:
 class HttpCustomers:
     """``GET {billing_url}/customers/{id}``: the customer, or None when billing does not know it."""
 
-    def __init__(self, http: httpx.AsyncClient, billing_url: str, memory: LastKnown | None = None) -> None:
+    def __init__(self, http: HttpGet, billing_url: str, memory: LastKnown | None = None) -> None:
         self.http, self.url = http, billing_url.rstrip("/")
         self.memory = memory or LastKnown(0)
 
@@ -115,9 +120,7 @@ class HttpCustomers:
         return body
 
 
-async def _get_json(
-    http: httpx.AsyncClient, url: str, what: str, params: Any, missing_ok: bool = False
-) -> Any:
+async def _get_json(http: HttpGet, url: str, what: str, params: Any, missing_ok: bool = False) -> Any:
     try:
         response = await http.get(url, params=params)
     except httpx.HTTPError as exc:
