@@ -2,6 +2,9 @@
 
 Prints figures only; nothing here asserts a time (speed targets are read by people).
 Starts its own stack with fresh prefixes, so it can run next to ``make run``.
+After the run it counts the messages each order handled from the services' logs
+(``benches/messages.py``) and prints a ``WARNING:`` line naming the worst orders when one
+handled more than ``BENCH_MESSAGES_WARN_FACTOR`` (default 3) x the happy-path count.
 
     python -m benches.saga_throughput --orders 200 --concurrency 20 --customers 20
 """
@@ -20,6 +23,7 @@ from pathlib import Path
 
 import httpx
 
+from benches import messages
 from devstack.processes import SERVICES, ensure_rabbitmq, free_port, start_store
 from tests.support.api import Shop
 from tests.support.probe import BusProbe
@@ -89,7 +93,27 @@ async def wait_all(probe: BusProbe, type_name: str, order_ids: list[str], label:
     return seen
 
 
-async def run(orders: int, concurrency: int, customer_count: int) -> dict[str, object]:
+async def statuses(shop: Shop, order_ids: list[str], concurrency: int) -> dict[str, str]:
+    """Each order's status over GET /orders/{id}; an order intake cannot answer for is left out."""
+    gate = asyncio.Semaphore(concurrency)
+    found: dict[str, str] = {}
+
+    async def one(order_id: str) -> None:
+        async with gate:
+            try:
+                response = await shop.http["intake"].get(f"/orders/{order_id}")
+            except httpx.HTTPError:
+                return
+            if response.status_code == 200:
+                found[order_id] = response.json()["status"]
+
+    await asyncio.gather(*(one(o) for o in order_ids))
+    return found
+
+
+async def run(
+    orders: int, concurrency: int, customer_count: int
+) -> tuple[dict[str, object], messages.Report]:
     amqp_url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
     ensure_rabbitmq(amqp_url)
     with tempfile.TemporaryDirectory(prefix="oms-bench-") as tmp:
@@ -141,7 +165,7 @@ async def run(orders: int, concurrency: int, customer_count: int) -> dict[str, o
             memory = {name: round(rss_mib(proc.popen.pid), 1) for name, proc in stack.procs.items()}
             if store is not None:
                 memory["store (nx-27017)"] = round(rss_mib(store.popen.pid), 1)
-            return {
+            result: dict[str, object] = {
                 "orders": orders,
                 "concurrency": concurrency,
                 "customers": customer_count,
@@ -162,12 +186,23 @@ async def run(orders: int, concurrency: int, customer_count: int) -> dict[str, o
                 "rss_mib": memory,
                 "mean_post_ms": statistics.fmean(post_latency) * 1e3 if post_latency else 0.0,
             }
+            # Untimed: let the last replies land, then ask intake which orders completed.
+            log_paths = [proc.log_path for proc in stack.procs.values()]
+            await messages.settle(log_paths)
+            completed = [o for o, s in (await statuses(shop, ids, concurrency)).items() if s == "completed"]
+            result["orders_completed"] = len(completed)
         finally:
             await shop.close()
             await probe.close()
             stack.stop()
             if store is not None:
                 store.stop()
+        # Read once every service has stopped (and flushed), before the temporary directory goes.
+        report = messages.summarize(
+            messages.read_counts(log_paths), completed=completed, placed=ids, factor=messages.warn_factor()
+        )
+        result["messages_handled"] = report.as_dict()
+        return result, report
 
 
 def main() -> None:
@@ -185,12 +220,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(".bench/saga_throughput.json"))
     args = parser.parse_args()
     try:
-        result = asyncio.run(run(args.orders, args.concurrency, args.customers))
+        result, report = asyncio.run(run(args.orders, args.concurrency, args.customers))
     except httpx.HTTPError as exc:
         sys.exit(f"benchmark failed talking to a service: {exc}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
+    print("\n".join(report.lines()))  # last, so a WARNING is the first thing a reader sees
     print(f"(saved to {args.out})", file=sys.stderr)
 
 
