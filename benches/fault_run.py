@@ -101,6 +101,25 @@ async def wait_final(shop: Shop, ids: list[str], concurrency: int, deadline_s: f
         await asyncio.sleep(1.0)
 
 
+async def ledgers(
+    shop: Shop, customers: list[str], skus: list[str], ids: list[str], final: dict[str, str], start: int
+) -> dict[str, object]:
+    """Do stock and credit agree with what happened? Order i is 1 unit of skus[i % 5] for
+    customers[i % 10] (``place_all``); every SKU started with ``start`` on hand."""
+    shipped = Counter(skus[i % len(skus)] for i, o in enumerate(ids) if final.get(o) == "completed")
+    stock = {sku: await shop.stock(sku) for sku in skus}
+    invoiced: Counter[str] = Counter()
+    for i, order_id in enumerate(ids):
+        for document in await shop.invoices(order_id):
+            invoiced[customers[i % len(customers)]] += int(document["total"])
+    exposure = {c: int((await shop.credit(c))["exposure"]) for c in customers}
+    return {
+        "stock_reserved_left": sum(int(s["reserved"]) for s in stock.values()),
+        "stock_on_hand_wrong": [s for s in skus if int(stock[s]["on_hand"]) != start - shipped[s]],
+        "exposure_not_receivables": [c for c in customers if exposure[c] != invoiced[c]],
+    }
+
+
 async def run(args: argparse.Namespace) -> tuple[dict[str, object], messages.Report]:
     amqp_url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
     ensure_rabbitmq(amqp_url)
@@ -144,6 +163,7 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, object], messages.Rep
 
             final = await wait_final(shop, ids, args.concurrency, args.deadline)
             elapsed = time.perf_counter() - t0
+            balance = await ledgers(shop, customers, skus, ids, final, start=args.orders)
             await messages.settle(log_paths)
         finally:
             await shop.close()
@@ -171,6 +191,7 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, object], messages.Rep
             "not_finished": len(unfinished),
             "not_finished_orders": unfinished[:20],
             "elapsed_s": round(elapsed, 1),
+            "ledgers": balance,
             "messages_handled": report.as_dict(),
         }
         return result, report
@@ -200,6 +221,7 @@ def main() -> None:
     print("\n".join(report.lines()))
     unfinished = result["not_finished"]
     print(f"orders not finished: {unfinished} of {args.orders} (statuses: {result['statuses']})")
+    print(f"ledgers: {result['ledgers']}")
     print(f"(saved to {args.out})", file=sys.stderr)
     if unfinished:
         sys.exit(1)

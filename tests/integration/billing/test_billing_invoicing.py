@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from shared.contracts import IssueCreditNote, PricedLine, ReserveCredit
+from shared.envelope import reply_id
 from tests.integration.billing.builders import a_customer, an_invoice_for, credit_of, uid
 
 pytestmark = pytest.mark.integration
@@ -73,10 +74,13 @@ async def test_invoice_then_credit_note_totals_offset_and_exposure_falls(http, p
         order_id=order_id, return_id=uid("RT"), customer_id=customer_id, lines=[line], total=11_300
     )
 
-    await probe.publish(command)
-    await probe.publish(command)
+    # Two racing copies of one delivery (the same message id): each copy is answered, under one
+    # reply id, and one credit note is written (ARCHITECTURE.md "Duplicates", issue 10).
+    sent = await probe.publish(command)
+    await probe.publish(command, envelope=sent)
 
     replies = await probe.wait_for("CreditNoteIssued", order_id, count=2)
+    assert {r.message_id for r in replies} == {reply_id(sent, replies[0].message())}
     assert len({r.payload["credit_note_id"] for r in replies}) == 1
     documents = (await http.get("/invoices", params={"order_id": order_id})).json()
     assert [d["kind"] for d in documents] == ["invoice", "credit_note"]
