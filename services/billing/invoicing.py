@@ -77,7 +77,12 @@ async def _write_once(
         try:
             document = await build()
         except BillingError as exc:
-            raise PermanentError(str(exc)) from exc
+            # A racing copy may have written the document meanwhile: its figures then refuse ours
+            # (a credit note beyond what is left to credit). That copy is a duplicate, not poison.
+            doc = await billing.invoices.by_key(key)
+            if doc is None:
+                raise PermanentError(str(exc)) from exc
+            return from_doc(doc), None
         try:
             saved = await billing.invoices.add(document, billing.envelopes([reply_for(document)], cause))
         except DuplicateKeyError:
