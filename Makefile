@@ -23,13 +23,13 @@ pytest_tier = rc=0; SIMULATE=0 $(PY) -m pytest $(1) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make: no tests collected in: $(1)"; rc=0; fi; exit $$rc
 tiers = $(wildcard $(1))
 
-.PHONY: help install run test test-unit test-integration test-e2e lint fmt bench compose-config clean
+.PHONY: help install run test test-unit test-integration test-e2e test-repeat lint fmt docs bench compose-config clean
 
 help: ## List the targets
 	@echo "Order-management platform - make targets:"
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
 	  | awk 'BEGIN {FS = ":.*## "} {printf "  %-18s %s\n", $$1, $$2}'
-	@echo "Variables: SIMULATE=0|1 (make run, default 1), PYTEST_ARGS='-k ...', AMQP_URL, MONGO_URL"
+	@echo "Variables: SIMULATE=0|1 (make run, default 1), PYTEST_ARGS='-k ...', REPEAT=3 (test-repeat), AMQP_URL, MONGO_URL"
 
 install: ## Install everything (RabbitMQ, uv, .venv from uv.lock) and start the broker
 	@$(BOOTSTRAP) --sync
@@ -53,6 +53,18 @@ test-integration: ## Integration tests (real RabbitMQ + embedded store, or MONGO
 test-e2e: ## End-to-end tests: all six services as processes
 	@$(BOOTSTRAP)
 	$(call pytest_tier,$(call tiers,tests/e2e))
+
+test-repeat: ## Run the whole suite REPEAT times in a row (default 3) to find flaky tests
+	@$(BOOTSTRAP)
+	@for i in $$(seq 1 $${REPEAT:-3}); do \
+	  echo "== make test-repeat: run $$i of $${REPEAT:-3}"; \
+	  SIMULATE=0 $(PY) -m pytest $(call tiers,tests/unit tests/integration tests/e2e) $(PYTEST_ARGS) -q \
+	    || { echo "make test-repeat: run $$i failed"; exit 1; }; \
+	done; echo "make test-repeat: $${REPEAT:-3} runs passed"
+
+docs: ## Regenerate documents made from code (the saga diagram in docs/ARCHITECTURE.md)
+	@$(BOOT_LITE)
+	$(PY) -m devstack.docs
 
 lint: ## ruff check + mypy on shared and services
 	@$(BOOT_LITE)

@@ -1,6 +1,6 @@
 """The one place that lists what intake consumes (ARCHITECTURE.md) and which handler runs.
 
-Every reply the saga table knows (domain/saga.py REPLIES) goes to ``handle_reply``, so adding a
+Every reply the saga table knows (domain/saga.py TABLE) goes to ``handle_reply``, so adding a
 reply to the table subscribes to it; a completed return has its own use case (R8.3).
 """
 

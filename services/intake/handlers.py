@@ -234,7 +234,7 @@ async def reject_order(intake: Intake, order_id: str, by: str, reason: str) -> D
 
 
 async def handle_reply(message: Event, envelope: Envelope, intake: Intake) -> None:
-    """Every reply of the order saga, dispatched by the saga's REPLIES table."""
+    """Every reply of the order saga, dispatched by the saga's TABLE."""
 
     def decide(order: Order) -> list[Command]:
         return saga.on_reply(order, message, message_id=envelope.message_id, at=intake.now())

@@ -1,0 +1,42 @@
+"""Regenerate the documents made from code: the order saga's diagram in docs/ARCHITECTURE.md.
+
+    .venv/bin/python -m devstack.docs          # rewrite them
+    .venv/bin/python -m devstack.docs --check  # exit 1 and name the stale ones (CI does this via a test)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from services.intake.domain import lifecycle
+
+ROOT = Path(__file__).resolve().parent.parent
+ARCHITECTURE = ROOT / "docs" / "ARCHITECTURE.md"
+
+
+def generated() -> dict[Path, str]:
+    """Every generated document's path and the text it must have."""
+    current = ARCHITECTURE.read_text(encoding="utf-8")
+    return {ARCHITECTURE: lifecycle.embed(current, lifecycle.mermaid())}
+
+
+def main() -> int:
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
+    parser.add_argument("--check", action="store_true", help="only report stale documents")
+    args = parser.parse_args()
+    stale = [path for path, text in generated().items() if path.read_text(encoding="utf-8") != text]
+    if args.check:
+        for path in stale:
+            print(f"stale: {path.relative_to(ROOT)} (run make docs)", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in generated().items():
+        path.write_text(text, encoding="utf-8")
+        print(f"{'rewrote' if path in stale else 'up to date'}: {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

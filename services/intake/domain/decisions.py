@@ -1,0 +1,43 @@
+"""What people's decisions (R2.2, R3.1, R7.1) and the automatic rows of the saga's table do."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from services.intake.domain import steps
+from services.intake.domain.order import Order
+from services.intake.domain.reactions import Action, Effect, Outcome
+
+
+def force_credit(order: Order, a: Action, at: datetime) -> Outcome:
+    """Over the credit limit, a person takes the risk: the credit is held regardless (R3.1)."""
+    order.saga.hold, order.saga.approved_by, order.saga.credit_forced = None, a.by, True
+    reason = f"approved over the credit limit: {a.reason}"
+    return Outcome([steps.reserve_credit(order, force=True)], (reason,))
+
+
+def approve_large(order: Order, a: Action, at: datetime) -> Outcome:
+    """A manager signs a large order off (R2.2)."""
+    order.saga.hold, order.saga.approved_by = None, a.by
+    return Outcome([steps.reserve_stock(order)], (a.reason,))
+
+
+def begin_compensation(outcome: str) -> Effect:
+    """Cancel or reject: every started step is undone, newest first (R7.1)."""
+
+    def begin(order: Order, a: Action, at: datetime) -> Outcome:
+        order.saga.hold = None
+        order.saga.outcome, order.saga.ended_by, order.saga.end_reason = outcome, a.by, a.reason  # type: ignore[assignment]
+        return Outcome(steps.compensate_next(order), (a.reason,))
+
+    begin.__name__ = f"begin_compensation_{outcome}"
+    return begin
+
+
+def completed(order: Order, e: Any, at: datetime) -> Outcome:
+    return Outcome(reasons=("delivered and invoiced",))
+
+
+def cancelled(order: Order, e: Any, at: datetime) -> Outcome:
+    return Outcome(reasons=(order.saga.end_reason,), by=order.saga.ended_by or "intake")
