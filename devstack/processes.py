@@ -20,9 +20,10 @@ from urllib.parse import urlparse
 
 import httpx
 
+from shared.registry import DEFAULT_PORTS, SERVICES
+
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("intake", "inventory", "fulfillment", "logistics", "billing", "aftersales")
-DEFAULT_PORTS = dict(zip(SERVICES, range(8001, 8007), strict=True))
+__all__ = ["DEFAULT_PORTS", "SERVICES"]  # the one list of services is shared/registry.py
 
 
 def free_port() -> int:

@@ -2,8 +2,8 @@
 
 Nothing connects at import time: ``create_service_app`` returns an app whose lifespan
 opens the store, the broker and the HTTP client, lets the service ``wire`` its stores
-and subscriptions, then starts consuming and the outbox relay. SIGTERM (uvicorn)
-runs the lifespan's exit: stop consuming, let in-flight handlers finish, close.
+and subscriptions, then starts consuming, the outbox relay and the timer scanner. SIGTERM
+(uvicorn) runs the lifespan's exit: stop consuming, let in-flight handlers finish, close.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared import metrics
 from shared.bus import Bus
 from shared.http import error_body, install_error_handlers
 from shared.http_client import ResilientHttp
@@ -33,6 +34,7 @@ from shared.logs import configure_logging
 from shared.outbox import Outbox
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_tracing
+from shared.timers import TIMERS_COLLECTION, Timers
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,8 @@ class ServiceContext:
     db: AsyncDatabase[dict[str, Any]]
     bus: Bus
     outbox: Outbox
+    # Durable timers of this service (shared.timers): its ``timers`` collection and scanner.
+    timers: Timers
     http: httpx.AsyncClient
     # Calls at the door and readiness probes: shielded from cancellation, its pool rebuilt when stuck
     # (shared.http_client). Pass the wrapper itself to an adapter, never its current client.
@@ -66,9 +70,8 @@ Context = Annotated[ServiceContext, Depends(get_context)]
 
 
 def _mongo_client(settings: ServiceSettings) -> AsyncMongoClient[dict[str, Any]]:
-    return AsyncMongoClient(
-        settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=10_000, appname=settings.service_name
-    )
+    options = {"tz_aware": True, "serverSelectionTimeoutMS": 10_000, "appname": settings.service_name}
+    return AsyncMongoClient(settings.mongo_url, **metrics.install(options))
 
 
 def _http_client(settings: ServiceSettings) -> httpx.AsyncClient:
@@ -105,15 +108,18 @@ def create_service_app(
             db=client[settings.db_name],
             bus=bus,
             outbox=Outbox(bus, settings),
+            timers=Timers(bus, client[settings.db_name][TIMERS_COLLECTION], settings),
             http=http,
             resilient_http=resilient_http,
         )
         app.state.ctx = ctx
         await wire(ctx)
         await ctx.outbox.create_indexes()
+        await ctx.timers.create_indexes()
         await bus.connect()
         await bus.start_consuming()
         ctx.outbox.start()
+        ctx.timers.start()
         log.info("service started", extra={"port": settings.port, "db": settings.db_name})
         try:
             yield
@@ -121,6 +127,7 @@ def create_service_app(
             log.info("service stopping")
             await bus.stop_consuming(settings.shutdown_grace_s)
             await ctx.outbox.stop()
+            await ctx.timers.stop()
             await bus.close()
             await http.aclose()
             await resilient_http.aclose()
@@ -170,6 +177,7 @@ def create_service_app(
 
     for router in routers:
         app.include_router(router)
+    app.include_router(metrics.router)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready")
     return app
 

@@ -8,6 +8,10 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.registry import REGISTRY
+
+URLS = {entry.name: entry.default_url for entry in REGISTRY}
+
 
 class ServiceSettings(BaseSettings):
     """Base settings; a service subclasses it, names itself and adds its business thresholds."""
@@ -24,12 +28,13 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
-    intake_url: str = "http://127.0.0.1:8001"
-    inventory_url: str = "http://127.0.0.1:8002"
-    fulfillment_url: str = "http://127.0.0.1:8003"
-    logistics_url: str = "http://127.0.0.1:8004"
-    billing_url: str = "http://127.0.0.1:8005"
-    aftersales_url: str = "http://127.0.0.1:8006"
+    # Where the other services answer (shared/registry.py has the default ports).
+    intake_url: str = URLS["intake"]
+    inventory_url: str = URLS["inventory"]
+    fulfillment_url: str = URLS["fulfillment"]
+    logistics_url: str = URLS["logistics"]
+    billing_url: str = URLS["billing"]
+    aftersales_url: str = URLS["aftersales"]
     http_timeout_s: float = 5.0
     # Consecutive PoolTimeouts after which the outgoing HTTP client is replaced (shared.http_client).
     http_pool_reset_after: int = Field(default=3, ge=1)
@@ -44,6 +49,10 @@ class ServiceSettings(BaseSettings):
     delivery_limit: int = Field(default=10, ge=1)
     relay_interval_s: float = 1.0
     relay_grace_s: float = 3.0
+    # Durable timers (shared.timers): scan period, and how long a claim keeps other replicas off
+    # a timer (a replica that dies holding one is replaced after this).
+    timer_interval_s: float = Field(default=1.0, gt=0)
+    timer_lease_s: float = Field(default=30.0, gt=0)
     shutdown_grace_s: float = 10.0
 
     log_level: str = "INFO"

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from devstack.processes import ensure_rabbitmq, free_port, start_store
+from shared.registry import SERVICES
 from tests.support.probe import BusProbe
 from tests.support.stack import Stack
 
-ALL_SERVICES = ("intake", "inventory", "fulfillment", "logistics", "billing", "aftersales")
+ALL_SERVICES = SERVICES
 
 
 @pytest.fixture(scope="session")

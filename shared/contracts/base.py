@@ -1,0 +1,64 @@
+"""The base of every message, and the value types payloads share (ids and primitives only)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Priority = Literal["normal", "urgent", "key"]
+Sourcing = Literal["make", "buy"]
+
+
+class Message(BaseModel):
+    """Base of every command and event; ``KIND``/``SERVICE`` fix its routing key."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    KIND: ClassVar[Literal["command", "event"]]
+    SERVICE: ClassVar[str]  # target service of a command, producer of an event
+
+    order_id: str
+
+    @classmethod
+    def type_name(cls) -> str:
+        return cls.__name__
+
+    @classmethod
+    def routing_key(cls) -> str:
+        prefix = "cmd" if cls.KIND == "command" else "evt"
+        return f"{prefix}.{cls.SERVICE}.{cls.__name__}"
+
+
+class Command(Message):
+    KIND: ClassVar[Literal["command", "event"]] = "command"
+
+
+class Event(Message):
+    KIND: ClassVar[Literal["command", "event"]] = "event"
+
+
+class LineQty(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    sku: str
+    quantity: int = Field(gt=0)
+
+
+class PricedLine(LineQty):
+    unit_price: int = Field(ge=0)
+    amount: int = Field(ge=0)
+
+
+class Shortage(LineQty):
+    """Units of a SKU the warehouse could not reserve, with how to source them (R4.2)."""
+
+    sourcing: Sourcing
+    lead_time_days: int = Field(ge=0)
+
+
+class SupplyOrderRef(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    supply_order_id: str
+    kind: Literal["production", "purchase"]
+    sku: str
+    quantity: int
+    expected_at: str  # ISO 8601

@@ -1,0 +1,100 @@
+"""Billing's commands and events: credit (R3.1), invoicing (R6) and payments (R3.3)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from shared.contracts.base import Command, Event, PricedLine
+
+
+class ReserveCredit(Command):
+    """Hold ``amount`` of the customer's credit limit for this order; ``force`` is a person's approval."""
+
+    SERVICE: ClassVar[str] = "billing"
+    customer_id: str
+    amount: int = Field(ge=0)
+    force: bool = False
+
+
+class ReleaseCredit(Command):
+    """Compensation of ReserveCredit: give the held amount back (R7.1)."""
+
+    SERVICE: ClassVar[str] = "billing"
+
+
+class IssueInvoice(Command):
+    """Invoice a shipped order (R6.1); the held credit becomes a receivable."""
+
+    SERVICE: ClassVar[str] = "billing"
+    customer_id: str
+    lines: list[PricedLine]
+    discount: int = 0
+    freight: int = 0
+    total: int
+
+
+class IssueCreditNote(Command):
+    """Refund returned goods with a negative entry, never an edit (R6.2, R8.3)."""
+
+    SERVICE: ClassVar[str] = "billing"
+    return_id: str
+    customer_id: str
+    lines: list[PricedLine]
+    total: int = Field(ge=0)
+
+
+class CreditReserved(Event):
+    """Credit is held for the order (or not needed: ``skipped`` for prepaid terms), R3.1."""
+
+    SERVICE: ClassVar[str] = "billing"
+    customer_id: str
+    amount: int
+    exposure: int
+    skipped: bool = False  # prepaid customers skip the credit check
+
+
+class CreditLimitExceeded(Event):
+    """The order would push the customer's exposure over the limit: it waits for a person (R3.1)."""
+
+    SERVICE: ClassVar[str] = "billing"
+    customer_id: str
+    amount: int
+    exposure: int
+    credit_limit: int
+    reason: str
+
+
+class CreditReleased(Event):
+    """What was held for the order went back to the customer's available credit (R7.1)."""
+
+    SERVICE: ClassVar[str] = "billing"
+    amount: int
+
+
+class InvoiceIssued(Event):
+    """The order's one invoice was issued, deposits deducted (R6.1)."""
+
+    SERVICE: ClassVar[str] = "billing"
+    invoice_id: str
+    total: int
+    tax: int
+
+
+class CreditNoteIssued(Event):
+    """A negative entry offsetting the order's invoice for a return was issued (R6.2, R8.3)."""
+
+    SERVICE: ClassVar[str] = "billing"
+    return_id: str
+    credit_note_id: str
+    total: int  # negative: it offsets the invoice
+    tax: int
+
+
+class PaymentReceived(Event):
+    """Finance confirmed money received for the order (R3.3)."""
+
+    SERVICE: ClassVar[str] = "billing"
+    payment_id: str
+    amount: int
