@@ -1,22 +1,19 @@
-"""The one place that lists what aftersales consumes: the replies of the return saga."""
+"""The one place that lists what aftersales consumes: the replies of the return saga (R8.3)."""
 
 from __future__ import annotations
 
 from services.aftersales import handlers
-from services.aftersales.handlers import Deps
+from services.aftersales.deps import Deps
 from shared.bus import Bus
+from shared.bus.binding import Consumes, subscribe_all
 from shared.contracts import CreditNoteIssued, ReturnRestocked
-from shared.envelope import Envelope
+
+CONSUMES: Consumes[Deps] = {
+    ReturnRestocked: handlers.return_restocked,  # inventory took the goods back
+    CreditNoteIssued: handlers.credit_note_issued,  # billing booked the refund
+}
 
 
 def subscribe(bus: Bus, deps: Deps) -> None:
-    """ReturnRestocked (inventory) and CreditNoteIssued (billing), matched on ``return_id``."""
-
-    async def on_return_restocked(message: ReturnRestocked, envelope: Envelope) -> None:
-        await handlers.return_restocked(deps, message, envelope)
-
-    async def on_credit_note_issued(message: CreditNoteIssued, envelope: Envelope) -> None:
-        await handlers.credit_note_issued(deps, message, envelope)
-
-    bus.subscribe(ReturnRestocked, on_return_restocked)
-    bus.subscribe(CreditNoteIssued, on_credit_note_issued)
+    """Bind every consumed message to its handler with the service's dependencies."""
+    subscribe_all(bus, CONSUMES, deps)

@@ -59,7 +59,7 @@ async def _reply(deps: Deps, return_id: str, order_id: str, trigger: str) -> Loa
     return loaded
 
 
-async def return_restocked(deps: Deps, message: ReturnRestocked, envelope: Envelope) -> None:
+async def return_restocked(message: ReturnRestocked, envelope: Envelope, deps: Deps) -> None:
     """Goods are back on hand: settle the refund in the order's ledger, then ask billing for it."""
 
     async def attempt() -> None:
@@ -76,7 +76,7 @@ async def return_restocked(deps: Deps, message: ReturnRestocked, envelope: Envel
     await with_retries(deps.settings.write_attempts, attempt)
 
 
-async def credit_note_issued(deps: Deps, message: CreditNoteIssued, envelope: Envelope) -> None:
+async def credit_note_issued(message: CreditNoteIssued, envelope: Envelope, deps: Deps) -> None:
     """Billing booked the refund: complete the return and publish ReturnCompleted (R8.3)."""
 
     async def attempt() -> None:

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from functools import partial
-
 from services.billing.handlers import Billing, release_credit, reserve_credit
-from services.billing.invoicing import issue_order_invoice, issue_return_credit_note
+from services.billing.invoicing import issue_credit_note, issue_invoice
 from shared.bus import Bus
-from shared.contracts import IssueCreditNote, IssueInvoice, Message, ReleaseCredit, ReserveCredit
+from shared.bus.binding import Consumes, subscribe_all
+from shared.contracts import IssueCreditNote, IssueInvoice, ReleaseCredit, ReserveCredit
 
-CONSUMES: dict[type[Message], Callable[..., Awaitable[None]]] = {
+CONSUMES: Consumes[Billing] = {
     ReserveCredit: reserve_credit,  # R3.1 credit check
     ReleaseCredit: release_credit,  # R7.1 compensation
-    IssueInvoice: issue_order_invoice,  # R6.1
-    IssueCreditNote: issue_return_credit_note,  # R6.2, R8.3
+    IssueInvoice: issue_invoice,  # R6.1
+    IssueCreditNote: issue_credit_note,  # R6.2, R8.3
 }
 
 
 def subscribe(bus: Bus, billing: Billing) -> None:
-    """Bind every consumed message to its handler with billing's dependencies."""
-    for message_type, handler in CONSUMES.items():
-        bus.subscribe(message_type, partial(handler, billing=billing))
+    """Bind every consumed message to its handler with the service's dependencies."""
+    subscribe_all(bus, CONSUMES, billing)

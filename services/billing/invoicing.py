@@ -26,8 +26,8 @@ from services.billing.domain import (
     Payment,
     PaymentConflict,
     UnknownOrder,
-    issue_credit_note,
-    issue_invoice,
+    new_credit_note,
+    new_invoice,
 )
 from services.billing.handlers import Billing
 from shared.contracts import (
@@ -101,7 +101,7 @@ async def _announce(billing: Billing, document: Invoice, written: Doc | None, ca
         await billing.outbox.publish(billing.envelopes([reply_for(document)], cause))
 
 
-async def issue_order_invoice(cmd: IssueInvoice, env: Envelope, billing: Billing) -> None:
+async def issue_invoice(cmd: IssueInvoice, env: Envelope, billing: Billing) -> None:
     """Invoice the order once (R6.1), deducting money received; its hold becomes a receivable."""
     lines = [InvoiceLine(ln.sku, ln.quantity, ln.unit_price, ln.amount) for ln in cmd.lines]
 
@@ -110,7 +110,7 @@ async def issue_order_invoice(cmd: IssueInvoice, env: Envelope, billing: Billing
         paid = loaded[0].paid_for(cmd.order_id) if loaded else 0
         at = utcnow()
         number = await billing.invoices.next_number(INVOICE_PREFIX, at)
-        return issue_invoice(
+        return new_invoice(
             number,
             order_id=cmd.order_id,
             customer_id=cmd.customer_id,
@@ -136,7 +136,7 @@ async def issue_order_invoice(cmd: IssueInvoice, env: Envelope, billing: Billing
     await _announce(billing, invoice, written, env)
 
 
-async def issue_return_credit_note(cmd: IssueCreditNote, env: Envelope, billing: Billing) -> None:
+async def issue_credit_note(cmd: IssueCreditNote, env: Envelope, billing: Billing) -> None:
     """A negative entry offsetting the order's invoice for returned goods (R6.2, R8.3)."""
     lines = [InvoiceLine(ln.sku, ln.quantity, ln.unit_price, ln.amount) for ln in cmd.lines]
 
@@ -150,7 +150,7 @@ async def issue_return_credit_note(cmd: IssueCreditNote, env: Envelope, billing:
         credited = -sum(doc.total for doc in issued if doc.kind == "credit_note")
         at = utcnow()
         number = await billing.invoices.next_number(CREDIT_NOTE_PREFIX, at)
-        return issue_credit_note(
+        return new_credit_note(
             number,
             original,
             return_id=cmd.return_id,

@@ -6,27 +6,20 @@ reply to the table subscribes to it; a completed return has its own use case (R8
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 from services.intake import handlers
 from services.intake.domain.saga import REPLY_TYPES
 from services.intake.handlers import Intake
 from shared.bus import Bus
-from shared.contracts import ReturnCompleted
-from shared.envelope import Envelope
+from shared.bus.binding import Consumes, subscribe_all
+from shared.contracts import DeadlinePassed, ReturnCompleted
 
-CONSUMES: dict[type, Callable[[Any, Envelope, Intake], Awaitable[None]]] = {
+CONSUMES: Consumes[Intake] = {
     **{reply: handlers.handle_reply for reply in REPLY_TYPES},
     ReturnCompleted: handlers.on_return_completed,
+    DeadlinePassed: handlers.on_deadline_passed,  # durable timers (shared.timers) of the saga's deadline rows
 }
 
 
 def subscribe(bus: Bus, intake: Intake) -> None:
     """Bind every consumed message to its handler with the service's dependencies."""
-    for message_type, handler in CONSUMES.items():
-
-        async def run(message: Any, envelope: Envelope, handler: Any = handler) -> None:
-            await handler(message, envelope, intake)
-
-        bus.subscribe(message_type, run)
+    subscribe_all(bus, CONSUMES, intake)

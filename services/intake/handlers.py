@@ -32,7 +32,7 @@ from services.intake.domain.numbering import month_key, order_number
 from services.intake.domain.order import Order
 from services.intake.domain.validation import OrderRequest, validate
 from services.intake.settings import Settings
-from shared.contracts import Command, Event, ReturnCompleted
+from shared.contracts import Command, DeadlinePassed, Event, ReturnCompleted
 from shared.envelope import Envelope, new_envelope, utcnow
 from shared.errors import ConcurrencyError, PermanentError
 from shared.outbox import Outbox
@@ -249,6 +249,13 @@ async def on_return_completed(message: ReturnCompleted, envelope: Envelope, inta
         message.order_id,
         envelope,
         lambda order: saga.on_return_completed(order, message, intake.now()),
+    )
+
+
+async def on_deadline_passed(message: DeadlinePassed, envelope: Envelope, intake: Intake) -> None:
+    """A timer of the order's saga came due; a deadline for an order that moved on changes nothing."""
+    await _on_message(
+        intake, message.order_id, envelope, lambda order: saga.on_deadline(order, message.timer, intake.now())
     )
 
 

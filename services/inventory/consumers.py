@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 from services.inventory import handlers
 from services.inventory.deps import Inventory
 from shared.bus import Bus
+from shared.bus.binding import Consumes, subscribe_all
 from shared.contracts import CommitStock, ReceiveSupply, ReleaseStock, ReserveStock, RestockReturn
-from shared.envelope import Envelope
 
-CONSUMES: dict[type, Callable[[Any, Envelope, Inventory], Awaitable[None]]] = {
-    ReserveStock: handlers.reserve_stock,
-    ReleaseStock: handlers.release_stock,
-    ReceiveSupply: handlers.receive_supply,
-    CommitStock: handlers.commit_stock,
-    RestockReturn: handlers.restock_return,
+CONSUMES: Consumes[Inventory] = {
+    ReserveStock: handlers.reserve_stock,  # R4.1
+    ReleaseStock: handlers.release_stock,  # R7.1 compensation
+    ReceiveSupply: handlers.receive_supply,  # R4.2
+    CommitStock: handlers.commit_stock,  # the goods left
+    RestockReturn: handlers.restock_return,  # R8.3
 }
 
 
 def subscribe(bus: Bus, inv: Inventory) -> None:
     """Bind every consumed message to its handler with the service's dependencies."""
-    for message_type, handler in CONSUMES.items():
-
-        async def run(message: Any, envelope: Envelope, handler: Any = handler) -> None:
-            await handler(message, envelope, inv)
-
-        bus.subscribe(message_type, run)
+    subscribe_all(bus, CONSUMES, inv)

@@ -34,6 +34,7 @@ from shared.contracts import (
     ShipmentDelayed,
     ShipmentDelivered,
     ShipmentDispatched,
+    ShipmentLost,
 )
 from shared.envelope import Envelope, new_envelope, utcnow
 from shared.errors import ConcurrencyError
@@ -172,7 +173,9 @@ def notice(shipment: Shipment, outcome: EventOutcome) -> list[Message]:
     if outcome.notify == "delivered":
         return [ShipmentDelivered(**base, at=at)]
     if outcome.notify == "delayed":
-        return [ShipmentDelayed(**base, type=outcome.event.type, note=outcome.event.note)]  # type: ignore[arg-type]
+        return [ShipmentDelayed(**base, note=outcome.event.note)]
+    if outcome.notify == "lost":
+        return [ShipmentLost(**base, note=outcome.event.note)]
     return []
 
 

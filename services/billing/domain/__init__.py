@@ -9,7 +9,7 @@ from .errors import (
     PaymentConflict,
     UnknownOrder,
 )
-from .invoice import Invoice, InvoiceLine, included_tax, issue_credit_note, issue_invoice
+from .invoice import Invoice, InvoiceLine, included_tax, new_credit_note, new_invoice
 from .numbers import CREDIT_NOTE_PREFIX, INVOICE_PREFIX, document_number, period_of
 
 __all__ = [
@@ -30,7 +30,7 @@ __all__ = [
     "UnknownOrder",
     "document_number",
     "included_tax",
-    "issue_credit_note",
-    "issue_invoice",
+    "new_credit_note",
+    "new_invoice",
     "period_of",
 ]

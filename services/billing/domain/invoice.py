@@ -52,7 +52,7 @@ class Invoice:
     return_id: str | None = None
 
 
-def issue_invoice(
+def new_invoice(
     invoice_id: str,
     *,
     order_id: str,
@@ -91,7 +91,7 @@ def issue_invoice(
     )
 
 
-def issue_credit_note(
+def new_credit_note(
     credit_note_id: str,
     original: Invoice,
     *,

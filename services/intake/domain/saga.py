@@ -44,11 +44,16 @@ class Transition:
 
     @property
     def gate(self) -> str:
-        """What the order waits for before this row can fire: a reply, a person or nothing."""
-        return "reply" if isinstance(self.on, type) else ("auto" if self.on == AUTO else "person")
+        """What the order waits for before this row can fire: a reply, a person, a deadline or nothing."""
+        if isinstance(self.on, type):
+            return "reply"
+        if self.on == AUTO:
+            return "auto"
+        return "deadline" if self.on.startswith(DEADLINE) else "person"
 
 
 AUTO = "auto"
+DEADLINE = "deadline:"  # a row on f"{DEADLINE}confirmation" fires when that timer comes due (shared.timers)
 ENDS = frozenset({"completed", "cancelled", "rejected", "returned", "partially_returned"})
 SHIPPED = SHIPPED_OR_LATER
 UNDOING = frozenset({"cancelling", "rejected"})
@@ -86,6 +91,7 @@ TABLE: tuple[Transition, ...] = (
     rows({"cancelling"}, c.ShipmentDelivered, "shipped", "delivered",
          when=g.shipment_not_undone, do=overtaken(sh.delivered_unannounced)),
     rows({"ready_to_ship", "shipped"}, c.ShipmentDelayed, do=sh.shipment_delayed),
+    rows({"shipped"}, c.ShipmentLost, do=sh.shipment_lost),
     rows(SHIPPED, c.StockCommitted, do=sh.stock_committed),
     rows(SHIPPED, c.InvoiceIssued, do=sh.invoice_issued),
     # returns (R8.3)
@@ -158,6 +164,12 @@ def on_return_completed(
 ) -> list[c.Command]:
     """Goods came back and were refunded: the order becomes returned or partially returned (R8.3)."""
     return on_reply(order, event, at=at)
+
+
+def on_deadline(order: Order, timer: str, at: datetime | None = None) -> list[c.Command]:
+    """A durable timer the saga set came due (R2.4, R3.2, R9.4): the row for ``timer`` in the
+    order's status decides; none (the wait ended before the deadline) means nothing happens."""
+    return _fire(order, f"{DEADLINE}{timer}", None, "intake", at or utcnow())
 
 
 def approve(order: Order, by: str, reason: str, at: datetime | None = None) -> list[c.Command]:

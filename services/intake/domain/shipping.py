@@ -54,8 +54,16 @@ def cancellation_overtaken(effect: Effect) -> Effect:
 
 
 def shipment_delayed(order: Order, e: Any, at: datetime) -> Outcome:
-    order.flag(f"shipment_{e.type}")  # a person must act within the hour (R5.3)
-    note(order, e, f"{e.type}: {e.note}" if e.note else e.type, at)
+    order.flag("shipment_delayed")  # a person must tell the customer within the hour (R5.3)
+    note(order, e, f"delayed: {e.note}" if e.note else "delayed", at)
+    return Outcome()
+
+
+def shipment_lost(order: Order, e: Any, at: datetime) -> Outcome:
+    """The parcel is lost: a person re-ships or refunds within the hour (R5.3); the order stays shipped."""
+    if "shipment_lost" not in order.flags:
+        order.flag("shipment_lost")
+        note(order, e, f"lost: {e.note}" if e.note else "lost", at)
     return Outcome()
 
 

@@ -37,7 +37,7 @@ NOTIFIES: dict[str, str] = {
     "picked_up": "dispatched",
     "delivered": "delivered",
     "delayed": "delayed",
-    "lost": "delayed",
+    "lost": "lost",
 }
 
 

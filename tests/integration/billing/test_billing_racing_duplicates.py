@@ -20,7 +20,7 @@ from services.billing.adapters import (
 )
 from services.billing.domain import Customer
 from services.billing.handlers import Billing
-from services.billing.invoicing import issue_order_invoice, issue_return_credit_note
+from services.billing.invoicing import issue_invoice, issue_credit_note
 from services.billing.settings import Settings
 from shared.contracts import IssueCreditNote, PricedLine
 from shared.envelope import Envelope, new_envelope
@@ -81,7 +81,7 @@ async def invoiced_order(deps: Billing) -> tuple[str, str, Envelope]:
     customer_id, order_id = uid("CUST"), uid("SO")
     await deps.customers.add(Customer(customer_id, "Shanghai Lamp Co., Ltd.", "credit", 1_000_000))
     invoice = delivery(an_invoice_for(order_id, customer_id))
-    await issue_order_invoice(invoice.message(), invoice, deps)  # type: ignore[arg-type]
+    await issue_invoice(invoice.message(), invoice, deps)  # type: ignore[arg-type]
     return customer_id, order_id, invoice
 
 
@@ -94,9 +94,9 @@ async def test_the_losing_copy_of_a_credit_note_is_answered_under_the_same_id_no
     )
     copy = delivery(command)
 
-    await issue_return_credit_note(command, copy, deps)  # the winner
+    await issue_credit_note(command, copy, deps)  # the winner
     invoices.blind_once = True
-    await issue_return_credit_note(command, copy, deps)  # the loser: its build sees nothing left to credit
+    await issue_credit_note(command, copy, deps)  # the loser: its build sees nothing left to credit
 
     notes = [e for e in bus.published if e.type == "CreditNoteIssued"]
     assert len(notes) == 2 and len({e.message_id for e in notes}) == 1
@@ -111,7 +111,7 @@ async def test_the_losing_copy_of_an_invoice_is_answered_under_the_same_id_not_p
     _, order_id, invoice = await invoiced_order(deps)
 
     invoices.blind_once = True
-    await issue_order_invoice(invoice.message(), invoice, deps)  # type: ignore[arg-type]
+    await issue_invoice(invoice.message(), invoice, deps)  # type: ignore[arg-type]
 
     issued = [e for e in bus.published if e.type == "InvoiceIssued"]
     assert len(issued) == 2 and len({e.message_id for e in issued}) == 1

@@ -10,8 +10,8 @@ from services.billing.domain import (
     InvoiceMismatch,
     document_number,
     included_tax,
-    issue_credit_note,
-    issue_invoice,
+    new_credit_note,
+    new_invoice,
 )
 
 AT = datetime(2024, 5, 6, 10, 0, tzinfo=UTC)
@@ -19,7 +19,7 @@ LINES = [InvoiceLine("LAMP-RED", 2, 5_000, 10_000), InvoiceLine("SHADE", 1, 1_30
 
 
 def an_invoice(paid: int = 0, total: int = 11_800, discount: int = 500, freight: int = 1_000):
-    return issue_invoice(
+    return new_invoice(
         "INV202405001",
         order_id="SO1",
         customer_id="C1",
@@ -70,7 +70,7 @@ def test_an_invoice_whose_lines_do_not_add_up_is_refused():
 def test_a_credit_note_is_a_negative_entry_that_offsets_its_invoice():
     invoice = an_invoice()
 
-    note = issue_credit_note(
+    note = new_credit_note(
         "CN202405001",
         invoice,
         return_id="RT1",
@@ -89,7 +89,7 @@ def test_credit_notes_never_exceed_what_is_left_of_the_invoice():
     invoice = an_invoice()
 
     with pytest.raises(CreditExceedsInvoice):
-        issue_credit_note(
+        new_credit_note(
             "CN2",
             invoice,
             return_id="RT2",

@@ -347,3 +347,32 @@ def test_a_return_for_an_order_that_never_shipped_is_ignored(make):
 def test_every_reply_table_entry_names_a_contract_event():
     assert all(issubclass(reply, c.Event) for reply in saga.REPLY_TYPES)
     assert c.ReturnCompleted in saga.REPLY_TYPES and c.ShipmentDelayed in saga.REPLY_TYPES
+
+
+def test_a_lost_parcel_flags_the_order_for_a_person_and_keeps_it_shipped(make):
+    order = make.order("shipped")
+    lost = c.ShipmentLost(order_id=order.order_id, shipment_id="SH-1", note="not scanned for 3 days")
+
+    assert saga.on_reply(order, lost) == []
+    assert saga.on_reply(order, lost) == []  # reported twice, recorded once
+
+    assert order.status == "shipped" and "shipment_lost" in order.flags  # R5.3: a person acts
+    assert [e.reason for e in order.history if e.event == "ShipmentLost"] == ["lost: not scanned for 3 days"]
+
+
+def test_a_deadline_no_row_waits_for_changes_nothing(make):
+    order = make.order("ready_to_ship")
+    before = (order.status, len(order.history), dict(order.saga.steps))
+
+    assert saga.on_deadline(order, "confirmation") == []
+    assert (order.status, len(order.history), dict(order.saga.steps)) == before
+
+
+def test_a_deadline_row_fires_when_its_timer_comes_due_in_the_status_it_names(make, monkeypatch):
+    order = make.order("on_hold")
+    row = saga.Transition(frozenset({"on_hold"}), f"{saga.DEADLINE}approval", ("rejected",), by="intake")
+    monkeypatch.setattr(saga, "TABLE", (*saga.TABLE, row))
+
+    assert row.gate == "deadline"
+    saga.on_deadline(order, "approval")
+    assert order.status == "rejected" and order.history[-1].by == "intake"

@@ -33,6 +33,7 @@ def every_reply(make, order):
         make.dispatched(order),
         make.delivered(order),
         make.delayed(order),
+        c.ShipmentLost(order_id=oid, shipment_id="SH-1"),
         make.stock_committed(order),
         make.invoice_issued(order),
         make.returned(order),

@@ -59,7 +59,7 @@ def test_a_lost_parcel_is_reported_and_may_still_be_delivered():
     shipment = a_booked_shipment()
     shipment.record("picked_up", at(1))
 
-    assert shipment.record("lost", at(30)).notify == "delayed"
+    assert shipment.record("lost", at(30)).notify == "lost"  # its own event, ShipmentLost
     assert shipment.status == "lost"
     assert shipment.record("delivered", at(50)).notify == "delivered"
 
