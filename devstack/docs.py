@@ -1,4 +1,5 @@
-"""Regenerate the documents made from code: the order saga's diagram in docs/ARCHITECTURE.md.
+"""Regenerate the documents made from code: the order saga's diagram in docs/ARCHITECTURE.md and
+the bus's AsyncAPI 3.0 document, docs/asyncapi.json.
 
     .venv/bin/python -m devstack.docs          # rewrite them
     .venv/bin/python -m devstack.docs --check  # exit 1 and name the stale ones (CI does this via a test)
@@ -10,16 +11,22 @@ import argparse
 import sys
 from pathlib import Path
 
+from devstack import asyncapi
 from services.intake.domain import lifecycle
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCHITECTURE = ROOT / "docs" / "ARCHITECTURE.md"
+ASYNCAPI = ROOT / "docs" / "asyncapi.json"
 
 
 def generated() -> dict[Path, str]:
     """Every generated document's path and the text it must have."""
     current = ARCHITECTURE.read_text(encoding="utf-8")
-    return {ARCHITECTURE: lifecycle.embed(current, lifecycle.mermaid())}
+    return {ARCHITECTURE: lifecycle.embed(current, lifecycle.mermaid()), ASYNCAPI: asyncapi.render()}
+
+
+def _text(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
 def main() -> int:
@@ -27,7 +34,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
     parser.add_argument("--check", action="store_true", help="only report stale documents")
     args = parser.parse_args()
-    stale = [path for path, text in generated().items() if path.read_text(encoding="utf-8") != text]
+    stale = [path for path, text in generated().items() if _text(path) != text]
     if args.check:
         for path in stale:
             print(f"stale: {path.relative_to(ROOT)} (run make docs)", file=sys.stderr)

@@ -58,6 +58,6 @@ def test_the_diagram_shows_every_status_change_with_its_trigger():
 
 
 def test_the_architecture_document_carries_the_current_diagram():
-    stale = [path.name for path, text in docs.generated().items() if path.read_text(encoding="utf-8") != text]
+    stale = [path.name for path, text in docs.generated().items() if docs._text(path) != text]
 
     assert stale == [], "run `make docs` and commit the result"

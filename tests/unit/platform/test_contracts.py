@@ -44,3 +44,23 @@ def test_every_command_is_consumed_by_the_service_it_is_addressed_to_and_no_othe
     for command in (cls for cls in MESSAGE_TYPES.values() if issubclass(cls, Command)):
         owners = {s for s, types in consumes.items() if command in types}
         assert owners == {command.SERVICE}, f"{command.__name__} is consumed by {owners or 'nobody'}"
+
+
+def test_the_asyncapi_document_names_a_channel_sender_and_schema_for_every_message():
+    from devstack import asyncapi
+
+    doc = asyncapi.document()
+    operations = doc["operations"].values()
+
+    assert doc["asyncapi"] == "3.0.0" and set(doc["channels"]) == set(MESSAGE_TYPES)
+    for name, cls in MESSAGE_TYPES.items():
+        assert doc["channels"][name]["address"] == cls.routing_key()
+        payload = doc["components"]["messages"][name]["payload"]
+        assert payload["properties"]["payload"]["title"] == name and "message_id" in payload["required"]
+        actions = {op["action"] for op in operations if op["channel"]["$ref"] == f"#/channels/{name}"}
+        assert "send" in actions, f"nobody sends {name}"
+        if issubclass(cls, Command):
+            assert "receive" in actions, f"nobody receives {name}"
+    sends = [op for op in operations if op["action"] == "send"]
+    senders = {op["x-service"] for op in sends if op["channel"]["$ref"] == "#/channels/ReleaseStock"}
+    assert senders == {"intake"}  # a compensation, sent from the saga's STEPS table
