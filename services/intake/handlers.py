@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -24,7 +24,6 @@ from services.intake.adapters import (
     MongoIdempotencyKeys,
     MongoOrderNumbers,
     MongoOrderStore,
-    to_fields,
 )
 from services.intake.domain import saga
 from services.intake.domain.errors import IdempotencyKeyReused, OrderInvalid, OrderNotFound
@@ -32,9 +31,10 @@ from services.intake.domain.numbering import month_key, order_number
 from services.intake.domain.order import Order
 from services.intake.domain.validation import OrderRequest, validate
 from services.intake.settings import Settings
-from shared.contracts import Command, DeadlinePassed, Event, ReturnCompleted
+from shared.aggregates import Loaded, NotFound, change
+from shared.contracts import Command, DeadlinePassed, Event, Message, ReturnCompleted
 from shared.envelope import Envelope, new_envelope, utcnow
-from shared.errors import ConcurrencyError, PermanentError
+from shared.errors import PermanentError
 from shared.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -180,42 +180,24 @@ def _envelope(command: Command, causation: Envelope | None, doc: Doc) -> Envelop
     return envelope
 
 
-def _state(order: Order) -> Doc:
-    """What the order's document would hold, without the ids of replies it absorbed: a reply that
-    changes nothing else must not rewrite the order (and so cannot flush anything again)."""
-    fields = to_fields(order)
-    fields["saga"] = {k: v for k, v in fields["saga"].items() if k != "processed"}
-    return fields
-
-
 async def _change(
     intake: Intake, order_id: str, decide: Callable[[Order], list[Command]], causation: Envelope | None = None
 ) -> Doc:
     """Load, decide, save with the staged commands, flush; decided again if someone wrote first."""
-    for _ in range(intake.settings.write_attempts):
-        loaded = await intake.orders.load(order_id)
-        if loaded is None:
-            raise OrderNotFound(f"no order {order_id}")
-        order, doc = loaded
-        before = _state(order)
-        commands = decide(order)
-        if not commands and _state(order) == before:
-            return doc  # a duplicate or an unexpected reply: nothing is written, nothing sent (issue 10)
-        try:
-            saved = await intake.orders.save(order, doc, [_envelope(c, causation, doc) for c in commands])
-        except ConcurrencyError:
-            continue
-        await intake.outbox.flush(intake.orders.collection, saved)
-        log.info(
-            "order changed",
-            extra={
-                "order_id": order_id,
-                "status": order.status,
-                "sent": [type(c).__name__ for c in commands],
-            },
+
+    def envelopes(commands: Sequence[Message], loaded: Loaded[Order]) -> list[Envelope]:
+        return [_envelope(c, causation, loaded.doc) for c in commands]  # type: ignore[arg-type]
+
+    try:
+        result = await change(
+            intake.orders, order_id, decide, envelopes=envelopes, attempts=intake.settings.write_attempts
         )
-        return saved
-    raise ConcurrencyError(f"order {order_id} kept changing; try again")
+    except NotFound as exc:
+        raise OrderNotFound(f"no order {order_id}") from exc
+    if result.written:
+        status, sent = result.loaded.aggregate.status, [type(c).__name__ for c in result.sent]
+        log.info("order changed", extra={"order_id": order_id, "status": status, "sent": sent})
+    return result.loaded.doc
 
 
 async def cancel_order(intake: Intake, order_id: str, by: str, reason: str) -> Doc:

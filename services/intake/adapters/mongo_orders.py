@@ -7,7 +7,7 @@ transactions, no sub-document $push (STORE.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -16,15 +16,26 @@ from pymongo.asynchronous.collection import AsyncCollection
 from services.intake.adapters.mapping import PAST_ORDER_FIELDS, Doc, from_doc, past_order, to_fields
 from services.intake.domain.order import Order
 from services.intake.domain.screening import PastOrder
+from shared.aggregates import Loaded
 from shared.envelope import Envelope, utcnow
+from shared.outbox import Outbox
 from shared.store import insert_doc, replace_doc, stage
 
 
-class MongoOrderStore:
-    """Load, insert, save and list orders."""
+def fingerprint(order: Order) -> Doc:
+    """What the order's document would hold, without the ids of replies it absorbed: a reply that
+    changes nothing else must not rewrite the order (and so cannot flush anything again)."""
+    fields = to_fields(order)
+    fields["saga"] = {k: v for k, v in fields["saga"].items() if k != "processed"}
+    return fields
 
-    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+
+class MongoOrderStore:
+    """Load, insert, save and list orders; the order saga's ``AggregateStore`` (shared.aggregates)."""
+
+    def __init__(self, collection: AsyncCollection[Doc], outbox: Outbox) -> None:
         self.collection = collection
+        self.outbox = outbox
 
     async def create_indexes(self) -> None:
         # Listing filters by one of these and pages newest first by `seq` (GET /orders).
@@ -36,9 +47,9 @@ class MongoOrderStore:
     async def get(self, order_id: str) -> Doc | None:
         return await self.collection.find_one({"_id": order_id})
 
-    async def load(self, order_id: str) -> tuple[Order, Doc] | None:
+    async def load(self, order_id: str) -> Loaded[Order] | None:
         doc = await self.get(order_id)
-        return (from_doc(doc), doc) if doc else None
+        return Loaded(from_doc(doc), doc) if doc else None
 
     async def insert(self, order: Order, commands: Iterable[Envelope], trace: dict[str, str]) -> Doc:
         """Create the order with its first commands; DuplicateKeyError means it already exists."""
@@ -46,11 +57,20 @@ class MongoOrderStore:
         doc = stage({**to_fields(order), "trace": trace, "updated_at": utcnow()}, commands)
         return await insert_doc(self.collection, doc)
 
-    async def save(self, order: Order, loaded: Doc, commands: Iterable[Envelope] = ()) -> Doc:
-        """Replace the document read as ``loaded``; ConcurrencyError if anyone wrote it since."""
-        doc = {**loaded, **to_fields(order), "updated_at": utcnow()}
-        doc["outbox"] = dict(loaded.get("outbox") or {})  # messages not yet published stay staged
-        return await replace_doc(self.collection, stage(doc, commands))
+    async def save(self, loaded: Loaded[Order], commands: Sequence[Envelope] = ()) -> Loaded[Order]:
+        """Replace the document read with the order; ConcurrencyError if anyone wrote it since."""
+        doc = {**loaded.doc, **to_fields(loaded.aggregate), "updated_at": utcnow()}
+        return Loaded(loaded.aggregate, await replace_doc(self.collection, stage(doc, commands)))
+
+    async def flush(self, saved: Loaded[Order]) -> None:
+        """Publish what the save staged (the relay publishes what a crash left behind)."""
+        await self.outbox.flush(self.collection, saved.doc)
+
+    async def publish(self, envelopes: Sequence[Envelope]) -> None:
+        await self.outbox.publish(list(envelopes))
+
+    def fingerprint(self, order: Order) -> Doc:
+        return fingerprint(order)
 
     async def page(self, filters: dict[str, str], limit: int, before_seq: int | None) -> list[Doc]:
         """Up to ``limit`` orders matching ``filters`` (status, customer_id, channel), newest first."""

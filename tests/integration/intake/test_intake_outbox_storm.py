@@ -94,7 +94,7 @@ class SimulatedBroker:
 @pytest.fixture
 async def orders(mongo_url: str) -> AsyncIterator[MongoOrderStore]:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
-    yield MongoOrderStore(client[f"s{uuid.uuid4().hex[:8]}_intake"]["orders"])
+    yield MongoOrderStore(client[f"s{uuid.uuid4().hex[:8]}_intake"]["orders"], None)  # type: ignore[arg-type]
     await client.close()
 
 
@@ -102,7 +102,7 @@ def intake_with(orders: MongoOrderStore) -> tuple[Intake, SimulatedBroker]:
     settings = Settings(relay_grace_s=-5.0)  # the relay sees every left-over at once (STORE-NOTES.md)
     intake = Intake(settings, orders, None, None, None, None, None)  # type: ignore[arg-type]
     broker = SimulatedBroker(intake)
-    intake.outbox = Outbox(broker, settings)  # type: ignore[arg-type]
+    intake.outbox = orders.outbox = Outbox(broker, settings)  # type: ignore[arg-type]
     intake.outbox.watch(orders.collection)
     return intake, broker
 

@@ -1,0 +1,100 @@
+"""The one way to change an aggregate (issue 6): load, decide (pure), save with the messages the
+decision causes staged in the same write under a ``version`` check, flush; decided again from a
+fresh read when another writer won the race. A decision that changes nothing writes nothing and
+sends nothing; a duplicate can be answered again without a write (ARCHITECTURE.md "Duplicates").
+
+A service's store implements ``AggregateStore`` (its Mongo adapter, and a ``Fake...`` in tests
+that runs the same behaviour tests), so handlers are a few lines: ``await change(store, key, decide)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from shared.contracts import Message
+from shared.envelope import Envelope
+from shared.errors import ConcurrencyError
+
+A = TypeVar("A")
+Doc = dict[str, Any]
+
+
+@dataclass
+class Loaded(Generic[A]):
+    """An aggregate as read, with the stored document it came from (its version, outbox, trace)."""
+
+    aggregate: A
+    doc: Doc
+
+
+@dataclass(frozen=True)
+class Again:
+    """A duplicate command: nothing is written; these replies are published again under the ids
+    they had the first time (``shared.envelope.reply_id``)."""
+
+    messages: Sequence[Message]
+
+
+Decision = Sequence[Message] | Again
+
+
+class AggregateStore(Protocol[A]):
+    """The repository port the skeleton needs; ``save`` raises ConcurrencyError on a lost race."""
+
+    async def load(self, key: str) -> Loaded[A] | None: ...
+
+    async def save(self, loaded: Loaded[A], envelopes: Sequence[Envelope]) -> Loaded[A]: ...
+
+    async def flush(self, saved: Loaded[A]) -> None: ...
+
+    async def publish(self, envelopes: Sequence[Envelope]) -> None: ...
+
+    def fingerprint(self, aggregate: A) -> object:
+        """What must differ for a decision to be worth a write (the stored fields, say)."""
+        ...
+
+
+@dataclass
+class Changed(Generic[A]):
+    """What ``change`` did: the aggregate as stored now, whether it wrote, and what it sent."""
+
+    loaded: Loaded[A]
+    written: bool
+    sent: list[Message]
+
+
+class NotFound(Exception):
+    """The aggregate to change does not exist (each service maps it to its own error)."""
+
+
+async def change(
+    store: AggregateStore[A],
+    key: str,
+    decide: Callable[[A], Decision],
+    *,
+    envelopes: Callable[[Sequence[Message], Loaded[A]], list[Envelope]],
+    attempts: int,
+) -> Changed[A]:
+    """Apply ``decide`` to the aggregate under optimistic concurrency; NotFound when it does not
+    exist, ConcurrencyError when it kept changing for ``attempts`` reads."""
+    for _ in range(attempts):
+        loaded = await store.load(key)
+        if loaded is None:
+            raise NotFound(key)
+        before = store.fingerprint(loaded.aggregate)
+        decision = decide(loaded.aggregate)
+        if isinstance(decision, Again):
+            await store.publish(envelopes(decision.messages, loaded))
+            return Changed(loaded, False, list(decision.messages))
+        messages = list(decision)
+        if not messages and store.fingerprint(loaded.aggregate) == before:
+            return Changed(loaded, False, [])  # a duplicate or an unexpected reply: nothing to do
+        try:
+            saved = await store.save(loaded, envelopes(messages, loaded))
+        except ConcurrencyError:
+            continue  # someone wrote first: decide again on what they wrote
+        await store.flush(saved)
+        return Changed(saved, True, messages)
+    raise ConcurrencyError(f"{key} kept changing; try again")

@@ -1,0 +1,94 @@
+"""In-memory adapters for handler tests (issue 6): the same ports as the Mongo adapters, the same
+document format (so the outbox rule is the same), no store and no broker. Their behaviour is held
+to the Mongo adapters' by tests/integration/intake/test_order_store_contract.py."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from services.intake.adapters.mapping import from_doc, to_fields
+from services.intake.adapters.mongo_orders import fingerprint
+from services.intake.domain.order import Order
+from services.intake.domain.screening import PastOrder
+from shared.aggregates import Loaded
+from shared.envelope import Envelope, utcnow
+from shared.errors import ConcurrencyError
+from shared.store import Doc, stage, staged_by
+
+
+class FakeBus:
+    """What was published, in order; ``fail`` makes the next publishes raise like a broker outage."""
+
+    def __init__(self) -> None:
+        self.published: list[Envelope] = []
+        self.fail = False
+
+    async def publish(self, envelope: Envelope) -> None:
+        if self.fail:
+            raise ConnectionError("broker gone")
+        self.published.append(envelope)
+
+    def types(self) -> list[str]:
+        return [e.type for e in self.published]
+
+
+class FakeOrderStore:
+    """``MongoOrderStore``'s ports in memory; counts writes so a test can see "nothing was written"."""
+
+    def __init__(self, bus: FakeBus) -> None:
+        self.bus = bus
+        self.docs: dict[str, Doc] = {}
+        self.writes = 0
+        self.before_next_save: list[Any] = []  # callables run before a save: a racing writer
+
+    async def get(self, order_id: str) -> Doc | None:
+        doc = self.docs.get(order_id)
+        return copy.deepcopy(doc) if doc is not None else None
+
+    async def load(self, order_id: str) -> Loaded[Order] | None:
+        doc = await self.get(order_id)
+        return Loaded(from_doc(doc), doc) if doc else None
+
+    async def insert(self, order: Order, commands: Iterable[Envelope], trace: dict[str, str]) -> Doc:
+        if order.order_id in self.docs:
+            raise DuplicateKeyError(f"order {order.order_id} exists")
+        doc = {**stage({**to_fields(order), "trace": trace, "updated_at": utcnow()}, commands), "version": 1}
+        self.docs[order.order_id] = copy.deepcopy(doc)
+        self.writes += 1
+        return doc
+
+    async def save(self, loaded: Loaded[Order], commands: Sequence[Envelope] = ()) -> Loaded[Order]:
+        while self.before_next_save:
+            await self.before_next_save.pop(0)()
+        order_id, version = loaded.aggregate.order_id, loaded.doc["version"]
+        if self.docs[order_id]["version"] != version:
+            raise ConcurrencyError(f"orders/{order_id} changed since version {version}")
+        doc = {**stage({**loaded.doc, **to_fields(loaded.aggregate), "updated_at": utcnow()}, commands)}
+        doc["version"] = version + 1
+        self.docs[order_id] = copy.deepcopy(doc)
+        self.writes += 1
+        return Loaded(loaded.aggregate, doc)
+
+    async def flush(self, saved: Loaded[Order]) -> None:
+        """Publish what the save staged, then clear those entries by id with a version bump."""
+        own = staged_by(saved.doc)
+        for raw in own.values():
+            await self.bus.publish(Envelope.model_validate(raw))
+        stored = self.docs[saved.aggregate.order_id]
+        for message_id in own:
+            stored["outbox"].pop(message_id, None)
+        stored["version"] += 1
+
+    async def publish(self, envelopes: Sequence[Envelope]) -> None:
+        for envelope in envelopes:
+            await self.bus.publish(envelope)
+
+    def fingerprint(self, order: Order) -> Doc:
+        return fingerprint(order)
+
+    async def recent_for_customer(self, customer_id: str, limit: int) -> list[PastOrder]:
+        return []
