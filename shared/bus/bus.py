@@ -1,16 +1,12 @@
-"""Publishing with confirms and consuming with manual acks, retries and parking.
+"""One service's connection to RabbitMQ: publishing with confirms, and its consumer.
 
-A delivery is acked only after its handler returned, i.e. after the store write.
-A handler that raises is retried through the service's TTL queues with back-off;
-after ``max_attempts`` (or at once for a PermanentError) the message is parked with
-its error and the consumer keeps going.
+What happens to one delivery (handler, ack, retry, parking) is in delivery.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -19,11 +15,10 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 
+from shared.bus.delivery import ATTEMPTS_HEADER, Deliveries
 from shared.bus.topology import Names, declare_exchange, declare_service_queues
 from shared.contracts import Message
-from shared.envelope import Envelope, parse_envelope
-from shared.errors import PermanentError
-from shared.logs import log_context
+from shared.envelope import Envelope
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -31,7 +26,7 @@ tracer = trace.get_tracer("shared.bus")
 
 M = TypeVar("M", bound=Message)
 Handler = Callable[[Any, Envelope], Awaitable[None]]
-ATTEMPTS_HEADER = "x-attempts"
+__all__ = ["ATTEMPTS_HEADER", "Bus", "Handler"]
 
 
 class Bus:
@@ -48,6 +43,7 @@ class Bus:
         self._queue: aio_pika.abc.AbstractQueue | None = None
         self._consumer_tag: str | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._deliveries = Deliveries(self)
 
     def subscribe(self, message_type: type[M], handler: Callable[[M, Envelope], Awaitable[None]]) -> None:
         """Route ``message_type`` to ``handler``; its routing key is bound to this service's queue."""
@@ -134,96 +130,10 @@ class Bus:
         if task is not None:
             self._in_flight.add(task)
         try:
-            await self._handle(delivery)
+            await self._deliveries.handle(delivery)
         finally:
             if task is not None:
                 self._in_flight.discard(task)
-
-    async def _handle(self, delivery: AbstractIncomingMessage) -> None:
-        try:
-            envelope = parse_envelope(delivery.body)
-            handler = self._handlers.get(envelope.type)
-            if handler is None:
-                raise PermanentError(f"{self.names.service} has no handler for {envelope.type}")
-            message = envelope.message()
-        except PermanentError as exc:
-            await self._park(delivery, str(exc))
-            return
-        headers = {k: str(v) for k, v in (delivery.headers or {}).items() if isinstance(v, str | bytes)}
-        parent = propagate.extract(headers if "traceparent" in headers else envelope.trace)
-        with (
-            tracer.start_as_current_span(
-                f"{envelope.type} process",
-                context=parent,
-                kind=SpanKind.CONSUMER,
-                attributes={
-                    "messaging.system": "rabbitmq",
-                    "messaging.destination.name": self.names.queue,
-                    "messaging.message.id": envelope.message_id,
-                    "order.id": envelope.correlation_id,
-                },
-            ),
-            log_context(order_id=envelope.correlation_id, message_id=envelope.message_id, type=envelope.type),
-        ):
-            started = time.perf_counter()
-            try:
-                await handler(message, envelope)
-            except PermanentError as exc:
-                log.error("message cannot be processed, parking it", extra={"error": str(exc)})
-                await self._park(delivery, str(exc))
-                return
-            except Exception as exc:
-                await self._retry_or_park(delivery, exc)
-                return
-            await delivery.ack()
-            log.info("message handled", extra={"ms": round((time.perf_counter() - started) * 1000, 1)})
-
-    async def _retry_or_park(self, delivery: AbstractIncomingMessage, exc: Exception) -> None:
-        previous = (delivery.headers or {}).get(ATTEMPTS_HEADER, 0)
-        attempts = (previous if isinstance(previous, int) else 0) + 1
-        error = f"{type(exc).__name__}: {exc}"
-        if attempts >= self.settings.max_attempts:
-            log.error("handler failed %d times, parking", attempts, extra={"error": error}, exc_info=exc)
-            await self._park(delivery, error, attempts)
-            return
-        delays = self.settings.retry_delays_ms
-        delay = delays[min(attempts - 1, len(delays) - 1)]
-        log.warning("handler failed, retrying in %d ms", delay, extra={"error": error, "attempt": attempts})
-        headers = dict(delivery.headers or {})
-        headers[ATTEMPTS_HEADER] = attempts
-        headers["x-last-error"] = error[:1000]
-        await self._send_direct(self.names.retry(delay), delivery, headers)
-        await delivery.ack()
-
-    async def _park(self, delivery: AbstractIncomingMessage, error: str, attempts: int = 1) -> None:
-        headers = dict(delivery.headers or {})
-        headers.update(
-            {
-                "x-error": error[:2000],
-                "x-attempts": attempts,
-                "x-original-routing-key": delivery.routing_key or "",
-            }
-        )
-        await self._send_direct(self.names.parked, delivery, headers)
-        await delivery.ack()
-
-    async def _send_direct(
-        self, queue: str, delivery: AbstractIncomingMessage, headers: dict[str, Any]
-    ) -> None:
-        """Publish a copy straight to one of this service's own queues (confirmed)."""
-        assert self._publish_channel is not None
-        message = aio_pika.Message(
-            delivery.body,
-            headers=headers,
-            content_type=delivery.content_type,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            message_id=delivery.message_id,
-            correlation_id=delivery.correlation_id,
-            type=delivery.type,
-            app_id=delivery.app_id,
-        )
-        await self._publish_channel.default_exchange.publish(message, routing_key=queue, mandatory=True)
-
 
 def _amqp_message(body: bytes, envelope: Envelope, headers: dict[str, Any]) -> aio_pika.Message:
     return aio_pika.Message(

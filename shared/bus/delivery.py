@@ -1,0 +1,118 @@
+"""What happens to one delivery: parse, run its handler, ack after the handler returned (after the
+store write); a handler that raises is retried through the service's TTL queues with back-off,
+and after ``max_attempts`` (or at once for a PermanentError) parked with its error, and the
+consumer keeps going."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
+
+from shared.envelope import parse_envelope
+from shared.errors import PermanentError
+from shared.logs import log_context
+
+if TYPE_CHECKING:
+    from shared.bus.bus import Bus
+
+log = logging.getLogger("shared.bus.bus")  # the name operators grep for "message handled"
+tracer = trace.get_tracer("shared.bus")
+ATTEMPTS_HEADER = "x-attempts"
+
+
+class Deliveries:
+    """The consuming half of a ``Bus``: one call of ``handle`` per delivery."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+
+    async def handle(self, delivery: AbstractIncomingMessage) -> None:
+        try:
+            envelope = parse_envelope(delivery.body)
+            handler = self.bus._handlers.get(envelope.type)
+            if handler is None:
+                raise PermanentError(f"{self.bus.names.service} has no handler for {envelope.type}")
+            message = envelope.message()
+        except PermanentError as exc:
+            await self._park(delivery, str(exc))
+            return
+        headers = {k: str(v) for k, v in (delivery.headers or {}).items() if isinstance(v, str | bytes)}
+        parent = propagate.extract(headers if "traceparent" in headers else envelope.trace)
+        with (
+            tracer.start_as_current_span(
+                f"{envelope.type} process",
+                context=parent,
+                kind=SpanKind.CONSUMER,
+                attributes={
+                    "messaging.system": "rabbitmq",
+                    "messaging.destination.name": self.bus.names.queue,
+                    "messaging.message.id": envelope.message_id,
+                    "order.id": envelope.correlation_id,
+                },
+            ),
+            log_context(order_id=envelope.correlation_id, message_id=envelope.message_id, type=envelope.type),
+        ):
+            started = time.perf_counter()
+            try:
+                await handler(message, envelope)
+            except PermanentError as exc:
+                log.error("message cannot be processed, parking it", extra={"error": str(exc)})
+                await self._park(delivery, str(exc))
+                return
+            except Exception as exc:
+                await self._retry_or_park(delivery, exc)
+                return
+            await delivery.ack()
+            log.info("message handled", extra={"ms": round((time.perf_counter() - started) * 1000, 1)})
+
+    async def _retry_or_park(self, delivery: AbstractIncomingMessage, exc: Exception) -> None:
+        previous = (delivery.headers or {}).get(ATTEMPTS_HEADER, 0)
+        attempts = (previous if isinstance(previous, int) else 0) + 1
+        error = f"{type(exc).__name__}: {exc}"
+        if attempts >= self.bus.settings.max_attempts:
+            log.error("handler failed %d times, parking", attempts, extra={"error": error}, exc_info=exc)
+            await self._park(delivery, error, attempts)
+            return
+        delays = self.bus.settings.retry_delays_ms
+        delay = delays[min(attempts - 1, len(delays) - 1)]
+        log.warning("handler failed, retrying in %d ms", delay, extra={"error": error, "attempt": attempts})
+        headers = dict(delivery.headers or {})
+        headers[ATTEMPTS_HEADER] = attempts
+        headers["x-last-error"] = error[:1000]
+        await self._send_direct(self.bus.names.retry(delay), delivery, headers)
+        await delivery.ack()
+
+    async def _park(self, delivery: AbstractIncomingMessage, error: str, attempts: int = 1) -> None:
+        headers = dict(delivery.headers or {})
+        headers.update(
+            {
+                "x-error": error[:2000],
+                "x-attempts": attempts,
+                "x-original-routing-key": delivery.routing_key or "",
+            }
+        )
+        await self._send_direct(self.bus.names.parked, delivery, headers)
+        await delivery.ack()
+
+    async def _send_direct(
+        self, queue: str, delivery: AbstractIncomingMessage, headers: dict[str, Any]
+    ) -> None:
+        """Publish a copy straight to one of this service's own queues (confirmed)."""
+        assert self.bus._publish_channel is not None
+        message = aio_pika.Message(
+            delivery.body,
+            headers=headers,
+            content_type=delivery.content_type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=delivery.message_id,
+            correlation_id=delivery.correlation_id,
+            type=delivery.type,
+            app_id=delivery.app_id,
+        )
+        await self.bus._publish_channel.default_exchange.publish(message, routing_key=queue, mandatory=True)
