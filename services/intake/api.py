@@ -4,27 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
+from fastapi import APIRouter, FastAPI, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from services.intake import handlers
+from services.intake.deps import Deps
 from services.intake.domain.errors import DomainError, OrderInvalid, OrderNotFound, OrderShipped
 from services.intake.domain.errors import IdempotencyKeyReused as KeyReused
 from services.intake.domain.order import CHANNELS, STATUSES
-from services.intake.handlers import Intake
 from services.intake.schemas import Decision, OrderCreate, OrderPage, OrderPublic, Reason, order_public
 from shared.http import ApiError, api_error_response
-from shared.service import Context
 
 router = APIRouter(tags=["orders"])
 OrderId = Annotated[str, Path(min_length=1, max_length=40)]
 
 
-def get_intake(ctx: Context) -> Intake:
-    return ctx.state["intake"]  # type: ignore[no-any-return]
-
-
-Deps = Annotated[Intake, Depends(get_intake)]
 
 
 def _refusal(_: Request, exc: DomainError) -> JSONResponse:

@@ -1,168 +1,31 @@
-"""Intake use cases: place an order, and move its saga on replies and on people's decisions.
+"""Intake's handlers: the order saga moved on by replies, deadlines and people's decisions.
 
-Each change loads the order document, lets the saga decide (domain/saga.py), then writes the
-new state with the commands it causes staged in the same write and flushes them at once
-(ARCHITECTURE.md "Outbox"). A concurrent writer makes the write fail on ``version``: the step
-is decided again from a fresh read, which is safe because the saga ignores what it absorbed.
+Each change goes through ``shared.aggregates.change``: load the order, let the saga decide
+(domain/saga.py), write the new state with the commands it causes staged in the same write and
+flush them (ARCHITECTURE.md "Outbox"); a lost race is decided again from a fresh read, and a
+reply that changes nothing writes nothing. Placing an order is placing.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from pymongo.errors import DuplicateKeyError
-
-from services.intake.adapters import (
-    HttpCatalogue,
-    HttpCustomers,
-    MongoIdempotencyKeys,
-    MongoOrderNumbers,
-    MongoOrderStore,
-)
+from services.intake.deps import Intake
 from services.intake.domain import saga
-from services.intake.domain.errors import IdempotencyKeyReused, OrderInvalid, OrderNotFound
-from services.intake.domain.numbering import month_key, order_number
+from services.intake.domain.errors import OrderNotFound
 from services.intake.domain.order import Order
-from services.intake.domain.validation import OrderRequest, validate
-from services.intake.settings import Settings
+from services.intake.placing import place_order
 from shared.aggregates import Loaded, NotFound, change
 from shared.contracts import Command, DeadlinePassed, Event, Message, ReturnCompleted
-from shared.envelope import Envelope, new_envelope, utcnow
+from shared.envelope import Envelope, new_envelope
 from shared.errors import PermanentError
-from shared.outbox import Outbox
 
 log = logging.getLogger(__name__)
 Doc = dict[str, Any]
 PRODUCER = "intake"
-
-
-@dataclass
-class Intake:
-    """The handlers' dependencies, built once by bootstrap()."""
-
-    settings: Settings
-    orders: MongoOrderStore
-    numbers: MongoOrderNumbers
-    keys: MongoIdempotencyKeys
-    catalogue: HttpCatalogue
-    customers: HttpCustomers
-    outbox: Outbox
-
-    def now(self) -> datetime:
-        # Millisecond precision, as the store keeps it: the POST answer equals a later GET.
-        now = utcnow()
-        return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
-# --- placing (R1) -------------------------------------------------------------------------------
-
-
-async def place_order(
-    intake: Intake, request: OrderRequest, *, idempotency_key: str | None = None, body_hash: str = ""
-) -> Doc:
-    """Check, number and store a new order, and ask billing for credit; a known key replays its order."""
-    if idempotency_key:
-        claim = await intake.keys.get(idempotency_key)
-        if claim is not None:
-            return await _replay(intake, claim, request, body_hash)
-    request, catalogue, customer = await _door(intake, request)
-    order_id = await _next_order_id(intake)
-    if idempotency_key:
-        claim = await intake.keys.claim(idempotency_key, body_hash, order_id)
-        if claim["order_id"] != order_id:  # a racing twin claimed the key first; our number stays unused
-            return await _replay(intake, claim, request, body_hash)
-    return await _create(intake, order_id, request, catalogue, customer)
-
-
-async def _door(intake: Intake, request: OrderRequest) -> tuple[OrderRequest, Any, dict[str, Any]]:
-    """Catalogue and customer checks (R1.4, R1.5); every field error at once."""
-    skus = [line.sku for line in request.lines if line.sku]
-    known_customer = bool(request.customer_id and request.customer_id.strip())
-    catalogue, customer = await asyncio.gather(
-        intake.catalogue.products(skus),
-        intake.customers.get(request.customer_id or "") if known_customer else _none(),
-    )
-    errors = validate(request, catalogue)
-    if known_customer and customer is None:
-        errors["customer_id"] = f"unknown customer {request.customer_id}"
-    if errors:
-        raise OrderInvalid(errors)
-    assert customer is not None
-    # The customer's agreed terms apply unless the order says otherwise (R3.2).
-    request = replace(request, payment_terms=request.payment_terms or customer.get("payment_terms"))
-    return request, catalogue, customer
-
-
-async def _none() -> None:
-    return None
-
-
-async def _next_order_id(intake: Intake) -> str:
-    month = month_key(intake.now(), intake.settings.business_timezone)
-    return order_number(month, await intake.numbers.next_serial(month))
-
-
-async def _create(
-    intake: Intake, order_id: str, request: OrderRequest, catalogue: Any, customer: dict[str, Any]
-) -> Doc:
-    now = intake.now()
-    today = now.astimezone(ZoneInfo(intake.settings.business_timezone)).date()
-    past = await intake.orders.recent_for_customer(
-        request.customer_id or "", intake.settings.screening_history
-    )
-    order, commands = saga.place(
-        order_id,
-        request,
-        catalogue,
-        customer_name=str(customer.get("name") or ""),
-        policy=intake.settings.policy,
-        today=today,
-        at=now,
-        past=past,
-    )
-    envelopes = [new_envelope(command, producer=PRODUCER) for command in commands]
-    try:
-        doc = await intake.orders.insert(order, envelopes, envelopes[0].trace if envelopes else {})
-    except DuplicateKeyError:  # a replay finished the same claimed number first
-        existing = await intake.orders.get(order_id)
-        assert existing is not None
-        return existing
-    await intake.outbox.flush(intake.orders.collection, doc)
-    log.info(
-        "order placed",
-        extra={
-            "order_id": order_id,
-            "channel": order.channel,
-            "total": order.total,
-            "priority": order.priority,
-            "flags": order.flags,
-        },
-    )
-    return doc
-
-
-async def _replay(intake: Intake, claim: Doc, request: OrderRequest, body_hash: str) -> Doc:
-    """The order an idempotency key already names; finish it if its first request died mid-way."""
-    if claim["body_hash"] != body_hash:
-        raise IdempotencyKeyReused("this Idempotency-Key was used with a different body")
-    deadline = asyncio.get_running_loop().time() + intake.settings.idempotency_wait_s
-    while asyncio.get_running_loop().time() < deadline:
-        doc = await intake.orders.get(claim["order_id"])
-        if doc is not None:
-            return doc
-        await asyncio.sleep(0.05)
-    log.warning("idempotency claim without an order: placing it", extra={"order_id": claim["order_id"]})
-    request, catalogue, customer = await _door(intake, request)
-    return await _create(intake, claim["order_id"], request, catalogue, customer)
-
-
-# --- changing an order ---------------------------------------------------------------------------
+__all__ = ["Intake", "place_order"]  # re-exported: the use cases of the service in one import
 
 
 def _trace_id(trace: dict[str, str] | None) -> str:

@@ -17,7 +17,7 @@ from services.intake.adapters import (
 )
 from services.intake.api import install_error_handlers, router
 from services.intake.consumers import subscribe
-from services.intake.handlers import Intake
+from services.intake.deps import Intake
 from services.intake.settings import Settings
 from shared.service import ServiceContext, create_service_app
 
