@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.errors import ConcurrencyError, DependencyUnavailable
+from shared.errors import ConcurrencyError, DependencyUnavailable, DomainError
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,11 @@ async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
     return api_error_response(exc)
 
 
+async def _refused(_: Request, exc: DomainError) -> JSONResponse:
+    # Every service's domain errors carry their status and code: one mapping for all (issue 6).
+    return JSONResponse(error_body(exc.code, exc.message, exc.fields), exc.status)
+
+
 async def _conflict(_: Request, exc: ConcurrencyError) -> JSONResponse:
     # Optimistic concurrency lost its retries inside a request: the client may simply try again.
     return JSONResponse(
@@ -82,6 +87,7 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DomainError, _refused)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(DependencyUnavailable, _dependency)  # type: ignore[arg-type]
     app.add_exception_handler(ConcurrencyError, _conflict)  # type: ignore[arg-type]

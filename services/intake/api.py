@@ -4,38 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Header, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Header, Path, Query
 
 from services.intake import handlers
 from services.intake.deps import Deps
-from services.intake.domain.errors import DomainError, OrderInvalid, OrderNotFound, OrderShipped
-from services.intake.domain.errors import IdempotencyKeyReused as KeyReused
 from services.intake.domain.order import CHANNELS, STATUSES
 from services.intake.schemas import Decision, OrderCreate, OrderPage, OrderPublic, Reason, order_public
-from shared.http import ApiError, api_error_response
+from shared.http import ApiError
 
 router = APIRouter(tags=["orders"])
 OrderId = Annotated[str, Path(min_length=1, max_length=40)]
 
 
-
-
-def _refusal(_: Request, exc: DomainError) -> JSONResponse:
-    """The contract's answer to a domain refusal (store and concurrency errors: shared.http)."""
-    if isinstance(exc, OrderNotFound):
-        return api_error_response(ApiError(404, exc.code, exc.message))
-    if isinstance(exc, OrderInvalid | KeyReused):
-        return api_error_response(ApiError(422, exc.code, exc.message, exc.fields))
-    if isinstance(exc, OrderShipped):  # R7.3: the way on is a return
-        hint = {"returns": "POST /returns {order_id, lines, reason}"}
-        return api_error_response(ApiError(409, exc.code, exc.message, hint))
-    return api_error_response(ApiError(409, exc.code, exc.message, exc.fields))
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    """Domain refusals as the contract's error body (API.md), never a 5xx."""
-    app.add_exception_handler(DomainError, _refusal)  # type: ignore[arg-type]
 
 
 @router.post("/orders", status_code=201, response_model=OrderPublic)

@@ -15,7 +15,7 @@ from services.intake.adapters import (
     MongoOrderNumbers,
     MongoOrderStore,
 )
-from services.intake.api import install_error_handlers, router
+from services.intake.api import router
 from services.intake.consumers import subscribe
 from services.intake.deps import Intake
 from services.intake.settings import Settings
@@ -59,5 +59,4 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         title="intake service",
         description="Orders from every channel (R1) and the order saga (R2-R7)",
     )
-    install_error_handlers(app)
     return app

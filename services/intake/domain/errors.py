@@ -1,22 +1,21 @@
-"""Domain errors; each carries the error code the HTTP layer returns (API.md error body)."""
+"""Intake's domain errors; each carries the HTTP status and error code it answers with
+(shared.http maps every service's DomainError the same way, API.md error body)."""
 
 from __future__ import annotations
 
+from shared.errors import DomainError as PlatformDomainError
 
-class DomainError(Exception):
+
+class DomainError(PlatformDomainError):
     """Base of every intake domain error: a stable ``code``, a message and optional field errors."""
 
     code = "domain_error"
-
-    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fields = fields or {}
 
 
 class OrderInvalid(DomainError):
     """The request failed the completeness or consistency checks (R1.4, R1.5)."""
 
+    status = 422
     code = "validation_failed"  # the same code the platform gives schema errors (shared.http)
 
     def __init__(self, fields: dict[str, str]) -> None:
@@ -27,6 +26,9 @@ class OrderShipped(DomainError):
     """The goods have left: a cancellation is now a return (R7.3)."""
 
     code = "order_shipped"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, {"returns": "POST /returns {order_id, lines, reason}"})  # the way on
 
 
 class InvalidTransition(DomainError):
@@ -44,10 +46,12 @@ class NotOnHold(InvalidTransition):
 class OrderNotFound(DomainError):
     """No order has this number."""
 
+    status = 404
     code = "not_found"
 
 
 class IdempotencyKeyReused(DomainError):
     """The Idempotency-Key was first used with a different body: it cannot name two orders."""
 
+    status = 422
     code = "idempotency_key_reused"
