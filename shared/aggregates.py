@@ -27,6 +27,7 @@ class Loaded(Generic[A]):
 
     aggregate: A
     doc: Doc
+    cached: bool = False  # read from the store's own memory of its last write, not from the store
 
 
 @dataclass(frozen=True)
@@ -79,12 +80,19 @@ async def change(
 ) -> Changed[A]:
     """Apply ``decide`` to the aggregate under optimistic concurrency; NotFound when it does not
     exist, ConcurrencyError when it kept changing for ``attempts`` reads."""
-    for _ in range(attempts):
-        loaded = await store.load(key)
+    # A store may offer ``load_cached``: the document as its own last write left it, which saves a
+    # read on the hot path. A write decided on it is checked by ``version`` like any other; a
+    # decision to do nothing is only trusted on a fresh read (a stale copy must not drop a reply).
+    load_cached = getattr(store, "load_cached", None)
+    for attempt in range(attempts):
+        loaded = await (load_cached(key) if load_cached and attempt == 0 else store.load(key))
         if loaded is None:
             raise NotFound(key)
         before = store.fingerprint(loaded.aggregate)
         decision = decide(loaded.aggregate)
+        if loaded.cached and (isinstance(decision, Again) or not decision):
+            if store.fingerprint(loaded.aggregate) == before:
+                continue  # nothing to write on a cached copy: decide again on a fresh read
         if isinstance(decision, Again):
             await store.publish(envelopes(decision.messages, loaded))
             return Changed(loaded, False, list(decision.messages))

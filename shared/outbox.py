@@ -10,6 +10,12 @@ The rule (ARCHITECTURE.md "Outbox"):
 - ``outbox_at`` (what the relay looks for) is cleared in the same write when the document holds
   nothing else; otherwise it stays and the relay's next pass finishes the job.
 
+A store that drops the entries this process published from its next save (``recently_published``,
+as the order store does) can use ``flush_deferred``: the clears then wait a moment and go out in
+one batch per collection, without a version bump, and a document written again soon needs no
+clear at all: one store round trip less per change (issue 6 §4). Only a writer in another
+process that read before a clear can write an entry back; the relay then publishes it once more.
+
 At-least-once stays: a crash between publish and clear repeats a message once, through the relay.
 """
 
@@ -18,10 +24,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.bus import Bus
@@ -30,6 +39,18 @@ from shared.settings import ServiceSettings
 from shared.store import Doc, entry_envelope, staged_by
 
 log = logging.getLogger(__name__)
+RECENT = 20_000  # published message ids remembered, so a save can drop them instead of a clear
+
+
+@dataclass
+class _Pending:
+    """Published entries of one document waiting for the batched clear."""
+
+    collection: AsyncCollection[Doc]
+    doc_id: Any
+    version: int
+    alone: bool  # at ``version`` the outbox held nothing else: outbox_at can go too
+    ids: set[str] = field(default_factory=set)
 
 
 class Outbox:
@@ -40,7 +61,10 @@ class Outbox:
         self.settings = settings
         self._collections: dict[str, AsyncCollection[Doc]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._clearer: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._pending: dict[tuple[str, Any], _Pending] = {}
+        self._recent: OrderedDict[str, None] = OrderedDict()
 
     def watch(self, collection: AsyncCollection[Doc]) -> None:
         self._collections[collection.full_name] = collection
@@ -59,6 +83,73 @@ class Outbox:
             return True
         alone = len(own) == len(doc.get("outbox") or {})
         return await self._publish_and_clear(collection, doc, own, alone)
+
+    async def flush_deferred(self, collection: AsyncCollection[Doc], doc: Doc) -> bool:
+        """Publish what the write that produced ``doc`` staged; clear it in the next batch (or at
+        once while no clearer runs, e.g. in a tool or a test). For stores whose saves drop
+        ``recently_published`` entries. Never raises; False when the publish failed."""
+        own = staged_by(doc)
+        if not own:
+            return True
+        try:
+            await self.publish([Envelope.model_validate(raw) for raw in own.values()])
+        except Exception as exc:
+            log.warning(
+                "publish failed, the relay will retry",
+                extra={"error": f"{type(exc).__name__}: {exc}", "doc_id": str(doc["_id"])},
+            )
+            return False
+        self._remember(own)
+        key = (collection.full_name, doc["_id"])
+        earlier = self._pending.pop(key, None)
+        ids = set(own) | (earlier.ids if earlier else set())
+        alone = len(ids) == len(doc.get("outbox") or {})
+        self._pending[key] = _Pending(collection, doc["_id"], doc["version"], alone, ids)
+        if self._clearer is None:
+            await self.clear_pending()
+        return True
+
+    def recently_published(self, ids: Iterable[str]) -> set[str]:
+        """Which of ``ids`` this process published lately: a save may leave them out of the outbox."""
+        return {message_id for message_id in ids if message_id in self._recent}
+
+    def forget(self, collection: AsyncCollection[Doc], doc_id: Any, ids: Iterable[str]) -> None:
+        """A save left ``ids`` out of the document: nothing left to clear for them."""
+        pending = self._pending.get((collection.full_name, doc_id))
+        if pending is not None:
+            pending.ids.difference_update(ids)
+            if not pending.ids:
+                del self._pending[(collection.full_name, doc_id)]
+
+    async def clear_pending(self) -> int:
+        """Clear every published entry still waiting, in one ordered bulk write per collection."""
+        pending, self._pending = self._pending, {}
+        by_collection: dict[str, list[_Pending]] = {}
+        for item in pending.values():
+            if item.ids:
+                by_collection.setdefault(item.collection.full_name, []).append(item)
+        for items in by_collection.values():
+            ops: list[UpdateOne] = []
+            for item in items:
+                if item.alone:  # unchanged since: the outbox held only these, the relay need not look
+                    ops.append(UpdateOne({"_id": item.doc_id, "version": item.version},
+                                         {"$set": {"outbox_at": None}}))  # fmt: skip
+                ops.append(UpdateOne({"_id": item.doc_id}, {"$unset": {f"outbox.{i}": "" for i in item.ids}}))
+            try:
+                await items[0].collection.bulk_write(ops, ordered=True)
+            except Exception as exc:  # kept for the next pass; the entries are published already
+                error = f"{type(exc).__name__}: {exc}"
+                log.warning("clearing published entries failed, retrying", extra={"error": error})
+                for item in items:
+                    self._pending.setdefault((item.collection.full_name, item.doc_id), item)
+        return sum(len(item.ids) for items in by_collection.values() for item in items)
+
+    def _remember(self, ids: Iterable[str]) -> None:
+        for message_id in ids:
+            self._recent[message_id] = None
+            self._recent.move_to_end(message_id)
+        while len(self._recent) > RECENT:
+            self._recent.popitem(last=False)
 
     async def publish(self, envelopes: list[Envelope]) -> None:
         """Publish without a document (a repeated reply to a duplicate command); raises on failure
@@ -101,7 +192,11 @@ class Outbox:
         published = 0
         for collection in self._collections.values():
             async for doc in collection.find({"outbox_at": {"$lt": cutoff}}).limit(200):
-                entries = {mid: entry_envelope(entry) for mid, entry in (doc.get("outbox") or {}).items()}
+                outbox = doc.get("outbox") or {}
+                recent = self._recent
+                entries = {mid: entry_envelope(entry) for mid, entry in outbox.items() if mid not in recent}
+                if outbox and not entries:
+                    continue  # published here and waiting for the batched clear
                 if not entries:
                     # Cleared by id after a race: nothing left, stop looking at this document.
                     await collection.update_one(
@@ -122,9 +217,19 @@ class Outbox:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.settings.relay_interval_s)
 
+    async def _clear_loop(self) -> None:
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.settings.outbox_clear_interval_s)
+            try:
+                await self.clear_pending()
+            except Exception:
+                log.exception("outbox clear pass failed")
+
     def start(self) -> None:
         self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        self._clearer = asyncio.create_task(self._clear_loop(), name="outbox-clearer")
 
     async def stop(self, grace_s: float = 5.0) -> None:
         """Let a pass in progress finish (so nothing it published is published again), then stop."""
@@ -132,7 +237,9 @@ class Outbox:
             return
         self._stopping.set()
         try:
-            await asyncio.wait_for(self._task, grace_s)
+            tasks = [task for task in (self._task, self._clearer) if task is not None]
+            await asyncio.wait_for(asyncio.gather(*tasks), grace_s)
         except TimeoutError:
             log.warning("outbox relay did not finish its pass in time; the next start republishes it")
-        self._task = None
+        self._task = self._clearer = None
+        await self.clear_pending()  # what the last pass published

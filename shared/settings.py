@@ -49,6 +49,8 @@ class ServiceSettings(BaseSettings):
     delivery_limit: int = Field(default=10, ge=1)
     relay_interval_s: float = 1.0
     relay_grace_s: float = 3.0
+    # Published outbox entries of stores that use flush_deferred are cleared in batches this often.
+    outbox_clear_interval_s: float = Field(default=0.2, gt=0)
     # Durable timers (shared.timers): scan period, and how long a claim keeps other replicas off
     # a timer (a replica that dies holding one is replaced after this).
     timer_interval_s: float = Field(default=1.0, gt=0)

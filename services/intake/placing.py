@@ -16,6 +16,7 @@ from services.intake.domain import saga
 from services.intake.domain.errors import IdempotencyKeyReused, OrderInvalid
 from services.intake.domain.numbering import month_key, order_number
 from services.intake.domain.validation import OrderRequest, validate
+from shared.aggregates import Loaded
 from shared.envelope import new_envelope
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ async def _create(
         existing = await intake.orders.get(order_id)
         assert existing is not None
         return existing
-    await intake.outbox.flush(intake.orders.collection, doc)
+    await intake.orders.flush(Loaded(order, doc))
     log.info(
         "order placed",
         extra={

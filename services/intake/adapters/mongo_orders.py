@@ -7,6 +7,7 @@ transactions, no sub-document $push (STORE.md).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from services.intake.domain.order import Order
 from services.intake.domain.screening import PastOrder
 from shared.aggregates import Loaded
 from shared.envelope import Envelope, utcnow
+from shared.errors import ConcurrencyError
 from shared.outbox import Outbox
 from shared.store import insert_doc, replace_doc, stage
 
@@ -33,9 +35,12 @@ def fingerprint(order: Order) -> Doc:
 class MongoOrderStore:
     """Load, insert, save and list orders; the order saga's ``AggregateStore`` (shared.aggregates)."""
 
-    def __init__(self, collection: AsyncCollection[Doc], outbox: Outbox) -> None:
+    def __init__(self, collection: AsyncCollection[Doc], outbox: Outbox, remember: int = 1000) -> None:
         self.collection = collection
         self.outbox = outbox
+        # The documents of the orders this process wrote last (shared.aggregates: load_cached).
+        self._written: OrderedDict[str, Doc] = OrderedDict()
+        self._remember = remember
 
     async def create_indexes(self) -> None:
         # Listing filters by one of these and pages newest first by `seq` (GET /orders).
@@ -51,20 +56,48 @@ class MongoOrderStore:
         doc = await self.get(order_id)
         return Loaded(from_doc(doc), doc) if doc else None
 
+    async def load_cached(self, order_id: str) -> Loaded[Order] | None:
+        """The order as this process last wrote it, else from the store (one read less per reply)."""
+        doc = self._written.get(order_id)
+        if doc is None:
+            return await self.load(order_id)
+        return Loaded(from_doc(doc), dict(doc), cached=True)
+
+    def _keep(self, doc: Doc) -> None:
+        self._written[doc["_id"]] = doc
+        self._written.move_to_end(doc["_id"])
+        while len(self._written) > self._remember:
+            self._written.popitem(last=False)
+
     async def insert(self, order: Order, commands: Iterable[Envelope], trace: dict[str, str]) -> Doc:
         """Create the order with its first commands; DuplicateKeyError means it already exists."""
         # The placing request's trace is kept so later commands (cancel, approve) join the same trace.
         doc = stage({**to_fields(order), "trace": trace, "updated_at": utcnow()}, commands)
-        return await insert_doc(self.collection, doc)
+        inserted = await insert_doc(self.collection, doc)
+        self._keep(inserted)
+        return inserted
 
     async def save(self, loaded: Loaded[Order], commands: Sequence[Envelope] = ()) -> Loaded[Order]:
         """Replace the document read with the order; ConcurrencyError if anyone wrote it since."""
         doc = {**loaded.doc, **to_fields(loaded.aggregate), "updated_at": utcnow()}
-        return Loaded(loaded.aggregate, await replace_doc(self.collection, stage(doc, commands)))
+        # Entries this process published are left out instead of cleared by a write of their own.
+        outbox = loaded.doc.get("outbox") or {}
+        published = self.outbox.recently_published(outbox)
+        doc["outbox"] = {mid: entry for mid, entry in outbox.items() if mid not in published}
+        if not doc["outbox"]:
+            doc["outbox_at"] = None  # nothing left for the relay (stage sets it again for new entries)
+        try:
+            saved = await replace_doc(self.collection, stage(doc, commands))
+        except ConcurrencyError:
+            self._written.pop(loaded.aggregate.order_id, None)
+            raise
+        self.outbox.forget(self.collection, saved["_id"], published)
+        self._keep(saved)
+        return Loaded(loaded.aggregate, saved)
 
     async def flush(self, saved: Loaded[Order]) -> None:
-        """Publish what the save staged (the relay publishes what a crash left behind)."""
-        await self.outbox.flush(self.collection, saved.doc)
+        """Publish what the save staged; its entries are cleared with the next save or batch."""
+        await self.outbox.flush_deferred(self.collection, saved.doc)
 
     async def publish(self, envelopes: Sequence[Envelope]) -> None:
         await self.outbox.publish(list(envelopes))

@@ -170,3 +170,41 @@ async def test_an_entry_written_before_entries_were_tagged_is_still_published_by
     assert bus.published == []
     assert await outbox.relay_once() == 1
     assert bus.published == [envelope.message_id]
+
+
+async def test_a_deferred_flush_without_a_clearer_running_clears_at_once_without_a_version_bump(
+    collection, outbox, bus
+):
+    envelope = message()
+    doc = await insert_doc(collection, stage({"_id": "h"}, [envelope]))
+
+    assert await outbox.flush_deferred(collection, doc)
+
+    stored = await collection.find_one({"_id": "h"})
+    assert bus.published == [envelope.message_id]
+    assert (stored["outbox"], stored["outbox_at"], stored["version"]) == ({}, None, 1)
+
+
+async def test_a_save_that_leaves_out_what_was_published_needs_no_clear_of_its_own(collection, bus):
+    # A clearer that runs rarely, so the batch is still waiting when the next save comes (issue 6 §4).
+    box = Outbox(bus, OutboxSettings(relay_grace_s=-5.0, outbox_clear_interval_s=3600))  # type: ignore[arg-type]
+    box.watch(collection)
+    box.start()
+    first, second = message(), message()
+    doc = await insert_doc(collection, stage({"_id": "i"}, [first]))
+    await box.flush_deferred(collection, doc)
+    assert first.message_id in (await collection.find_one({"_id": "i"}))["outbox"]  # clear still waiting
+
+    loaded = await collection.find_one({"_id": "i"})
+    published = box.recently_published(loaded["outbox"])
+    kept = {mid: e for mid, e in loaded["outbox"].items() if mid not in published}
+    saved = await replace_doc(collection, stage({**loaded, "outbox": kept, "n": 1}, [second]))
+    box.forget(collection, "i", published)
+    await box.flush_deferred(collection, saved)
+    assert await box.relay_once() == 0  # what waits for the batch is not the relay's
+    await box.stop()  # the last batch goes out on stop
+
+    stored = await collection.find_one({"_id": "i"})
+    assert bus.published == [first.message_id, second.message_id]
+    assert (stored["outbox"], stored["outbox_at"], stored["n"]) == ({}, None, 1)
+    assert stored["version"] == 2  # two writes of the document's own, no clear bumped it
