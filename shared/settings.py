@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.registry import REGISTRY
 
 URLS = {entry.name: entry.default_url for entry in REGISTRY}
+
+
+def env_alias(service: str) -> Callable[[str], AliasChoices]:
+    """The one meaning of a service setting's names (issue 6): ``<SERVICE>_<NAME>`` in the
+    environment wins over the shared ``<NAME>``, and the field name works as a bootstrap() override."""
+
+    def alias(name: str) -> AliasChoices:
+        return AliasChoices(f"{service.upper()}_{name.upper()}", name.upper(), name)
+
+    return alias
 
 
 class ServiceSettings(BaseSettings):

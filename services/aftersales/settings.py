@@ -6,12 +6,9 @@ from typing import ClassVar
 
 from pydantic import AliasChoices, Field
 
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, env_alias
 
-
-def _env(name: str) -> AliasChoices:
-    # Accept AFTERSALES_<NAME> in the environment and the plain field name as an override.
-    return AliasChoices(f"AFTERSALES_{name.upper()}", name)
+_env = env_alias("aftersales")  # AFTERSALES_<NAME>, else <NAME>, else the field name (shared.settings)
 
 
 class Settings(ServiceSettings):

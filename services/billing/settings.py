@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, env_alias
 
-
-def _env(name: str) -> AliasChoices:
-    # BILLING_<NAME> wins over the plain <NAME> (README), and the field name works as an override.
-    return AliasChoices(f"BILLING_{name.upper()}", name.upper(), name)
+_env = env_alias("billing")  # BILLING_<NAME>, else <NAME>, else the field name (shared.settings)
 
 
 class Settings(ServiceSettings):

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, env_alias
 
-
-def _env(name: str) -> AliasChoices:
-    # Accept FULFILLMENT_<NAME> in the environment and the plain field name as an override.
-    return AliasChoices(f"FULFILLMENT_{name.upper()}", name)
+_env = env_alias("fulfillment")  # FULFILLMENT_<NAME>, else <NAME>, else the field name (shared.settings)
 
 
 class Settings(ServiceSettings):

@@ -5,15 +5,12 @@ from __future__ import annotations
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import Field, field_validator
 
 from services.intake.domain.screening import Policy
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, env_alias
 
-
-def _env(name: str) -> AliasChoices:
-    # INTAKE_<NAME> in the environment, or the plain field name as a bootstrap() override.
-    return AliasChoices(f"INTAKE_{name.upper()}", name)
+_env = env_alias("intake")  # INTAKE_<NAME>, else <NAME>, else the field name (shared.settings)
 
 
 class Settings(ServiceSettings):
