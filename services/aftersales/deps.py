@@ -1,27 +1,19 @@
-"""What the aftersales use cases depend on, and how they retry a write that lost a race."""
+"""What the aftersales use cases depend on, and the one way they change a return (shared.aggregates)."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from services.aftersales.adapters import (
-    MongoIdempotencyKeys,
-    MongoRefundLedgerStore,
-    MongoReturnStore,
-    OrderLookup,
-)
+from services.aftersales.adapters import OrderLookup
+from services.aftersales.ports import IdempotencyKeys, RefundLedgerStore, ReturnStore
 from services.aftersales.settings import Settings
-from shared.contracts import Message
+from shared.aggregates import AggregateStore, Changed, Decision, change
 from shared.envelope import Envelope, new_envelope, utcnow
-from shared.errors import ConcurrencyError
 
-log = logging.getLogger(__name__)
-T = TypeVar("T")
-PRODUCER = "aftersales"
+A = TypeVar("A")
 
 
 @dataclass
@@ -29,24 +21,24 @@ class Deps:
     """What the handlers need; ``bootstrap`` builds it, tests may pass their own adapters."""
 
     settings: Settings
-    returns: MongoReturnStore
-    ledgers: MongoRefundLedgerStore
+    returns: ReturnStore
+    ledgers: RefundLedgerStore
     orders: OrderLookup
-    keys: MongoIdempotencyKeys
+    keys: IdempotencyKeys
     clock: Callable[[], datetime] = field(default=utcnow)
 
-
-def envelopes(messages: Iterable[Message], causation: Envelope | None) -> list[Envelope]:
-    return [new_envelope(m, producer=PRODUCER, causation=causation) for m in messages]
-
-
-async def with_retries(attempts: int, step: Callable[[], Awaitable[T]]) -> T:
-    """Run ``step`` again from a fresh read when an optimistic write lost a race."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return await step()
-        except ConcurrencyError:
-            if attempt == attempts:
-                raise
-            log.info("write lost a race, deciding again", extra={"attempt": attempt})
-    raise AssertionError("unreachable")
+    async def change(
+        self, store: AggregateStore[A], key: str, decide: Callable[[A], Decision], cause: Envelope | None
+    ) -> Changed[A]:
+        """``shared.aggregates.change`` with this service's envelopes (a reply to ``cause`` takes
+        its id from it) and write attempts; NotFound when there is nothing under ``key``."""
+        producer = self.settings.service_name
+        return await change(
+            store,
+            key,
+            decide,
+            envelopes=lambda messages, _: [
+                new_envelope(m, producer=producer, causation=cause) for m in messages
+            ],
+            attempts=self.settings.write_attempts,
+        )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from datetime import datetime
 
-from services.aftersales.deps import Deps, with_retries
+from services.aftersales.deps import Deps
 from services.aftersales.domain import (
     IdempotencyKeyReused,
     Return,
@@ -15,7 +16,8 @@ from services.aftersales.domain import (
     review,
     units_claimed,
 )
-from shared.errors import ConcurrencyError
+from services.aftersales.ports import OrderReturns, ReturnsOfOrder
+from shared.aggregates import Decision
 
 log = logging.getLogger(__name__)
 
@@ -40,50 +42,58 @@ async def request_return(
     With an ``idempotency_key`` a repeated request returns the return the first one created.
     """
     key_print = fingerprint(order_id, lines, reason)
-    taken: list[str] = []  # the return number, taken once the request passes the policy
-
-    async def adopt_claimed_number() -> None:
-        # The key already names a return: created, or interrupted before it was (then resume it).
-        claimed = await deps.keys.get(idempotency_key) if idempotency_key is not None else None
-        if claimed is None:
-            return
-        if claimed["fingerprint"] != key_print:
-            raise IdempotencyKeyReused(
-                "this Idempotency-Key was used for a different return request",
-                fields={"Idempotency-Key": "already used"},
-            )
-        taken[:] = [claimed["return_id"]]
-
-    await adopt_claimed_number()
+    number = await _claimed(deps, idempotency_key, key_print)
+    if number is not None and (done := await deps.returns.load(number)) is not None:
+        return done.aggregate
     order = await deps.orders.get(order_id)
     if order is None:
         raise UnknownOrder(f"there is no order {order_id}", fields={"order_id": "unknown order"})
     now = deps.clock()
+    if number is None:
+        review(order, lines, units_claimed(await deps.returns.for_order(order_id)))  # refused: no number used
+        number = await _take_number(deps, idempotency_key, key_print, now)
 
-    async def attempt() -> Return:
-        if taken and (done := await deps.returns.get(taken[0])) is not None:
-            return done.ret
-        earlier = await deps.returns.for_order(order_id)
-        already = units_claimed(earlier)
-        review(order, lines, already)  # refused requests use up no return number
-        if not taken:
-            number = await deps.returns.next_return_id(now)
-            if idempotency_key is not None and not await deps.keys.claim(idempotency_key, number, key_print):
-                await adopt_claimed_number()  # a twin request claimed the key first: converge on its return
-                raise ConcurrencyError(f"Idempotency-Key {idempotency_key} was claimed meanwhile")
-            taken.append(number)
-        ret = Return.request(
-            return_id=taken[0],
-            order=order,
-            lines=lines,
-            reason=reason,
-            already_returned=already,
-            order_seq=max((r.order_seq for r in earlier), default=0) + 1,
-            by=by,
-            at=now,
-        )
-        await deps.returns.add(ret, [])
+    def add(returns: OrderReturns) -> Decision:
+        if returns.find(number) is None:  # else a twin request with the same key stored it first
+            returns.new = Return.request(
+                return_id=number,
+                order=order,
+                lines=lines,
+                reason=reason,
+                already_returned=units_claimed(returns.earlier),
+                order_seq=max((r.order_seq for r in returns.earlier), default=0) + 1,
+                by=by,
+                at=now,
+            )
+        return []
+
+    # A lost race (another return of the order took the next number) is decided again on the
+    # winner: the units it claimed may leave too few for this request (ReturnRefused).
+    changed = await deps.change(ReturnsOfOrder(deps.returns), order_id, add, None)
+    ret = changed.loaded.aggregate.find(number)
+    assert ret is not None
+    if changed.written:
         log.info("return requested", extra={"order_id": order_id, "return_id": ret.return_id})
-        return ret
+    return ret
 
-    return await with_retries(deps.settings.write_attempts, attempt)
+
+async def _claimed(deps: Deps, key: str | None, key_print: str) -> str | None:
+    """The return number an Idempotency-Key already names: created, or interrupted before it was."""
+    claimed = await deps.keys.get(key) if key is not None else None
+    if claimed is None:
+        return None
+    if claimed["fingerprint"] != key_print:
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was used for a different return request",
+            fields={"Idempotency-Key": "already used"},
+        )
+    return str(claimed["return_id"])
+
+
+async def _take_number(deps: Deps, key: str | None, key_print: str, now: datetime) -> str:
+    number = await deps.returns.next_return_id(now)
+    if key is not None and not await deps.keys.claim(key, number, key_print):
+        claimed = await _claimed(deps, key, key_print)  # a twin claimed the key first: converge on it
+        assert claimed is not None
+        return claimed
+    return number

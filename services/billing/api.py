@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
+from services.billing.deps import Billing
 from services.billing.domain import PaymentConflict, UnknownOrder
-from services.billing.handlers import Billing, put_customer
+from services.billing.handlers import put_customer
 from services.billing.invoicing import record_payment
 from services.billing.schemas import CustomerPublic, CustomerPut, InvoicePublic, PaymentCreate, PaymentPublic
 from shared.http import ApiError
@@ -42,7 +43,7 @@ async def get_customer(customer_id: Id, billing: Deps) -> CustomerPublic:
     loaded = await billing.customers.load(customer_id)
     if loaded is None:
         raise ApiError(404, "customer_not_found", f"no customer {customer_id}")
-    return CustomerPublic.of(loaded[0])
+    return CustomerPublic.of(loaded.aggregate)
 
 
 @router.post("/payments", status_code=201, response_model=PaymentPublic)

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
 from services.billing.adapters import credit_note_key, invoice_key
-from services.billing.adapters.mongo_invoices import from_doc
+from services.billing.deps import Billing
 from services.billing.domain import (
     CREDIT_NOTE_PREFIX,
     INVOICE_PREFIX,
@@ -29,7 +28,7 @@ from services.billing.domain import (
     new_credit_note,
     new_invoice,
 )
-from services.billing.handlers import Billing
+from shared.aggregates import Decision, Loaded
 from shared.contracts import (
     CreditNoteIssued,
     InvoiceIssued,
@@ -42,7 +41,6 @@ from shared.envelope import Envelope, utcnow
 from shared.errors import PermanentError
 
 log = logging.getLogger(__name__)
-Doc = dict[str, Any]
 
 
 class InvoiceNotIssuedYet(Exception):
@@ -66,39 +64,39 @@ def reply_for(document: Invoice) -> Message:
 
 async def _write_once(
     billing: Billing, key: str, build: Callable[[], Awaitable[Invoice]], cause: Envelope
-) -> tuple[Invoice, Doc | None]:
+) -> tuple[Invoice, Loaded[Invoice] | None]:
     """Insert the document ``build`` makes, with its reply staged, unless ``key`` exists.
 
     Returns the document and what was written, or None for a duplicate: the existing document
     is never rewritten, its reply is published again by ``_announce`` (issue 10).
     """
-    doc = await billing.invoices.by_key(key)
-    if doc is None:
-        try:
-            document = await build()
-        except BillingError as exc:
-            # A racing copy may have written the document meanwhile: its figures then refuse ours
-            # (a credit note beyond what is left to credit). That copy is a duplicate, not poison.
-            doc = await billing.invoices.by_key(key)
-            if doc is None:
-                raise PermanentError(str(exc)) from exc
-            return from_doc(doc), None
-        try:
-            saved = await billing.invoices.add(document, billing.envelopes([reply_for(document)], cause))
-        except DuplicateKeyError:
-            doc = await billing.invoices.by_key(key)  # a racing replica wrote it first
-        else:
-            return document, saved
-    assert doc is not None
-    return from_doc(doc), None
+    existing = await billing.invoices.by_key(key)
+    if existing is not None:
+        return existing, None
+    try:
+        document = await build()
+    except BillingError as exc:
+        # A racing copy may have written the document meanwhile: its figures then refuse ours
+        # (a credit note beyond what is left to credit). That copy is a duplicate, not poison.
+        if (existing := await billing.invoices.by_key(key)) is None:
+            raise PermanentError(str(exc)) from exc
+        return existing, None
+    try:
+        return document, await billing.invoices.add(document, billing.answers(cause)([reply_for(document)]))
+    except DuplicateKeyError:  # a racing replica wrote it first
+        existing = await billing.invoices.by_key(key)
+        assert existing is not None
+        return existing, None
 
 
-async def _announce(billing: Billing, document: Invoice, written: Doc | None, cause: Envelope) -> None:
+async def _announce(
+    billing: Billing, document: Invoice, written: Loaded[Invoice] | None, cause: Envelope
+) -> None:
     """Publish the document's reply: staged with a new document, else again under the same id."""
     if written is not None:
-        await billing.outbox.flush(billing.invoices.collection, written)
+        await billing.invoices.flush(written)
     else:
-        await billing.outbox.publish(billing.envelopes([reply_for(document)], cause))
+        await billing.invoices.publish(billing.answers(cause)([reply_for(document)]))
 
 
 async def issue_invoice(cmd: IssueInvoice, env: Envelope, billing: Billing) -> None:
@@ -107,7 +105,7 @@ async def issue_invoice(cmd: IssueInvoice, env: Envelope, billing: Billing) -> N
 
     async def build() -> Invoice:
         loaded = await billing.customers.load(cmd.customer_id)
-        paid = loaded[0].paid_for(cmd.order_id) if loaded else 0
+        paid = loaded.aggregate.paid_for(cmd.order_id) if loaded else 0
         at = utcnow()
         number = await billing.invoices.next_number(INVOICE_PREFIX, at)
         return new_invoice(
@@ -125,13 +123,14 @@ async def issue_invoice(cmd: IssueInvoice, env: Envelope, billing: Billing) -> N
 
     invoice, written = await _write_once(billing, invoice_key(cmd.order_id), build, env)
 
-    def move_hold(customer: Customer) -> list[Message] | None:
+    def move_hold(customer: Customer) -> Decision:
         try:
-            return [] if customer.invoice(cmd.order_id, invoice.invoice_id, invoice.total) else None
+            customer.invoice(cmd.order_id, invoice.invoice_id, invoice.total)  # False: moved before
         except BillingError as exc:
             raise PermanentError(str(exc)) from exc
+        return []
 
-    if not await billing.update_customer(invoice.customer_id, move_hold, env):
+    if await billing.update_customer(invoice.customer_id, move_hold, env) is None:
         log.warning("invoiced a customer billing does not know", extra={"customer_id": invoice.customer_id})
     await _announce(billing, invoice, written, env)
 
@@ -162,8 +161,9 @@ async def issue_credit_note(cmd: IssueCreditNote, env: Envelope, billing: Billin
 
     note, written = await _write_once(billing, credit_note_key(cmd.return_id), build, env)
 
-    def reduce_exposure(customer: Customer) -> list[Message] | None:
-        return [] if customer.credit(cmd.order_id, cmd.return_id, -note.total) else None
+    def reduce_exposure(customer: Customer) -> Decision:
+        customer.credit(cmd.order_id, cmd.return_id, -note.total)  # False: applied before
+        return []
 
     await billing.update_customer(note.customer_id, reduce_exposure, env)
     await _announce(billing, note, written, env)
@@ -173,16 +173,16 @@ async def record_payment(billing: Billing, order_id: str, amount: int, reference
     """Record money received for an order once per reference (R3.3); returns it with the customer id."""
     link = await billing.links.get(order_id)
     loaded = await billing.customers.load(link["customer_id"]) if link and link["customer_id"] else None
-    if loaded is None or order_id not in loaded[0].orders:
+    if loaded is None or order_id not in loaded.aggregate.orders:
         raise UnknownOrder(f"billing knows no order {order_id}; it appears once its credit check ran")
-    customer_id = loaded[0].customer_id
+    customer_id = loaded.aggregate.customer_id
     payment = await billing.payments.record(Payment(reference, order_id, amount, utcnow()), customer_id)
     if (payment.order_id, payment.amount) != (order_id, amount):
         raise PaymentConflict(f"reference {reference} was recorded for {payment.order_id}, {payment.amount}")
 
-    def apply(customer: Customer) -> list[Message] | None:
+    def apply(customer: Customer) -> Decision:
         if not customer.record_payment(payment):
-            return None
+            return []  # a repeated reference: recorded before
         return [PaymentReceived(order_id=order_id, payment_id=reference, amount=amount)]
 
     await billing.update_customer(customer_id, apply, None)

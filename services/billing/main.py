@@ -14,7 +14,7 @@ from services.billing.adapters import (
     MongoPaymentStore,
 )
 from services.billing.api import router
-from services.billing.handlers import Billing
+from services.billing.deps import Billing
 from services.billing.settings import Settings
 from shared.service import ServiceContext, create_service_app
 
@@ -24,23 +24,17 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     settings = settings or Settings(**overrides)
 
     async def wire(ctx: ServiceContext) -> None:
-        billing = Billing(
-            settings=settings,
-            customers=MongoCustomerStore(ctx.db["customers"]),
-            links=MongoOrderLinkStore(ctx.db["order_credit"]),
-            invoices=MongoInvoiceStore(ctx.db["invoices"], ctx.db["counters"]),
-            payments=MongoPaymentStore(ctx.db["payments"]),
-            outbox=ctx.outbox,
-        )
-        for store in (billing.customers, billing.invoices, billing.payments):
+        db = ctx.db
+        customers = MongoCustomerStore(db["customers"], ctx.outbox)
+        invoices = MongoInvoiceStore(db["invoices"], db["counters"], ctx.outbox)
+        payments = MongoPaymentStore(db["payments"])
+        for store in (customers, invoices, payments):
             await store.create_indexes()
         # Every collection whose documents carry staged replies is watched by the relay.
-        for collection in (
-            billing.customers.collection,
-            billing.links.collection,
-            billing.invoices.collection,
-        ):
-            ctx.outbox.watch(collection)
+        for name in ("customers", "order_credit", "invoices"):
+            ctx.outbox.watch(db[name])
+        links = MongoOrderLinkStore(db["order_credit"])
+        billing = Billing(settings, customers=customers, links=links, invoices=invoices, payments=payments)
         consumers.subscribe(ctx.bus, billing)
         ctx.state["billing"] = billing
 

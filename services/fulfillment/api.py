@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
+from services.fulfillment.completion import SupplyOrderNotFound, complete_supply
+from services.fulfillment.deps import Fulfillment
 from services.fulfillment.domain import SupplyOrder, SupplyOrderCancelled
-from services.fulfillment.handlers import Fulfillment, SupplyOrderNotFound, complete_supply
 from shared.errors import ConcurrencyError
 from shared.http import ApiError
 from shared.service import Context
@@ -62,7 +63,7 @@ async def list_supply_orders(
 ) -> list[SupplyOrderPublic]:
     """The supply orders of one order (``?order_id=``), or the newest ones, optionally by status."""
     if order_id is not None:
-        orders = [order for order, _ in await ful.supply_orders.of_order(order_id)]
+        orders = await ful.supply_orders.of_order(order_id)
         return [public(o) for o in orders if status is None or o.status.value == status]
     newest = await ful.supply_orders.page(status=status, limit=min(limit, ful.settings.max_page))
     return [public(o) for o in newest]
@@ -74,7 +75,7 @@ async def get_supply_order(supply_order_id: str, ful: Deps) -> SupplyOrderPublic
     loaded = await ful.supply_orders.load(supply_order_id)
     if loaded is None:
         raise ApiError(404, "not_found", f"no supply order {supply_order_id}")
-    return public(loaded[0])
+    return public(loaded.aggregate)
 
 
 @router.post("/{supply_order_id}/complete", response_model=SupplyOrderPublic)

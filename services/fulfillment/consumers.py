@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.fulfillment import handlers
-from services.fulfillment.handlers import Fulfillment
+from services.fulfillment.deps import Fulfillment
 from shared.bus import Bus
 from shared.bus.binding import Consumes, subscribe_all
 from shared.contracts import CancelSupply, RaiseSupply

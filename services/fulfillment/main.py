@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from services.fulfillment.adapters import MongoSupplyOrderStore, MongoSupplyRequestStore
 from services.fulfillment.api import router
 from services.fulfillment.consumers import subscribe
-from services.fulfillment.handlers import Fulfillment
+from services.fulfillment.deps import Fulfillment
 from services.fulfillment.settings import Settings
 from shared.service import ServiceContext, create_service_app
 
@@ -19,15 +19,12 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     settings = settings.model_copy(update=overrides) if settings else Settings(**overrides)
 
     async def wire(ctx: ServiceContext) -> None:
-        ful = Fulfillment(
-            settings=settings,
-            supply_orders=MongoSupplyOrderStore(ctx.db["supply_orders"]),
-            requests=MongoSupplyRequestStore(ctx.db["supply_requests"]),
-            outbox=ctx.outbox,
-        )
-        await ful.supply_orders.create_indexes()
-        ctx.outbox.watch(ful.supply_orders.collection)
-        ctx.outbox.watch(ful.requests.collection)
+        supply_orders = MongoSupplyOrderStore(ctx.db["supply_orders"], ctx.outbox)
+        requests = MongoSupplyRequestStore(ctx.db["supply_requests"], ctx.outbox)
+        await supply_orders.create_indexes()
+        ctx.outbox.watch(supply_orders.collection)
+        ctx.outbox.watch(requests.collection)
+        ful = Fulfillment(settings=settings, supply_orders=supply_orders, requests=requests)
         ctx.state["fulfillment"] = ful
         subscribe(ctx.bus, ful)
 

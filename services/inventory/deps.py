@@ -2,41 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pymongo.errors import DuplicateKeyError
-
-from services.inventory.adapters import (
-    MongoProductStore,
-    MongoReservationStore,
-    MongoReturnReceiptStore,
-    MongoStockStore,
-)
+from services.inventory.ports import ProductStore, ReceiptStore, ReservationStore, StockStore
 from services.inventory.settings import Settings
-from shared.errors import ConcurrencyError
-from shared.outbox import Outbox
 
 
 @dataclass
 class Inventory:
-    """The handlers' dependencies, built once by bootstrap()."""
+    """The handlers' dependencies: Mongo adapters in the service, fakes in handler tests."""
 
     settings: Settings
-    products: MongoProductStore
-    stock: MongoStockStore
-    reservations: MongoReservationStore
-    receipts: MongoReturnReceiptStore
-    outbox: Outbox
-
-    async def retrying(self, step: Callable[[], Awaitable[None]]) -> None:
-        """Run ``step`` again from a fresh read while a concurrent writer wins the document."""
-        for _ in range(self.settings.write_attempts):
-            try:
-                return await step()
-            except (ConcurrencyError, DuplicateKeyError):
-                continue
-        raise ConcurrencyError("reservation kept changing; the bus will retry later")
+    products: ProductStore
+    stock: StockStore
+    reservations: ReservationStore
+    receipts: ReceiptStore
 
     async def sweep(self, order_id: str, skus: Iterable[str]) -> dict[str, int]:
         """Release whatever the order still holds on these SKUs (idempotent)."""

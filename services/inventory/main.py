@@ -29,12 +29,11 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
             settings=settings,
             products=MongoProductStore(db["products"]),
             stock=MongoStockStore(db["stock"], settings.write_attempts),
-            reservations=MongoReservationStore(db["reservations"]),
-            receipts=MongoReturnReceiptStore(db["return_receipts"]),
-            outbox=ctx.outbox,
+            reservations=MongoReservationStore(db["reservations"], ctx.outbox),
+            receipts=MongoReturnReceiptStore(db["return_receipts"], ctx.outbox),
         )
-        ctx.outbox.watch(inv.reservations.collection)
-        ctx.outbox.watch(inv.receipts.collection)
+        ctx.outbox.watch(db["reservations"])
+        ctx.outbox.watch(db["return_receipts"])
         ctx.state["inventory"] = inv
         subscribe(ctx.bus, inv)
 

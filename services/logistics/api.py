@@ -8,8 +8,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from services.logistics.carrier_reports import ShipmentNotFound, report_event
+from services.logistics.deps import Logistics
 from services.logistics.domain import InvalidTransition, Shipment, packing_list
-from services.logistics.handlers import Logistics, ShipmentNotFound, report_event
 from shared.http import ApiError
 from shared.service import Context
 
@@ -74,10 +75,10 @@ class PackingListPublic(BaseModel):
 
 
 async def _shipment(logistics: Logistics, shipment_id: str) -> Shipment:
-    loaded = await logistics.shipments.get(shipment_id)
-    if loaded is None or loaded[0].tombstone:
+    loaded = await logistics.shipments.load_by_id(shipment_id)
+    if loaded is None or loaded.aggregate.tombstone:
         raise ApiError(404, "shipment_not_found", f"no shipment {shipment_id}")
-    return loaded[0]
+    return loaded.aggregate
 
 
 @router.get("/shipments", response_model=list[ShipmentPublic])
@@ -85,8 +86,8 @@ async def list_shipments(
     logistics: Deps, order_id: Annotated[str, Query(min_length=1, max_length=200)]
 ) -> list:
     """The shipments of an order (at most one per order), with tracking number and events (R5.2)."""
-    loaded = await logistics.shipments.by_order(order_id)
-    return [] if loaded is None or loaded[0].tombstone else [ShipmentPublic.of(loaded[0])]
+    loaded = await logistics.shipments.load(order_id)
+    return [] if loaded is None or loaded.aggregate.tombstone else [ShipmentPublic.of(loaded.aggregate)]
 
 
 @router.get("/shipments/{shipment_id}", response_model=ShipmentPublic)

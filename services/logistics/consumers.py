@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from services.logistics.handlers import Logistics, cancel_shipment, create_shipment
+from services.logistics.deps import Logistics
+from services.logistics.handlers import cancel_shipment, create_shipment
 from shared.bus import Bus
 from shared.bus.binding import Consumes, subscribe_all
 from shared.contracts import CancelShipment, CreateShipment

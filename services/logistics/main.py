@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from services.logistics import consumers
 from services.logistics.adapters import MongoShipmentStore
 from services.logistics.api import router
-from services.logistics.handlers import Logistics
+from services.logistics.deps import Logistics
 from services.logistics.settings import Settings
 from shared.service import ServiceContext, create_service_app
 
@@ -19,11 +19,10 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     settings = settings or Settings(**overrides)
 
     async def wire(ctx: ServiceContext) -> None:
-        logistics = Logistics(
-            settings=settings, shipments=MongoShipmentStore(ctx.db["shipments"]), outbox=ctx.outbox
-        )
-        await logistics.shipments.create_indexes()
-        ctx.outbox.watch(logistics.shipments.collection)
+        shipments = MongoShipmentStore(ctx.db["shipments"], ctx.outbox)
+        await shipments.create_indexes()
+        ctx.outbox.watch(shipments.collection)
+        logistics = Logistics(settings=settings, shipments=shipments)
         consumers.subscribe(ctx.bus, logistics)
         ctx.state["logistics"] = logistics
 

@@ -3,11 +3,10 @@
 from .intake import HttpOrderLookup, OrderLookup, order_from_json
 from .mongo_keys import MongoIdempotencyKeys
 from .mongo_ledgers import MongoRefundLedgerStore
-from .mongo_returns import Loaded, MongoReturnStore
+from .mongo_returns import MongoReturnStore
 
 __all__ = [
     "HttpOrderLookup",
-    "Loaded",
     "MongoIdempotencyKeys",
     "MongoRefundLedgerStore",
     "MongoReturnStore",

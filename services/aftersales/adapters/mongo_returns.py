@@ -1,8 +1,12 @@
-"""Returns in MongoDB: one document per return holding its saga state, history and outbox."""
+"""Returns in MongoDB: one document per return holding its saga state, history and outbox.
+
+Every change replaces the whole document under optimistic concurrency (``version``) with the
+messages it causes staged in the same write (shared.store.stage); ``flush`` publishes them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -10,6 +14,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from services.aftersales.domain import Return, counter_key, format_return_id
+from shared.aggregates import Loaded
 from shared.envelope import Envelope
 from shared.errors import ConcurrencyError
 from shared.outbox import Outbox
@@ -18,16 +23,13 @@ from shared.store import insert_doc, replace_doc, stage
 from .documents import Doc, from_doc, to_doc
 
 
-@dataclass
-class Loaded:
-    """A return as read, with its document: messages still in its outbox must survive the next write."""
-
-    ret: Return
-    doc: Doc
+def changed_doc(loaded: Loaded[Return], envelopes: Sequence[Envelope]) -> Doc:
+    """The document read, with the return's fields and the new messages (earlier entries stay)."""
+    return stage({**loaded.doc, **to_doc(loaded.aggregate)}, envelopes)
 
 
 class MongoReturnStore:
-    """Writes a return and the messages it causes in one document write, then publishes them."""
+    """Aftersales' ``ReturnStore`` (services/aftersales/ports.py) on MongoDB."""
 
     def __init__(self, returns: AsyncCollection[Doc], counters: AsyncCollection[Doc], outbox: Outbox) -> None:
         self.returns = returns
@@ -48,33 +50,35 @@ class MongoReturnStore:
         assert counter is not None  # upsert with ReturnDocument.AFTER always returns the document
         return format_return_id(at, int(counter["seq"]))
 
-    async def add(self, ret: Return, envelopes: list[Envelope]) -> Loaded:
-        """Store a new return; ConcurrencyError when another return of the order took its number."""
+    async def insert(self, ret: Return, envelopes: Sequence[Envelope]) -> Loaded[Return]:
         try:
             doc = await insert_doc(self.returns, stage(to_doc(ret), envelopes))
         except DuplicateKeyError as exc:
             raise ConcurrencyError(f"order {ret.order_id} got return no. {ret.order_seq} meanwhile") from exc
         ret.version = doc["version"]
-        await self.outbox.flush(self.returns, doc)
         return Loaded(ret, doc)
 
-    async def save(self, loaded: Loaded, envelopes: list[Envelope]) -> Loaded:
-        """Replace the return if unchanged since read (else ConcurrencyError); then publish."""
-        previous = loaded.doc
-        doc = {**to_doc(loaded.ret), "version": previous["version"]}
-        doc["outbox"] = dict(previous.get("outbox") or {})
-        doc["outbox_at"] = previous.get("outbox_at")
-        doc = await replace_doc(self.returns, stage(doc, envelopes))
-        loaded.ret.version = doc["version"]
-        await self.outbox.flush(self.returns, doc)
-        return Loaded(loaded.ret, doc)
-
-    async def get(self, return_id: str) -> Loaded | None:
-        doc = await self.returns.find_one({"_id": return_id})
+    async def load(self, key: str) -> Loaded[Return] | None:
+        doc = await self.returns.find_one({"_id": key})
         return Loaded(from_doc(doc), doc) if doc else None
 
+    async def save(self, loaded: Loaded[Return], envelopes: Sequence[Envelope]) -> Loaded[Return]:
+        """Replace the return if unchanged since read; else ConcurrencyError."""
+        doc = await replace_doc(self.returns, changed_doc(loaded, envelopes))
+        loaded.aggregate.version = doc["version"]
+        return Loaded(loaded.aggregate, doc)
+
+    async def flush(self, saved: Loaded[Return]) -> None:
+        """Publish what that write staged (the relay publishes what a crash left behind)."""
+        await self.outbox.flush(self.returns, saved.doc)
+
+    async def publish(self, envelopes: Sequence[Envelope]) -> None:
+        await self.outbox.publish(list(envelopes))
+
+    def fingerprint(self, aggregate: Return) -> Doc:
+        return to_doc(aggregate)
+
     async def for_order(self, order_id: str) -> list[Return]:
-        """Every return of the order, oldest first."""
         cursor = self.returns.find({"order_id": order_id}).sort("order_seq", ASCENDING)
         return [from_doc(doc) async for doc in cursor]
 

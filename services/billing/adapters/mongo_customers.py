@@ -2,7 +2,7 @@
 
 The map (``orders.<order_id>``) instead of an array keeps every entry addressable (STORE.md);
 the whole document is replaced under optimistic concurrency on ``version``, together with
-the reply messages staged in its outbox.
+the reply messages staged in its outbox (shared.store.stage).
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from services.billing.adapters.keys import decode_key, encode_key
 from services.billing.domain import Customer, OrderCredit, Payment
+from shared.aggregates import Loaded
 from shared.envelope import Envelope, utcnow
+from shared.outbox import Outbox
 from shared.store import insert_doc, plain, replace_doc, stage
 
 Doc = dict[str, Any]
@@ -40,6 +42,17 @@ def _entry_doc(entry: OrderCredit) -> Doc:
     return doc
 
 
+def new_doc(customer: Customer) -> Doc:
+    now = utcnow()
+    return {**to_doc(customer), "created_at": now, "updated_at": now}
+
+
+def saved_doc(loaded: Loaded[Customer], replies: Sequence[Envelope]) -> Doc:
+    """The document read with the customer's fields; messages left over from an earlier write stay
+    staged next to ``replies``."""
+    return stage({**loaded.doc, **to_doc(loaded.aggregate), "updated_at": utcnow()}, replies)
+
+
 def from_doc(doc: Doc) -> Customer:
     orders = {}
     for key, raw in (doc.get("orders") or {}).items():
@@ -58,27 +71,33 @@ def from_doc(doc: Doc) -> Customer:
 
 
 class MongoCustomerStore:
-    """Load a customer with its raw document; save domain changes plus staged replies in one write."""
+    """Load, add and save customers; billing's ``AggregateStore`` (shared.aggregates)."""
 
-    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+    def __init__(self, collection: AsyncCollection[Doc], outbox: Outbox) -> None:
         self.collection = collection
+        self.outbox = outbox
 
     async def create_indexes(self) -> None:
         await self.collection.create_index("exposure")
 
-    async def load(self, customer_id: str) -> tuple[Customer, Doc] | None:
+    async def load(self, customer_id: str) -> Loaded[Customer] | None:
         doc = await self.collection.find_one({"_id": customer_id})
-        return (from_doc(doc), doc) if doc else None
+        return Loaded(from_doc(doc), doc) if doc else None
 
-    async def add(self, customer: Customer) -> Doc:
+    async def add(self, customer: Customer) -> Loaded[Customer]:
         """Insert a new customer; DuplicateKeyError tells a racing PUT."""
-        return await insert_doc(
-            self.collection, {**to_doc(customer), "created_at": utcnow(), "updated_at": utcnow()}
-        )
+        return Loaded(customer, await insert_doc(self.collection, new_doc(customer)))
 
-    async def save(self, customer: Customer, loaded: Doc, replies: Sequence[Envelope] = ()) -> Doc:
-        """Replace the document read as ``loaded``; ConcurrencyError if someone wrote in between."""
-        # A copy of the outbox: messages left over from an earlier write stay staged with ours.
-        base = {**loaded, "outbox": dict(loaded.get("outbox") or {})}
-        doc = stage({**base, **to_doc(customer), "updated_at": utcnow()}, replies)
-        return await replace_doc(self.collection, doc)
+    async def save(self, loaded: Loaded[Customer], replies: Sequence[Envelope] = ()) -> Loaded[Customer]:
+        """Replace the document read; ConcurrencyError if someone wrote in between."""
+        return Loaded(loaded.aggregate, await replace_doc(self.collection, saved_doc(loaded, replies)))
+
+    async def flush(self, saved: Loaded[Customer]) -> None:
+        """Publish what that write staged (the relay publishes what a crash left behind)."""
+        await self.outbox.flush(self.collection, saved.doc)
+
+    async def publish(self, envelopes: Sequence[Envelope]) -> None:
+        await self.outbox.publish(list(envelopes))
+
+    def fingerprint(self, customer: Customer) -> Doc:
+        return to_doc(customer)

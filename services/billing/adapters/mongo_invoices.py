@@ -14,7 +14,9 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
 from services.billing.domain import Invoice, InvoiceLine, document_number, period_of
+from shared.aggregates import Loaded
 from shared.envelope import Envelope
+from shared.outbox import Outbox
 from shared.store import insert_doc, plain, stage
 
 Doc = dict[str, Any]
@@ -48,17 +50,22 @@ def from_doc(doc: Doc) -> Invoice:
 class MongoInvoiceStore:
     """Documents are inserted once and never rewritten; only the outbox clears their staged reply."""
 
-    def __init__(self, collection: AsyncCollection[Doc], counters: AsyncCollection[Doc]) -> None:
+    def __init__(
+        self, collection: AsyncCollection[Doc], counters: AsyncCollection[Doc], outbox: Outbox
+    ) -> None:
         self.collection = collection
         self.counters = counters
+        self.outbox = outbox
 
     async def create_indexes(self) -> None:
         await self.collection.create_index("key", unique=True)
         await self.collection.create_index([("order_id", ASCENDING), ("issued_at", ASCENDING)])
         await self.collection.create_index("customer_id")
 
-    async def by_key(self, key: str) -> Doc | None:
-        return await self.collection.find_one({"key": key})
+    async def by_key(self, key: str) -> Invoice | None:
+        """The document of a business event (``invoice_key``, ``credit_note_key``), if written."""
+        doc = await self.collection.find_one({"key": key})
+        return from_doc(doc) if doc else None
 
     async def for_order(self, order_id: str, limit: int = 500) -> list[Invoice]:
         cursor = self.collection.find({"order_id": order_id}).sort("issued_at", ASCENDING).limit(limit)
@@ -83,6 +90,13 @@ class MongoInvoiceStore:
         assert counter is not None
         return document_number(prefix, at, counter["seq"])
 
-    async def add(self, invoice: Invoice, replies: Sequence[Envelope]) -> Doc:
+    async def add(self, invoice: Invoice, replies: Sequence[Envelope]) -> Loaded[Invoice]:
         """Insert with its reply staged; DuplicateKeyError if the business key is taken."""
-        return await insert_doc(self.collection, stage(to_doc(invoice), replies))
+        return Loaded(invoice, await insert_doc(self.collection, stage(to_doc(invoice), replies)))
+
+    async def flush(self, saved: Loaded[Invoice]) -> None:
+        """Publish the reply the insert staged (the relay publishes what a crash left behind)."""
+        await self.outbox.flush(self.collection, saved.doc)
+
+    async def publish(self, envelopes: Sequence[Envelope]) -> None:
+        await self.outbox.publish(list(envelopes))

@@ -5,14 +5,16 @@ Each document carries its own outbox: completing it stages SupplyCompleted in th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from services.fulfillment.domain import SupplyOrder, SupplyStatus
+from shared.aggregates import Loaded
 from shared.envelope import Envelope
+from shared.outbox import Outbox
 from shared.store import insert_doc, replace_doc, stage
 
 Doc = dict[str, Any]
@@ -49,23 +51,29 @@ def from_doc(doc: Doc) -> SupplyOrder:
     )
 
 
-class MongoSupplyOrderStore:
-    """Supply orders by id and by order."""
+def new_doc(order: SupplyOrder, trace: dict[str, str]) -> Doc:
+    return {**to_fields(order), "trace": dict(trace)}
 
-    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+
+def changed_doc(loaded: Loaded[SupplyOrder], envelopes: Sequence[Envelope]) -> Doc:
+    """The document read, with the order's fields and the new messages (earlier entries stay)."""
+    return stage({**loaded.doc, **to_fields(loaded.aggregate)}, envelopes)
+
+
+class MongoSupplyOrderStore:
+    """Fulfillment's ``SupplyOrderStore`` (services/fulfillment/ports.py) on MongoDB."""
+
+    def __init__(self, collection: AsyncCollection[Doc], outbox: Outbox) -> None:
         self.collection = collection
+        self.outbox = outbox
 
     async def create_indexes(self) -> None:
         await self.collection.create_index([("order_id", 1), ("sku", 1)], unique=True)
         await self.collection.create_index([("status", 1), ("created_at", 1)])
 
-    async def add(self, order: SupplyOrder, trace: dict[str, str] | None = None) -> SupplyOrder:
-        """Insert, or return the one already raised for the same (order, sku).
-
-        ``trace`` is the order's trace context, kept so the later completion joins the order's trace.
-        """
+    async def add(self, order: SupplyOrder, trace: dict[str, str]) -> SupplyOrder:
         try:
-            await insert_doc(self.collection, {**to_fields(order), "trace": dict(trace or {})})
+            await insert_doc(self.collection, new_doc(order, trace))
             order.version = 1
             return order
         except DuplicateKeyError:
@@ -74,24 +82,30 @@ class MongoSupplyOrderStore:
                 raise
             return from_doc(doc)
 
-    async def load(self, supply_order_id: str) -> tuple[SupplyOrder, Doc] | None:
-        doc = await self.collection.find_one({"_id": supply_order_id})
-        return (from_doc(doc), doc) if doc else None
+    async def load(self, key: str) -> Loaded[SupplyOrder] | None:
+        doc = await self.collection.find_one({"_id": key})
+        return Loaded(from_doc(doc), doc) if doc else None
 
-    async def of_order(self, order_id: str) -> list[tuple[SupplyOrder, Doc]]:
-        """An order's supply orders, oldest first."""
+    async def save(self, loaded: Loaded[SupplyOrder], envelopes: Sequence[Envelope]) -> Loaded[SupplyOrder]:
+        """Replace the document read; ConcurrencyError if anyone wrote it since."""
+        return Loaded(loaded.aggregate, await replace_doc(self.collection, changed_doc(loaded, envelopes)))
+
+    async def flush(self, saved: Loaded[SupplyOrder]) -> None:
+        """Publish what that write staged (the relay publishes what a crash left behind)."""
+        await self.outbox.flush(self.collection, saved.doc)
+
+    async def publish(self, envelopes: Sequence[Envelope]) -> None:
+        await self.outbox.publish(list(envelopes))
+
+    def fingerprint(self, aggregate: SupplyOrder) -> Doc:
+        return to_fields(aggregate)
+
+    async def of_order(self, order_id: str) -> list[SupplyOrder]:
         cursor = self.collection.find({"order_id": order_id}).sort([("created_at", 1), ("sku", 1)])
-        return [(from_doc(doc), doc) async for doc in cursor]
+        return [from_doc(doc) async for doc in cursor]
 
     async def page(self, *, status: str | None, limit: int) -> list[SupplyOrder]:
-        """Open ones oldest first (a work queue: none starves), otherwise the newest first."""
         query = {"status": status} if status else {}
         direction = 1 if status == "open" else -1
         cursor = self.collection.find(query).sort([("created_at", direction), ("_id", 1)]).limit(limit)
         return [from_doc(doc) async for doc in cursor]
-
-    async def save(self, order: SupplyOrder, loaded: Doc, replies: Iterable[Envelope] = ()) -> Doc:
-        """Replace the document read as ``loaded``; ConcurrencyError if anyone wrote it since."""
-        doc = {**loaded, **to_fields(order)}
-        doc["outbox"] = dict(loaded.get("outbox") or {})
-        return await replace_doc(self.collection, stage(doc, replies))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
 from services.fulfillment.domain import SupplyRequest, SupplyRequestStatus
+from shared.aggregates import Loaded
 from shared.envelope import Envelope, utcnow
+from shared.outbox import Outbox
 from shared.store import insert_doc, replace_doc, stage
 
 Doc = dict[str, Any]
@@ -33,24 +35,42 @@ def from_doc(doc: Doc) -> SupplyRequest:
     )
 
 
+def new_doc(request: SupplyRequest, envelopes: Sequence[Envelope]) -> Doc:
+    now = utcnow()
+    return stage({**to_fields(request), "created_at": now, "updated_at": now}, envelopes)
+
+
+def changed_doc(loaded: Loaded[SupplyRequest], envelopes: Sequence[Envelope]) -> Doc:
+    """The document read, with the request's fields and the new messages (earlier entries stay)."""
+    return stage({**loaded.doc, **to_fields(loaded.aggregate), "updated_at": utcnow()}, envelopes)
+
+
 class MongoSupplyRequestStore:
-    """One document per order (business key)."""
+    """Fulfillment's ``SupplyRequestStore`` (services/fulfillment/ports.py) on MongoDB."""
 
-    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+    def __init__(self, collection: AsyncCollection[Doc], outbox: Outbox) -> None:
         self.collection = collection
+        self.outbox = outbox
 
-    async def load(self, order_id: str) -> tuple[SupplyRequest, Doc] | None:
-        doc = await self.collection.find_one({"_id": order_id})
-        return (from_doc(doc), doc) if doc else None
+    async def load(self, key: str) -> Loaded[SupplyRequest] | None:
+        doc = await self.collection.find_one({"_id": key})
+        return Loaded(from_doc(doc), doc) if doc else None
 
-    async def insert(self, request: SupplyRequest, replies: Iterable[Envelope] = ()) -> Doc:
-        """Create; DuplicateKeyError means a racing RaiseSupply or CancelSupply got there first."""
-        now = utcnow()
-        return await insert_doc(self.collection, stage({**to_fields(request), "created_at": now,
-                                                        "updated_at": now}, replies))  # fmt: skip
+    async def insert(self, request: SupplyRequest, envelopes: Sequence[Envelope]) -> Loaded[SupplyRequest]:
+        return Loaded(request, await insert_doc(self.collection, new_doc(request, envelopes)))
 
-    async def save(self, request: SupplyRequest, loaded: Doc, replies: Iterable[Envelope] = ()) -> Doc:
-        """Replace the document read as ``loaded``; ConcurrencyError if anyone wrote it since."""
-        doc = {**loaded, **to_fields(request), "updated_at": utcnow()}
-        doc["outbox"] = dict(loaded.get("outbox") or {})
-        return await replace_doc(self.collection, stage(doc, replies))
+    async def save(
+        self, loaded: Loaded[SupplyRequest], envelopes: Sequence[Envelope]
+    ) -> Loaded[SupplyRequest]:
+        """Replace the document read; ConcurrencyError if anyone wrote it since."""
+        return Loaded(loaded.aggregate, await replace_doc(self.collection, changed_doc(loaded, envelopes)))
+
+    async def flush(self, saved: Loaded[SupplyRequest]) -> None:
+        """Publish what that write staged (the relay publishes what a crash left behind)."""
+        await self.outbox.flush(self.collection, saved.doc)
+
+    async def publish(self, envelopes: Sequence[Envelope]) -> None:
+        await self.outbox.publish(list(envelopes))
+
+    def fingerprint(self, aggregate: SupplyRequest) -> Doc:
+        return to_fields(aggregate)

@@ -1,19 +1,21 @@
 """Reservations in MongoDB: one document per order (the business key), with its reply outbox.
 
 Per-SKU maps are stored with encoded keys; the whole document is replaced under optimistic
-concurrency (``version``), and the reply rides in the same write (shared.store.stage).
+concurrency (``version``), and the replies ride in the same write (shared.store.stage).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
 from services.inventory.adapters.keys import decode_key, encode_key
 from services.inventory.domain import Reservation, ReservationStatus
+from shared.aggregates import Loaded
 from shared.envelope import Envelope, utcnow
+from shared.outbox import Outbox
 from shared.store import insert_doc, replace_doc, stage
 
 Doc = dict[str, Any]
@@ -37,24 +39,44 @@ def from_doc(doc: Doc) -> Reservation:
                        version=doc.get("version", 0), **maps)  # fmt: skip
 
 
+def new_doc(reservation: Reservation, replies: Sequence[Envelope]) -> Doc:
+    """The document a new reservation is inserted as, its replies staged."""
+    now = utcnow()
+    return stage({**to_fields(reservation), "created_at": now, "updated_at": now}, replies)
+
+
+def saved_doc(loaded: Loaded[Reservation], replies: Sequence[Envelope]) -> Doc:
+    """The document read, with the reservation's fields and ``replies`` staged next to what is left."""
+    return stage({**loaded.doc, **to_fields(loaded.aggregate), "updated_at": utcnow()}, replies)
+
+
 class MongoReservationStore:
-    """Load and save reservations; ``save`` keeps what is still staged in the outbox."""
+    """Load, insert and save reservations; the inventory's ``AggregateStore`` (shared.aggregates)."""
 
-    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+    def __init__(self, collection: AsyncCollection[Doc], outbox: Outbox) -> None:
         self.collection = collection
+        self.outbox = outbox
 
-    async def load(self, order_id: str) -> tuple[Reservation, Doc] | None:
+    async def load(self, order_id: str) -> Loaded[Reservation] | None:
         doc = await self.collection.find_one({"_id": order_id})
-        return (from_doc(doc), doc) if doc else None
+        return Loaded(from_doc(doc), doc) if doc else None
 
-    async def insert(self, reservation: Reservation, replies: Iterable[Envelope] = ()) -> Doc:
+    async def insert(self, reservation: Reservation, replies: Sequence[Envelope] = ()) -> Loaded[Reservation]:
         """Create; DuplicateKeyError means a twin (or the release) got there first."""
-        now = utcnow()
-        doc = stage({**to_fields(reservation), "created_at": now, "updated_at": now}, replies)
-        return await insert_doc(self.collection, doc)
+        return Loaded(reservation, await insert_doc(self.collection, new_doc(reservation, replies)))
 
-    async def save(self, reservation: Reservation, loaded: Doc, replies: Iterable[Envelope] = ()) -> Doc:
-        """Replace the document read as ``loaded``; ConcurrencyError if anyone wrote it since."""
-        doc = {**loaded, **to_fields(reservation), "updated_at": utcnow()}
-        doc["outbox"] = dict(loaded.get("outbox") or {})
-        return await replace_doc(self.collection, stage(doc, replies))
+    async def save(
+        self, loaded: Loaded[Reservation], replies: Sequence[Envelope] = ()
+    ) -> Loaded[Reservation]:
+        """Replace the document read; ConcurrencyError if anyone wrote it since."""
+        return Loaded(loaded.aggregate, await replace_doc(self.collection, saved_doc(loaded, replies)))
+
+    async def flush(self, saved: Loaded[Reservation]) -> None:
+        """Publish what that write staged (the relay publishes what a crash left behind)."""
+        await self.outbox.flush(self.collection, saved.doc)
+
+    async def publish(self, envelopes: Sequence[Envelope]) -> None:
+        await self.outbox.publish(list(envelopes))
+
+    def fingerprint(self, reservation: Reservation) -> Doc:
+        return to_fields(reservation)

@@ -8,6 +8,7 @@ from services.inventory.domain.errors import (
     InvalidTransition,
 )
 from services.inventory.domain.product import Product, Shortage
+from services.inventory.domain.receipt import ReturnReceipt
 from services.inventory.domain.reservation import Reservation, ReservationStatus
 from services.inventory.domain.stock import Stock, draw_from_largest, reservable
 
@@ -20,6 +21,7 @@ __all__ = [
     "Product",
     "Reservation",
     "ReservationStatus",
+    "ReturnReceipt",
     "Shortage",
     "Stock",
     "draw_from_largest",

@@ -1,7 +1,8 @@
 """Shipments in MongoDB: one document per order (unique ``order_id``), replaced whole.
 
 Carrier events are a list inside the document, written by whole-document replace under
-optimistic concurrency on ``version`` - never ``$push`` of sub-documents (STORE.md).
+optimistic concurrency on ``version`` - never ``$push`` of sub-documents (STORE.md). The messages
+a change causes ride in the same write (shared.store.stage) until the outbox has published them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 
 from services.logistics.domain import Consignee, Shipment, ShipmentEvent
+from shared.aggregates import Loaded
 from shared.envelope import Envelope, utcnow
+from shared.outbox import Outbox
 from shared.store import insert_doc, replace_doc, stage
 
 Doc = dict[str, Any]
@@ -57,35 +60,49 @@ def from_doc(doc: Doc) -> Shipment:
     )
 
 
-class MongoShipmentStore:
-    """Load a shipment with its raw document; save domain changes plus staged messages in one write."""
+def new_doc(shipment: Shipment, envelopes: Sequence[Envelope]) -> Doc:
+    now = utcnow()
+    return stage({**to_doc(shipment), "created_at": now, "updated_at": now}, envelopes)
 
-    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+
+def changed_doc(loaded: Loaded[Shipment], envelopes: Sequence[Envelope]) -> Doc:
+    """The document read, with the shipment's fields and the new messages (earlier entries stay)."""
+    return stage({**loaded.doc, **to_doc(loaded.aggregate), "updated_at": utcnow()}, envelopes)
+
+
+class MongoShipmentStore:
+    """Logistics' ``ShipmentStore`` (services/logistics/ports.py) on MongoDB."""
+
+    def __init__(self, collection: AsyncCollection[Doc], outbox: Outbox) -> None:
         self.collection = collection
+        self.outbox = outbox
 
     async def create_indexes(self) -> None:
         # One booking per order: a redelivered or racing CreateShipment cannot book twice.
         await self.collection.create_index("order_id", unique=True)
         await self.collection.create_index("tracking_number")
 
-    async def by_order(self, order_id: str) -> tuple[Shipment, Doc] | None:
+    async def load(self, order_id: str) -> Loaded[Shipment] | None:
         doc = await self.collection.find_one({"order_id": order_id})
-        return (from_doc(doc), doc) if doc else None
+        return Loaded(from_doc(doc), doc) if doc else None
 
-    async def get(self, shipment_id: str) -> tuple[Shipment, Doc] | None:
+    async def load_by_id(self, shipment_id: str) -> Loaded[Shipment] | None:
         doc = await self.collection.find_one({"_id": shipment_id})
-        return (from_doc(doc), doc) if doc else None
+        return Loaded(from_doc(doc), doc) if doc else None
 
-    async def add(self, shipment: Shipment, messages: Sequence[Envelope]) -> Doc:
-        """Insert a new shipment (or tombstone); DuplicateKeyError if the order has one already."""
-        now = utcnow()
-        return await insert_doc(
-            self.collection, stage({**to_doc(shipment), "created_at": now, "updated_at": now}, messages)
-        )
+    async def insert(self, shipment: Shipment, envelopes: Sequence[Envelope]) -> Loaded[Shipment]:
+        return Loaded(shipment, await insert_doc(self.collection, new_doc(shipment, envelopes)))
 
-    async def save(self, shipment: Shipment, loaded: Doc, messages: Sequence[Envelope] = ()) -> Doc:
-        """Replace the document read as ``loaded``; ConcurrencyError if someone wrote in between."""
-        base = {**loaded, "outbox": dict(loaded.get("outbox") or {})}
-        return await replace_doc(
-            self.collection, stage({**base, **to_doc(shipment), "updated_at": utcnow()}, messages)
-        )
+    async def save(self, loaded: Loaded[Shipment], envelopes: Sequence[Envelope]) -> Loaded[Shipment]:
+        """Replace the document read; ConcurrencyError if anyone wrote it since."""
+        return Loaded(loaded.aggregate, await replace_doc(self.collection, changed_doc(loaded, envelopes)))
+
+    async def flush(self, saved: Loaded[Shipment]) -> None:
+        """Publish what that write staged (the relay publishes what a crash left behind)."""
+        await self.outbox.flush(self.collection, saved.doc)
+
+    async def publish(self, envelopes: Sequence[Envelope]) -> None:
+        await self.outbox.publish(list(envelopes))
+
+    def fingerprint(self, aggregate: Shipment) -> Doc:
+        return to_doc(aggregate)

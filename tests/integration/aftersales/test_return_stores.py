@@ -44,17 +44,17 @@ async def test_a_return_round_trips_with_its_history_and_inspection(db):
     ret = a_return(an_order(), reason="box arrived broken", **{"SKU-A": 2})
     ret.inspect("pass", by="qc-li", at=AT, note="fine")
 
-    await store.add(ret, [])
-    loaded = await store.get(ret.return_id)
+    await store.insert(ret, [])
+    loaded = await store.load(ret.return_id)
 
     assert loaded is not None
-    assert loaded.ret.history == ret.history
-    assert (loaded.ret.inspection, loaded.ret.lines, loaded.ret.status) == (
+    assert loaded.aggregate.history == ret.history
+    assert (loaded.aggregate.inspection, loaded.aggregate.lines, loaded.aggregate.status) == (
         ret.inspection,
         ret.lines,
         ret.status,
     )
-    assert loaded.ret.ordered_units == {"SKU-A": 2, "SKU-B": 1}
+    assert loaded.aggregate.ordered_units == {"SKU-A": 2, "SKU-B": 1}
 
 
 async def test_messages_not_yet_published_survive_the_next_write_of_the_return(db):
@@ -62,7 +62,7 @@ async def test_messages_not_yet_published_survive_the_next_write_of_the_return(d
     ret = a_return(an_order())
     first, second = rejected(ret), rejected(ret)
 
-    loaded = await store.add(ret, [first])
+    loaded = await store.insert(ret, [first])
     await store.save(loaded, [second])
 
     stored = await db["returns"].find_one({"_id": ret.return_id})
@@ -73,8 +73,8 @@ async def test_messages_not_yet_published_survive_the_next_write_of_the_return(d
 async def test_a_stale_write_of_a_return_is_refused(db):
     store = MongoReturnStore(db["returns"], db["counters"], Outbox(FailingBus(), Settings()))  # type: ignore[arg-type]
     ret = a_return(an_order())
-    await store.add(ret, [])
-    one, two = await store.get(ret.return_id), await store.get(ret.return_id)
+    await store.insert(ret, [])
+    one, two = await store.load(ret.return_id), await store.load(ret.return_id)
     assert one is not None and two is not None
 
     await store.save(one, [])
@@ -87,21 +87,22 @@ async def test_two_returns_of_one_order_settle_their_refunds_one_after_the_other
     ledgers = MongoRefundLedgerStore(db["refund_ledgers"])
     order = an_order(total=28_800, **{"SKU-A": 2, "SKU-B": 1})
     first, last = a_return(order, **{"SKU-A": 2}), a_return(order, seq=2, **{"SKU-B": 1})
-    mine, theirs = await ledgers.get(order.order_id), await ledgers.get(order.order_id)
+    loaded_mine, loaded_theirs = await ledgers.load(order.order_id), await ledgers.load(order.order_id)
+    mine, theirs = loaded_mine.aggregate, loaded_theirs.aggregate
 
     mine.settle(first.return_id, first.lines, order_total=order.total, ordered_units=first.ordered_units)
-    await ledgers.save(mine)
+    await ledgers.save(loaded_mine, [])
     theirs.settle(last.return_id, last.lines, order_total=order.total, ordered_units=last.ordered_units)
     with pytest.raises(ConcurrencyError):
-        await ledgers.save(theirs)  # decided without knowing the first refund: must decide again
-    fresh = await ledgers.get(order.order_id)
-    total = fresh.settle(
+        await ledgers.save(loaded_theirs, [])  # decided without knowing the first refund: must decide again
+    fresh = await ledgers.load(order.order_id)
+    total = fresh.aggregate.settle(
         last.return_id, last.lines, order_total=order.total, ordered_units=last.ordered_units
     )
-    await ledgers.save(fresh)
+    await ledgers.save(fresh, [])
 
     assert total == 8_800
-    assert (await ledgers.get(order.order_id)).refunded() == 28_800
+    assert (await ledgers.load(order.order_id)).aggregate.refunded() == 28_800
 
 
 async def test_return_numbers_count_up_per_month(db):

@@ -18,9 +18,9 @@ from services.billing.adapters import (
     MongoOrderLinkStore,
     MongoPaymentStore,
 )
-from services.billing.domain import Customer
+from services.billing.domain import Customer, Invoice
 from services.billing.handlers import Billing
-from services.billing.invoicing import issue_invoice, issue_credit_note
+from services.billing.invoicing import issue_credit_note, issue_invoice
 from services.billing.settings import Settings
 from shared.contracts import IssueCreditNote, PricedLine
 from shared.envelope import Envelope, new_envelope
@@ -43,10 +43,10 @@ class LateFirstLook(MongoInvoiceStore):
     the winner's insert; every later look sees the store as it is."""
 
     def __init__(self, real: MongoInvoiceStore) -> None:
-        super().__init__(real.collection, real.counters)
+        super().__init__(real.collection, real.counters, real.outbox)
         self.blind_once = False
 
-    async def by_key(self, key: str) -> dict[str, Any] | None:
+    async def by_key(self, key: str) -> Invoice | None:
         if self.blind_once:
             self.blind_once = False
             return None
@@ -59,15 +59,15 @@ async def billing(mongo_url: str) -> AsyncIterator[tuple[Billing, RecordingBus, 
     db = client[f"b{uuid.uuid4().hex[:8]}_billing"]
     settings = Settings()
     bus = RecordingBus()
-    invoices = LateFirstLook(MongoInvoiceStore(db["invoices"], db["counters"]))
+    outbox = Outbox(bus, settings)  # type: ignore[arg-type]
+    invoices = LateFirstLook(MongoInvoiceStore(db["invoices"], db["counters"], outbox))
     await invoices.create_indexes()
     deps = Billing(
         settings=settings,
-        customers=MongoCustomerStore(db["customers"]),
+        customers=MongoCustomerStore(db["customers"], outbox),
         links=MongoOrderLinkStore(db["order_credit"]),
         invoices=invoices,
         payments=MongoPaymentStore(db["payments"]),
-        outbox=Outbox(bus, settings),  # type: ignore[arg-type]
     )
     yield deps, bus, invoices
     await client.close()
@@ -103,7 +103,7 @@ async def test_the_losing_copy_of_a_credit_note_is_answered_under_the_same_id_no
     documents = await invoices.for_order(order_id)
     assert [d.kind for d in documents] == ["invoice", "credit_note"]
     customer = await deps.customers.load(customer_id)
-    assert customer is not None and customer[0].exposure == 0
+    assert customer is not None and customer.aggregate.exposure == 0
 
 
 async def test_the_losing_copy_of_an_invoice_is_answered_under_the_same_id_not_parked(billing):

@@ -9,10 +9,13 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from services.billing.adapters import MongoInvoiceStore
-from services.billing.domain import InvoiceLine, issue_invoice
+from services.billing.domain import InvoiceLine, new_invoice
+from services.billing.settings import Settings
 from shared.contracts import ReserveCredit
 from shared.envelope import utcnow
+from shared.outbox import Outbox
 from tests.integration.billing.builders import a_customer, an_invoice_for, credit_of, uid
+from tests.support.fakes import FakeBus
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +24,8 @@ pytestmark = pytest.mark.integration
 async def invoices(stack, mongo_url: str) -> AsyncIterator[MongoInvoiceStore]:  # type: ignore[no-untyped-def]
     client: AsyncMongoClient[dict] = AsyncMongoClient(mongo_url, tz_aware=True)
     db = client[f"{stack.prefix}_billing"]
-    yield MongoInvoiceStore(db["invoices"], db["counters"])
+    outbox = Outbox(FakeBus(), Settings())  # type: ignore[arg-type]  # it only numbers and inserts
+    yield MongoInvoiceStore(db["invoices"], db["counters"], outbox)
     await client.close()
 
 
@@ -54,7 +58,7 @@ async def test_a_crash_between_the_invoice_write_and_the_hold_move_is_repaired_b
     # What a process killed right after its first write leaves behind: the invoice, hold not moved.
     number = await invoices.next_number("INV", utcnow())
     lines = [InvoiceLine(ln.sku, ln.quantity, ln.unit_price, ln.amount) for ln in command.lines]
-    half_done = issue_invoice(
+    half_done = new_invoice(
         number,
         order_id=order_id,
         customer_id=customer_id,

@@ -9,8 +9,11 @@ from pymongo import AsyncMongoClient
 
 from services.inventory.adapters import MongoReservationStore, MongoStockStore
 from services.inventory.domain import Reservation
+from services.inventory.settings import Settings
 from shared.contracts import LineQty, ReserveStock
+from shared.outbox import Outbox
 from tests.integration.inventory.builders import a_product, stock_of, uid
+from tests.support.fakes import FakeBus
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +30,8 @@ async def test_a_reserve_redelivered_after_a_crash_between_skus_holds_each_sku_o
     order_id = uid("SO")
     # What a handler killed after its first SKU leaves behind: the reservation begun, one hold taken.
     begun = Reservation.start(order_id, [(first, 2), (second, 3)])
-    await MongoReservationStore(db["reservations"]).insert(begun)
+    outbox = Outbox(FakeBus(), Settings())  # type: ignore[arg-type]  # the insert stages nothing
+    await MongoReservationStore(db["reservations"], outbox).insert(begun)
     await MongoStockStore(db["stock"]).hold(first, order_id, 2)
 
     await probe.publish(ReserveStock(order_id=order_id, lines=[LineQty(sku=first, quantity=2),

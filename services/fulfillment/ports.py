@@ -1,0 +1,40 @@
+"""What fulfillment's handlers need from a store (issue 6): the two repository ports.
+
+``MongoSupplyRequestStore`` and ``MongoSupplyOrderStore`` implement them on the real store, the
+``Fake...`` stores of tests/support/fakes_fulfillment.py in memory; the behaviour suites in
+tests/integration/fulfillment/ hold both to the same behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from services.fulfillment.domain import SupplyOrder, SupplyRequest
+from shared.aggregates import AggregateStore, Loaded
+from shared.envelope import Envelope
+
+
+class SupplyRequestStore(AggregateStore[SupplyRequest], Protocol):
+    """One request per order (its ``_id``): the replies' outbox and the cancellation tombstone."""
+
+    async def insert(self, request: SupplyRequest, envelopes: Sequence[Envelope]) -> Loaded[SupplyRequest]:
+        """Create it; DuplicateKeyError means a racing RaiseSupply or CancelSupply got there first."""
+        ...
+
+
+class SupplyOrderStore(AggregateStore[SupplyOrder], Protocol):
+    """Supply orders by id, one per (order, SKU)."""
+
+    async def add(self, order: SupplyOrder, trace: dict[str, str]) -> SupplyOrder:
+        """Insert, or return the one already raised for the same (order, SKU); ``trace`` is the
+        order's trace context, kept so that the later completion joins the order's trace."""
+        ...
+
+    async def of_order(self, order_id: str) -> list[SupplyOrder]:
+        """An order's supply orders, oldest first."""
+        ...
+
+    async def page(self, *, status: str | None, limit: int) -> list[SupplyOrder]:
+        """Open ones oldest first (a work queue: none starves), otherwise the newest first."""
+        ...

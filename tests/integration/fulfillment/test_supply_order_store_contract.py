@@ -1,0 +1,136 @@
+"""One behaviour, two adapters: fulfillment's supply-order store (services/fulfillment/ports.py)
+as the Mongo adapter on the real store server and as the in-memory fake the handler tests use."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from services.fulfillment.adapters import MongoSupplyOrderStore
+from services.fulfillment.adapters.mongo_supply_orders import to_fields
+from services.fulfillment.settings import Settings
+from shared.contracts import SupplyCompleted
+from shared.envelope import new_envelope
+from shared.errors import ConcurrencyError
+from shared.outbox import Outbox
+from tests.support.fakes import FakeBus
+from tests.support.fakes_fulfillment import FakeSupplyOrderStore
+from tests.unit.fulfillment.builders import AT, a_supply_order, uid
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=["mongo", "fake"])
+async def store(request: pytest.FixtureRequest, mongo_url: str) -> AsyncIterator[tuple[Any, FakeBus]]:
+    bus = FakeBus()
+    if request.param == "fake":
+        yield FakeSupplyOrderStore(bus), bus
+        return
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
+    collection = client[f"c{uuid.uuid4().hex[:8]}_fulfillment"]["supply_orders"]
+    orders = MongoSupplyOrderStore(collection, Outbox(bus, Settings()))  # type: ignore[arg-type]
+    await orders.create_indexes()
+    yield orders, bus
+    await client.close()
+
+
+async def test_a_supply_order_reads_back_as_it_was_stored_with_the_orders_trace(store):
+    orders, _ = store
+    order = a_supply_order()
+    trace = {"traceparent": f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01"}
+
+    added = await orders.add(order, trace)
+    loaded = await orders.load(order.supply_order_id)
+
+    assert added.supply_order_id == order.supply_order_id
+    assert loaded is not None and to_fields(loaded.aggregate) == to_fields(order)
+    assert loaded.doc["trace"] == trace
+    assert await orders.load(uid("PO")) is None
+
+
+async def test_adding_a_second_supply_order_for_one_order_and_sku_gives_back_the_first(store):
+    orders, _ = store
+    first = a_supply_order()
+    await orders.add(first, {})
+
+    again = await orders.add(a_supply_order(first.order_id, first.sku), {})
+
+    assert again.supply_order_id == first.supply_order_id
+    assert [o.supply_order_id for o in await orders.of_order(first.order_id)] == [first.supply_order_id]
+
+
+async def test_an_orders_supply_orders_are_listed_oldest_first(store):
+    orders, _ = store
+    order_id = uid("SO")
+    later = a_supply_order(order_id, "SKU-A", at=AT + timedelta(minutes=1))
+    earlier = a_supply_order(order_id, "SKU-B")
+    for order in (later, earlier, a_supply_order()):
+        await orders.add(order, {})
+
+    listed = await orders.of_order(order_id)
+
+    assert [o.supply_order_id for o in listed] == [earlier.supply_order_id, later.supply_order_id]
+
+
+async def test_a_save_from_a_stale_read_loses_its_race(store):
+    orders, _ = store
+    order = a_supply_order()
+    await orders.add(order, {})
+    first, second = await orders.load(order.supply_order_id), await orders.load(order.supply_order_id)
+
+    first.aggregate.complete(AT)
+    await orders.save(first, [])
+
+    with pytest.raises(ConcurrencyError):
+        await orders.save(second, [])
+    assert (await orders.load(order.supply_order_id)).aggregate.status.value == "completed"
+
+
+async def test_a_flush_publishes_what_its_write_staged_and_clears_it_by_id(store):
+    orders, bus = store
+    order = a_supply_order()
+    await orders.add(order, {})
+    loaded, stale = await orders.load(order.supply_order_id), await orders.load(order.supply_order_id)
+    completed = SupplyCompleted(order_id=order.order_id, supply_order_id=order.supply_order_id,
+                                sku=order.sku, quantity=order.quantity)  # fmt: skip
+    mine = new_envelope(completed, producer="fulfillment")
+
+    loaded.aggregate.complete(AT)
+    await orders.flush(await orders.save(loaded, [mine]))
+
+    assert [e.message_id for e in bus.published] == [mine.message_id]
+    doc = (await orders.load(order.supply_order_id)).doc
+    assert (doc["outbox"], doc["outbox_at"], doc["version"]) == ({}, None, 3)
+    with pytest.raises(ConcurrencyError):
+        await orders.save(stale, [])
+
+
+async def test_the_fingerprint_tells_a_changed_supply_order_from_an_unchanged_one(store):
+    orders, _ = store
+    order = a_supply_order()
+    before = orders.fingerprint(order)
+
+    order.complete(AT)
+    assert orders.fingerprint(order) != before
+    during = orders.fingerprint(order)
+    order.complete(AT)  # already completed: nothing changes
+    assert orders.fingerprint(order) == during
+
+
+async def test_open_supply_orders_page_oldest_first_and_all_of_them_newest_first(store):
+    orders, _ = store
+    old, new, done = (a_supply_order(at=AT + timedelta(minutes=m)) for m in (0, 1, 2))
+    done.complete(AT)
+    for order in (new, done, old):
+        await orders.add(order, {})
+
+    open_ones = await orders.page(status="open", limit=10)
+    newest = await orders.page(status=None, limit=2)
+
+    assert [o.supply_order_id for o in open_ones] == [old.supply_order_id, new.supply_order_id]
+    assert [o.supply_order_id for o in newest] == [done.supply_order_id, new.supply_order_id]

@@ -1,0 +1,144 @@
+"""In-memory adapters for aftersales' handler tests (issue 6): the ports of
+services/aftersales/ports.py on ``FakeDocuments``, with the Mongo adapters' document format.
+tests/integration/aftersales/test_return_store_contract.py holds them to the Mongo adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from pymongo.errors import DuplicateKeyError
+
+from services.aftersales.adapters.documents import Doc, from_doc, to_doc
+from services.aftersales.adapters.mongo_ledgers import ledger_doc, ledger_from_doc
+from services.aftersales.adapters.mongo_returns import changed_doc
+from services.aftersales.domain import OrderSnapshot, RefundLedger, Return, counter_key, format_return_id
+from services.aftersales.ports import IdempotencyKeys, RefundLedgerStore, ReturnStore
+from shared.aggregates import Loaded
+from shared.envelope import Envelope, utcnow
+from shared.errors import ConcurrencyError
+from shared.store import stage
+from tests.support.fakes import FakeBus
+from tests.support.fakes_logistics import FakeDocuments, RacingWriter
+
+
+class FakeReturnStore(ReturnStore):
+    """``MongoReturnStore`` in memory: an order's returns numbered 1, 2, 3 ... (unique per order)."""
+
+    def __init__(self, bus: FakeBus) -> None:
+        self.collection = FakeDocuments(bus, unique=[("order_id", "order_seq")])
+        self.counters: dict[str, int] = {}
+
+    @property
+    def writes(self) -> int:
+        return self.collection.writes
+
+    @property
+    def before_next_save(self) -> list[RacingWriter]:
+        return self.collection.before_next_save
+
+    async def next_return_id(self, at: datetime) -> str:
+        key = counter_key(at)
+        self.counters[key] = self.counters.get(key, 0) + 1
+        return format_return_id(at, self.counters[key])
+
+    async def insert(self, ret: Return, envelopes: Sequence[Envelope]) -> Loaded[Return]:
+        try:
+            doc = await self.collection.insert(stage(to_doc(ret), envelopes))
+        except DuplicateKeyError as exc:
+            raise ConcurrencyError(f"order {ret.order_id} got return no. {ret.order_seq} meanwhile") from exc
+        ret.version = doc["version"]
+        return Loaded(ret, doc)
+
+    async def load(self, key: str) -> Loaded[Return] | None:
+        doc = self.collection.find(_id=key)
+        return Loaded(from_doc(doc), doc) if doc else None
+
+    async def save(self, loaded: Loaded[Return], envelopes: Sequence[Envelope]) -> Loaded[Return]:
+        doc = await self.collection.replace(changed_doc(loaded, envelopes))
+        loaded.aggregate.version = doc["version"]
+        return Loaded(loaded.aggregate, doc)
+
+    async def flush(self, saved: Loaded[Return]) -> None:
+        await self.collection.flush(saved.doc)
+
+    async def publish(self, envelopes: Sequence[Envelope]) -> None:
+        await self.collection.publish(envelopes)
+
+    def fingerprint(self, aggregate: Return) -> Doc:
+        return to_doc(aggregate)
+
+    async def for_order(self, order_id: str) -> list[Return]:
+        docs = sorted(self.collection.find_all(order_id=order_id), key=lambda d: d["order_seq"])
+        return [from_doc(doc) for doc in docs]
+
+    async def recent(self, limit: int) -> list[Return]:
+        docs = sorted(self.collection.find_all(), key=lambda d: d["requested_at"], reverse=True)
+        return [from_doc(doc) for doc in docs[:limit]]
+
+
+class FakeRefundLedgerStore(RefundLedgerStore):
+    """``MongoRefundLedgerStore`` in memory: one ledger per order, created by its first save."""
+
+    def __init__(self, bus: FakeBus) -> None:
+        self.collection = FakeDocuments(bus)
+
+    @property
+    def writes(self) -> int:
+        return self.collection.writes
+
+    @property
+    def before_next_save(self) -> list[RacingWriter]:
+        return self.collection.before_next_save
+
+    async def load(self, key: str) -> Loaded[RefundLedger]:
+        doc = self.collection.find(_id=key)
+        return Loaded(ledger_from_doc(key, doc), doc or {})
+
+    async def save(self, loaded: Loaded[RefundLedger], envelopes: Sequence[Envelope]) -> Loaded[RefundLedger]:
+        assert not envelopes, "a refund ledger carries no messages"
+        ledger = loaded.aggregate
+        if ledger.version == 0:
+            try:
+                written = await self.collection.insert(ledger_doc(ledger))
+            except DuplicateKeyError as exc:
+                raise ConcurrencyError(f"refund ledger of {ledger.order_id} was created meanwhile") from exc
+        else:
+            written = await self.collection.replace(ledger_doc(ledger))
+        ledger.version = int(written["version"])
+        return Loaded(ledger, written)
+
+    async def flush(self, saved: Loaded[RefundLedger]) -> None:
+        return None
+
+    async def publish(self, envelopes: Sequence[Envelope]) -> None:
+        assert not envelopes, "a refund ledger carries no messages"
+
+    def fingerprint(self, aggregate: RefundLedger) -> object:
+        return ledger_doc(aggregate)["refunds"]
+
+
+class FakeIdempotencyKeys(IdempotencyKeys):
+    """``MongoIdempotencyKeys`` in memory."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, dict[str, object]] = {}
+
+    async def get(self, key: str) -> dict[str, object] | None:
+        return dict(self.keys[key]) if key in self.keys else None
+
+    async def claim(self, key: str, return_id: str, fingerprint: str) -> bool:
+        if key in self.keys:
+            return False
+        self.keys[key] = {"_id": key, "return_id": return_id, "fingerprint": fingerprint, "at": utcnow()}
+        return True
+
+
+class FakeOrderLookup:
+    """Intake's orders as aftersales reads them (``OrderLookup``), from a dict."""
+
+    def __init__(self, *orders: OrderSnapshot) -> None:
+        self.orders = {order.order_id: order for order in orders}
+
+    async def get(self, order_id: str) -> OrderSnapshot | None:
+        return self.orders.get(order_id)
