@@ -8,8 +8,11 @@ import re
 import pytest
 
 from tests.support.api import Shop
+from tests.support.barriers import eventually, handled_for_orders, parked_until, quiet
 from tests.support.probe import BusProbe
 from tests.support.stack import Stack
+
+DOWNTIME_S = 1.0  # how long a killed service stays down while the others keep publishing to it
 
 
 async def snapshot(shop: Shop, order_id: str, customer: str, sku: str) -> dict:
@@ -24,19 +27,23 @@ async def snapshot(shop: Shop, order_id: str, customer: str, sku: str) -> dict:
     }
 
 
-async def redeliver_every_command(probe: BusProbe, order_id: str) -> int:
-    """Publish each command the saga sent for the order again, byte for byte, and let it settle."""
+def intake_ids(probe: BusProbe, order_id: str) -> set[str]:
+    """The ids of every message the saga (intake) sent about the order."""
+    return {e.message_id for e in probe.seen if e.correlation_id == order_id and e.producer == "intake"}
+
+
+async def redeliver_every_command(stack: Stack, probe: BusProbe, order_id: str) -> int:
+    """Publish each command the saga sent for the order again, byte for byte, and wait until every
+    duplicate, every reply it caused and everything those caused in turn was handled."""
     commands = [e for e in probe.seen if e.correlation_id == order_id and e.routing_key.startswith("cmd.")]
     for envelope in commands:
         await probe.publish(envelope.message(), envelope=envelope)
-    await probe.wait_for(commands[-1].type, order_id, where=lambda e: e.message_id == commands[-1].message_id,
-                         count=2, within=15)  # fmt: skip
-    await asyncio.sleep(3.0)  # any effect of a duplicate (a new command, a write) would show by now
+    await quiet(stack, probe, order_id, within=60)  # each copy handled by its service, nothing pending
     return len(commands)
 
 
 async def test_every_command_of_a_completed_order_delivered_twice_changes_nothing(
-    shop: Shop, probe: BusProbe
+    shop: Shop, probe: BusProbe, e2e_stack: Stack
 ):
     customer = await shop.customer()
     sku = await shop.product(on_hand=1, sourcing="buy")
@@ -44,13 +51,13 @@ async def test_every_command_of_a_completed_order_delivered_twice_changes_nothin
     supply = await shop.wait_supply_orders(order_id)
     await shop.complete_supply(supply[0]["supply_order_id"])
     await shop.deliver(order_id)
-    await asyncio.sleep(1.0)
+    await quiet(e2e_stack, probe, order_id)  # the last replies (StockCommitted ...) are in too
     before = await snapshot(shop, order_id, customer, sku)
     sent_before = [
         e.type for e in probe.seen if e.correlation_id == order_id and e.routing_key.startswith("cmd.")
     ]
 
-    count = await redeliver_every_command(probe, order_id)
+    count = await redeliver_every_command(e2e_stack, probe, order_id)
 
     sent_after = [
         e.type for e in probe.seen if e.correlation_id == order_id and e.routing_key.startswith("cmd.")
@@ -63,7 +70,7 @@ async def test_every_command_of_a_completed_order_delivered_twice_changes_nothin
 
 
 async def test_commands_redelivered_after_a_cancellation_do_not_redo_what_was_undone(
-    shop: Shop, probe: BusProbe
+    shop: Shop, probe: BusProbe, e2e_stack: Stack
 ):
     customer = await shop.customer()
     sku = await shop.product(on_hand=1, sourcing="make")
@@ -71,12 +78,15 @@ async def test_commands_redelivered_after_a_cancellation_do_not_redo_what_was_un
     await shop.wait_supply_orders(order_id)
     await shop.cancel(order_id)
     await shop.wait_status(order_id, "cancelled")
+    await quiet(e2e_stack, probe, order_id)
     before = await snapshot(shop, order_id, customer, sku)
+    sent_before = intake_ids(probe, order_id)
 
-    await redeliver_every_command(probe, order_id)  # ReserveStock now arrives after ReleaseStock
+    await redeliver_every_command(e2e_stack, probe, order_id)  # ReserveStock now arrives after ReleaseStock
 
     assert await snapshot(shop, order_id, customer, sku) == before
     assert before["stock"]["reserved"] == 0 and before["exposure"] == 0
+    assert intake_ids(probe, order_id) == sent_before  # the saga sent nothing new: copies keep their ids
 
 
 async def test_thirty_concurrent_orders_for_ten_units_never_oversell(shop: Shop):
@@ -103,9 +113,12 @@ async def test_a_service_killed_mid_saga_is_restarted_and_every_order_completes_
     sku = await shop.product(on_hand=20)
 
     placed = await asyncio.gather(*(shop.place(customer, [(sku, 2)]) for _ in range(5)))
-    await asyncio.sleep(0.1)
+    ids = [o["order_id"] for o in placed]
+    # Kill it once its part of the saga has begun (it handled a first delivery of these orders).
+    await eventually(lambda: handled_for_orders(e2e_stack, victim, ids), what=f"{victim} at work",
+                     interval=0.02)  # fmt: skip
     e2e_stack.kill(victim)  # SIGKILL: no clean-up, unacked deliveries come back
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(DOWNTIME_S)  # a fault's length, not a wait for anything: the rest carries on
     e2e_stack.restart(victim)
     ready = await asyncio.gather(
         *(shop.wait_status(o["order_id"], "ready_to_ship", within=60) for o in placed)
@@ -127,7 +140,7 @@ async def test_a_malformed_message_is_parked_and_the_service_keeps_serving(shop:
 
     order_id = (await shop.place(customer, [(sku, 1)]))["order_id"]
     await shop.wait_status(order_id, "ready_to_ship")
-    parked = await probe.parked("inventory")
+    parked = await parked_until(probe, "inventory", 1)
 
     assert len(parked) == 1
     body, headers = parked[0]

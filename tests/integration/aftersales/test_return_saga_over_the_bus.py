@@ -11,6 +11,7 @@ import pytest
 from shared.contracts import CreditNoteIssued, LineQty, ReturnRestocked
 from shared.envelope import Envelope
 from tests.integration.aftersales.fake_intake import FakeIntake
+from tests.support.barriers import handled, synced
 from tests.support.probe import BusProbe
 
 pytestmark = pytest.mark.integration
@@ -97,7 +98,7 @@ async def test_a_passed_return_is_restocked_refunded_and_completed(api, probe, i
     assert final["credit_note_total"] == -24_000
 
 
-async def test_duplicate_and_late_replies_change_nothing(api, probe, intake: FakeIntake):
+async def test_duplicate_and_late_replies_change_nothing(api, probe, stack, intake: FakeIntake):
     order = intake.add_order({"LAMP-1": 1})
     ret = await request_return(api, order, {"LAMP-1": 1})
     await inspect(api, ret["return_id"], "pass")
@@ -111,8 +112,11 @@ async def test_duplicate_and_late_replies_change_nothing(api, probe, intake: Fak
     late = CreditNoteIssued(
         order_id=order["order_id"], return_id=ret["return_id"], credit_note_id="CN-OTHER", total=-1, tax=0
     )
-    await probe.publish(late, producer="billing")
-    await asyncio.sleep(1.5)
+    late_env = await probe.publish(late, producer="billing")
+    await handled(stack, "aftersales", restocked, count=2)  # the first delivery and its duplicate
+    await handled(stack, "aftersales", credited, count=2)
+    await handled(stack, "aftersales", late_env)
+    await synced(probe)  # whatever those deliveries published has reached the probe
 
     assert len(probe.matching("IssueCreditNote", order["order_id"])) == 1
     assert len(probe.matching("ReturnCompleted", order["order_id"])) == 1
@@ -120,15 +124,17 @@ async def test_duplicate_and_late_replies_change_nothing(api, probe, intake: Fak
     assert await probe.parked("aftersales") == []
 
 
-async def test_replies_about_an_unknown_return_are_ignored_not_parked(api, probe):
-    await probe.publish(
+async def test_replies_about_an_unknown_return_are_ignored_not_parked(api, probe, stack):
+    restocked = await probe.publish(
         ReturnRestocked(order_id="SO-NOPE", return_id="RT-NOPE", lines=[]), producer="inventory"
     )
-    await probe.publish(
+    credited = await probe.publish(
         CreditNoteIssued(order_id="SO-NOPE", return_id="RT-NOPE", credit_note_id="CN", total=-1, tax=0),
         producer="billing",
     )
-    await asyncio.sleep(1.0)
+    await handled(stack, "aftersales", restocked)  # handled (acked), so neither retried nor parked
+    await handled(stack, "aftersales", credited)
+    await synced(probe)
 
     assert await probe.parked("aftersales") == []
     assert probe.matching("IssueCreditNote", "SO-NOPE") == probe.matching("ReturnCompleted", "SO-NOPE") == []
@@ -143,13 +149,16 @@ async def test_a_failed_inspection_rejects_the_return_and_sends_nothing_to_stock
     failed = await inspect(api, ret["return_id"], "fail", note="used, scratched")
     again = await inspect(api, ret["return_id"], "fail")
     flipped = await inspect(api, ret["return_id"], "pass")
-    (rejected,) = await probe.wait_for("ReturnRejected", order["order_id"])
-    await asyncio.sleep(0.5)
+    await synced(probe)  # each request published what it caused before answering
 
     assert ret["freight_payer"] == "customer"  # the customer's own choice (R8.3)
     assert (failed.status_code, failed.json()["status"]) == (202, "rejected")
-    assert again.status_code == 202
+    assert (again.status_code, again.json()["status"]) == (202, "rejected")
     assert flipped.status_code == 409 and flipped.json()["error"]["code"] == "invalid_state"
+    after = (await api.get(f"/returns/{ret['return_id']}")).json()
+    assert after["status"] == "rejected"  # the refused flip changed nothing
+    assert [h["event"] for h in after["history"]].count("inspection_passed") == 0
+    (rejected,) = probe.matching("ReturnRejected", order["order_id"])  # once, not per request
     assert rejected.payload == {
         "order_id": order["order_id"],
         "return_id": ret["return_id"],

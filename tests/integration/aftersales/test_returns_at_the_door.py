@@ -15,6 +15,12 @@ from tests.integration.aftersales.fake_intake import FakeIntake
 pytestmark = pytest.mark.integration
 
 
+async def returns_of(api: httpx.AsyncClient, order_id: str) -> list[dict[str, object]]:
+    response = await api.get("/returns", params={"order_id": order_id})
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
 def body(order_id: str, reason: str = "quality_fault", **lines: int) -> dict[str, object]:
     return {
         "order_id": order_id,
@@ -31,6 +37,7 @@ async def test_a_return_of_more_than_was_shipped_is_refused_with_the_line_named(
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "quantity_exceeds_shipped"
     assert "lines.LAMP-1" in response.json()["error"]["fields"]
+    assert await returns_of(api, order["order_id"]) == []
 
 
 async def test_a_return_of_an_order_that_has_not_shipped_is_refused(api, intake: FakeIntake):
@@ -39,6 +46,7 @@ async def test_a_return_of_an_order_that_has_not_shipped_is_refused(api, intake:
     response = await api.post("/returns", json=body(order["order_id"], **{"LAMP-1": 1}))
 
     assert (response.status_code, response.json()["error"]["code"]) == (422, "order_not_returnable")
+    assert await returns_of(api, order["order_id"]) == []
 
 
 async def test_a_return_of_an_unknown_order_is_refused(api):
@@ -50,6 +58,7 @@ async def test_a_return_of_an_unknown_order_is_refused(api):
         "message": "there is no order SO-NEVER-PLACED",
         "fields": {"order_id": "unknown order"},
     }
+    assert await returns_of(api, "SO-NEVER-PLACED") == []
 
 
 async def test_when_intake_fails_the_request_can_be_retried_later(api):
@@ -57,6 +66,7 @@ async def test_when_intake_fails_the_request_can_be_retried_later(api):
 
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "dependency_unavailable"
+    assert await returns_of(api, "BROKEN-1") == []
 
 
 @pytest.mark.parametrize(
@@ -86,8 +96,11 @@ async def test_units_already_returned_count_and_a_rejected_return_frees_them(api
     await api.post(f"/returns/{first['return_id']}/inspection", json={"result": "fail"})
     again = await api.post("/returns", json=body(order["order_id"], **{"LAMP-1": 2}))
 
-    assert too_many.status_code == 422
+    assert (too_many.status_code, too_many.json()["error"]["code"]) == (422, "quantity_exceeds_shipped")
     assert again.status_code == 201, again.text
+    listed = await returns_of(api, order["order_id"])
+    assert [(r["return_id"], r["status"]) for r in listed] == [
+        (first["return_id"], "rejected"), (again.json()["return_id"], "awaiting_inspection")]  # fmt: skip
 
 
 async def test_racing_requests_never_return_more_than_was_shipped(api, intake: FakeIntake):
@@ -98,7 +111,10 @@ async def test_racing_requests_never_return_more_than_was_shipped(api, intake: F
     )
 
     assert sorted(r.status_code for r in responses) == [201, 201, 201, 422, 422, 422]
-    listed = (await api.get("/returns", params={"order_id": order["order_id"]})).json()
+    refused = [r.json()["error"]["code"] for r in responses if r.status_code == 422]
+    assert refused == ["quantity_exceeds_shipped"] * 3
+    listed = await returns_of(api, order["order_id"])
+    assert len(listed) == 3
     assert sum(r["lines"][0]["quantity"] for r in listed) == 3
 
 
@@ -119,7 +135,7 @@ async def test_unknown_returns_answer_404(api):
     inspected = await api.post("/returns/RT-NOPE/inspection", json={"result": "pass"})
 
     assert got.status_code == inspected.status_code == 404
-    assert got.json()["error"]["code"] == "not_found"
+    assert got.json()["error"]["code"] == inspected.json()["error"]["code"] == "not_found"
 
 
 async def test_an_unknown_inspection_result_is_a_422(api, intake: FakeIntake):
@@ -129,6 +145,10 @@ async def test_an_unknown_inspection_result_is_a_422(api, intake: FakeIntake):
     response = await api.post(f"/returns/{ret['return_id']}/inspection", json={"result": "maybe"})
 
     assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_failed" and "result" in error["fields"]
+    after = (await api.get(f"/returns/{ret['return_id']}")).json()
+    assert (after["status"], len(after["history"])) == ("awaiting_inspection", len(ret["history"]))
 
 
 async def test_the_service_reports_ready(api):
@@ -172,4 +192,6 @@ async def test_racing_requests_with_one_idempotency_key_create_one_return(api, i
     created = {r.json()["return_id"] for r in responses if r.status_code == 201}
     assert len(created) == 1
     assert all(r.status_code in (201, 409) for r in responses)
+    # A twin still in progress gets the platform's 409 (shared.http): it may simply try again.
+    assert {r.json()["error"]["code"] for r in responses if r.status_code == 409} <= {"conflict"}
     assert len((await api.get("/returns", params={"order_id": order["order_id"]})).json()) == 1

@@ -6,6 +6,7 @@ import pytest
 
 from shared.contracts import ReserveCredit
 from tests.integration.billing.builders import a_customer, credit_of, uid
+from tests.support.barriers import synced
 
 pytestmark = pytest.mark.integration
 
@@ -43,27 +44,43 @@ async def test_an_unknown_customer_is_not_found_with_the_error_body(http):
 )
 async def test_a_bad_customer_is_refused_with_the_error_format_and_never_a_5xx(http, change):
     body = {"name": "Lamp Co.", "payment_terms": "credit", "credit_limit": 100, **change}
+    customer_id = uid("CUST")
 
-    response = await http.put(f"/customers/{uid('CUST')}", json=body)
+    response = await http.put(f"/customers/{customer_id}", json=body)
 
     assert response.status_code == 422
     assert set(response.json()["error"]) == {"code", "message", "fields"}
+    assert response.json()["error"]["code"] == "validation_failed"
+    assert set(response.json()["error"]["fields"]) == set(change)
+    after = await http.get(f"/customers/{customer_id}")
+    assert (after.status_code, after.json()["error"]["code"]) == (404, "customer_not_found")  # not stored
 
 
-async def test_a_payment_for_an_order_billing_never_saw_is_not_found(http):
-    response = await http.post(
-        "/payments", json={"order_id": uid("SO"), "amount": 100, "reference": uid("TT")}
-    )
+async def test_a_payment_for_an_order_billing_never_saw_is_not_found(http, probe):
+    order_id = uid("SO")
+    payment = {"order_id": order_id, "amount": 100, "reference": uid("TT")}
+
+    response = await http.post("/payments", json=payment)
+    await synced(probe)
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "order_not_found"
+    assert probe.matching("PaymentReceived", order_id) == []
 
 
 @pytest.mark.parametrize("body", [{"amount": 0}, {"amount": 1.5}, {"reference": ""}, {}])
-async def test_a_bad_payment_is_refused(http, body):
-    full = {"order_id": "SO1", "amount": 100, "reference": "TT-1", **body}
+async def test_a_bad_payment_is_refused(http, probe, body):
+    order_id = uid("SO")
+    full = {"order_id": order_id, "amount": 100, "reference": "TT-1", **body}
 
-    assert (await http.post("/payments", json=full if body else {})).status_code == 422
+    response = await http.post("/payments", json=full if body else {})
+    await synced(probe)
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_failed"
+    assert set(error["fields"]) == (set(body) or {"order_id", "amount", "reference"})
+    assert probe.matching("PaymentReceived", order_id) == []
 
 
 async def test_a_payment_is_recorded_once_per_reference_and_lowers_exposure(http, probe):
@@ -76,13 +93,18 @@ async def test_a_payment_is_recorded_once_per_reference_and_lowers_exposure(http
     first = await http.post("/payments", json=body)
     again = await http.post("/payments", json=body)
     conflict = await http.post("/payments", json={**body, "amount": 16_000})
+    await synced(probe)  # each request published what it caused before answering
 
     assert (first.status_code, again.status_code, conflict.status_code) == (201, 201, 409)
+    assert conflict.json()["error"]["code"] == "payment_conflict"
     assert first.json()["payment_id"] == again.json()["payment_id"]
     assert (await credit_of(http, customer_id))["exposure"] == 25_000
-    assert len(await probe.wait_for("PaymentReceived", order_id)) == 1
+    [received] = probe.matching("PaymentReceived", order_id)
+    assert received.payload["amount"] == 15_000
 
 
 async def test_invoices_need_an_order_or_a_customer_to_list(http):
-    assert (await http.get("/invoices")).status_code == 422
+    unfiltered = await http.get("/invoices")
+
+    assert (unfiltered.status_code, unfiltered.json()["error"]["code"]) == (422, "validation_failed")
     assert (await http.get("/invoices", params={"order_id": uid("SO")})).json() == []

@@ -10,6 +10,7 @@ import pytest
 
 from shared.contracts import CancelSupply, RaiseSupply, Shortage
 from shared.envelope import new_envelope
+from tests.support.barriers import handled, handled_all, synced
 
 pytestmark = pytest.mark.integration
 
@@ -33,10 +34,6 @@ async def raised_id(probe, order_id: str) -> str:  # type: ignore[no-untyped-def
     """The id of the first supply order raised for the order."""
     raised = await probe.wait_for("SupplyRaised", order_id)
     return raised[0].payload["supply_orders"][0]["supply_order_id"]  # type: ignore[no-any-return]
-
-
-async def settle(seconds: float = 1.0) -> None:
-    await asyncio.sleep(seconds)
 
 
 async def test_completing_a_supply_order_continues_the_orders_trace(http, probe):
@@ -100,7 +97,7 @@ async def test_completing_a_supply_order_reports_it_once(http, probe):
     first = await http.post(f"/supply-orders/{supply_order_id}/complete")
     again = await http.post(f"/supply-orders/{supply_order_id}/complete")
     completed = await probe.wait_for("SupplyCompleted", order_id)
-    await settle()
+    await synced(probe)  # both requests published whatever they caused before answering
 
     assert first.status_code == again.status_code == 200
     assert first.json() == again.json()
@@ -132,41 +129,51 @@ async def test_a_cancelled_supply_order_cannot_be_completed(http, probe):
     await probe.wait_for("SupplyCancelled", order_id)
 
     response = await http.post(f"/supply-orders/{supply_order_id}/complete")
+    await synced(probe)
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "supply_order_cancelled"
+    assert (await http.get(f"/supply-orders/{supply_order_id}")).json()["status"] == "cancelled"
+    assert probe.matching("SupplyCompleted", order_id) == []
 
 
-async def test_a_cancel_before_the_raise_leaves_a_tombstone_so_the_late_raise_does_nothing(http, probe):
+async def test_a_cancel_before_the_raise_leaves_a_tombstone_so_the_late_raise_does_nothing(
+    http, probe, stack
+):
     order_id = uid("SO")
 
     await probe.publish(CancelSupply(order_id=order_id))
     assert (await probe.wait_for("SupplyCancelled", order_id))[0].payload["supply_order_ids"] == []
-    await probe.publish(raise_for(order_id, (uid("A"), 1, "make", 1)))
-    await settle()
+    late = await probe.publish(raise_for(order_id, (uid("A"), 1, "make", 1)))
+    await handled(stack, "fulfillment", late)
+    await synced(probe)
 
     assert probe.matching("SupplyRaised", order_id) == []
     assert await supply_of(http, order_id) == []
 
 
-async def test_a_cancel_racing_the_raise_leaves_no_open_supply_order(http, probe):
+async def test_a_cancel_racing_the_raise_leaves_no_open_supply_order(http, probe, stack):
     orders = [uid("SO") for _ in range(10)]
+    sent = []
 
     for order_id in orders:
         command = raise_for(order_id, (uid("A"), 1, "make", 1), (uid("B"), 2, "buy", 1))
-        await asyncio.gather(probe.publish(command), probe.publish(CancelSupply(order_id=order_id)))
-    await probe.wait_for("SupplyCancelled", count=10, where=lambda e: e.correlation_id in orders)
-    await settle(1.5)
+        sent += await asyncio.gather(probe.publish(command), probe.publish(CancelSupply(order_id=order_id)))
+    await handled_all(stack, "fulfillment", sent)  # both of each pair, whichever came first
 
     statuses = [s["status"] for order_id in orders for s in await supply_of(http, order_id)]
     assert "open" not in statuses
 
 
 async def test_an_unknown_supply_order_is_not_found(http):
-    assert (await http.get("/supply-orders/PO-NOPE")).status_code == 404
+    got = await http.get("/supply-orders/PO-NOPE")
     response = await http.post("/supply-orders/PO-NOPE/complete")
+
+    assert (got.status_code, got.json()["error"]["code"]) == (404, "not_found")
     assert response.status_code == 404
     assert set(response.json()["error"]) == {"code", "message", "fields"}
+    assert response.json()["error"]["code"] == "not_found"
+    assert (await http.get("/supply-orders/PO-NOPE")).status_code == 404  # completing created nothing
 
 
 async def test_open_supply_orders_are_listed_oldest_first_for_the_factory(http, probe):

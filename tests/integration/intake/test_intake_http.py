@@ -9,7 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.support.barriers import synced
+
 pytestmark = pytest.mark.integration
+
+
+async def orders_of(api, customer_id: str) -> list[str]:
+    """The ids of the customer's orders, newest first (GET /orders)."""
+    response = await api.get("/orders", params={"customer_id": customer_id})
+    assert response.status_code == 200, response.text
+    return [o["order_id"] for o in response.json()["items"]]
 
 
 def body(door, customer=None, lines=None, **extra):
@@ -103,10 +112,12 @@ async def test_the_same_idempotency_key_and_body_return_the_same_order(api, door
     first = await api.post("/orders", json=order_body, headers=headers)
     again = await api.post("/orders", json=order_body, headers=headers)
 
+    await synced(probe)  # each request published what it caused before answering
+
     assert first.status_code == again.status_code == 201
     assert again.json()["order_id"] == first.json()["order_id"]
-    await asyncio.sleep(0.5)
     assert len(probe.matching("ReserveCredit", first.json()["order_id"])) == 1
+    assert await orders_of(api, order_body["customer_id"]) == [first.json()["order_id"]]
 
 
 async def test_racing_duplicates_of_one_idempotency_key_make_one_order(api, door):
@@ -126,11 +137,13 @@ async def test_racing_duplicates_of_one_idempotency_key_make_one_order(api, door
 async def test_an_idempotency_key_reused_with_another_body_is_refused(api, door):
     headers = {"Idempotency-Key": uuid.uuid4().hex}
     await api.post("/orders", json=body(door), headers=headers)
+    other = body(door)
 
-    response = await api.post("/orders", json=body(door), headers=headers)
+    response = await api.post("/orders", json=other, headers=headers)
 
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "idempotency_key_reused"
+    assert await orders_of(api, other["customer_id"]) == []
 
 
 async def test_orders_are_listed_newest_first_by_filter_and_page(api, door):
@@ -185,14 +198,21 @@ def malformed_bodies(door):
     }
 
 
-async def test_bad_input_is_a_422_naming_the_field_and_never_a_5xx(api, door):
-    for case, (bad, field) in malformed_bodies(door).items():
+async def test_bad_input_is_a_422_naming_the_field_and_never_a_5xx(api, door, probe):
+    cases = malformed_bodies(door)
+    for case, (bad, field) in cases.items():
         response = await api.post("/orders", json=bad)
 
         assert response.status_code == 422, (case, response.text)
         error = response.json()["error"]
         assert set(error) == {"code", "message", "fields"}, case
+        assert error["code"] == "validation_failed", (case, error)
         assert field in error["fields"], (case, error)
+    await synced(probe)
+
+    customer = cases["unknown sku"][0]["customer_id"]  # every case but the customer ones orders for it
+    assert await orders_of(api, customer) == []
+    assert [e for e in probe.seen if e.type == "ReserveCredit" and e.payload["customer_id"] == customer] == []
 
 
 async def test_malformed_json_is_a_400(api):
@@ -209,6 +229,8 @@ async def test_listing_with_a_bad_filter_or_cursor_is_a_422(api):
         response = await api.get("/orders", params=params)
 
         assert response.status_code == 422, params
+        assert response.json()["error"]["code"] == "validation_failed", (params, response.text)
+        assert set(response.json()["error"]["fields"]) == set(params), (params, response.text)
 
 
 async def test_a_dependency_that_is_down_gives_503_with_the_error_format(api, door):
@@ -221,6 +243,7 @@ async def test_a_dependency_that_is_down_gives_503_with_the_error_format(api, do
 
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "dependency_unavailable"
+    assert await orders_of(api, order_body["customer_id"]) == []  # nothing was accepted
 
 
 async def test_the_same_order_placed_again_soon_is_flagged_as_a_possible_duplicate(api, door):

@@ -31,11 +31,15 @@ async def test_a_product_put_can_be_read_back(http):
 )  # fmt: skip
 async def test_a_bad_product_is_refused_with_the_error_format_and_never_a_5xx(http, change):
     body = {"name": "Lamp", "unit_price": 100, "sourcing": "buy", "lead_time_days": 1, **change}
+    sku = uid("SKU")
 
-    response = await http.put(f"/products/{uid('SKU')}", json=body)
+    response = await http.put(f"/products/{sku}", json=body)
 
     assert response.status_code == 422
     assert set(response.json()["error"]) == {"code", "message", "fields"}
+    assert response.json()["error"]["code"] == "validation_failed"
+    assert set(response.json()["error"]["fields"]) == set(change)
+    assert (await http.get(f"/products/{sku}")).status_code == 404  # nothing was stored
 
 
 async def test_listing_products_by_sku_leaves_unknown_skus_out(http):
@@ -47,8 +51,11 @@ async def test_listing_products_by_sku_leaves_unknown_skus_out(http):
 
 
 async def test_an_unknown_product_is_not_found(http):
-    assert (await http.get(f"/products/{uid('SKU')}")).status_code == 404
-    assert (await http.get(f"/stock/{uid('SKU')}")).status_code == 404
+    product = await http.get(f"/products/{uid('SKU')}")
+    stock = await http.get(f"/stock/{uid('SKU')}")
+
+    assert (product.status_code, product.json()["error"]["code"]) == (404, "not_found")
+    assert (stock.status_code, stock.json()["error"]["code"]) == (404, "not_found")
 
 
 async def test_a_new_product_has_empty_stock(http):
@@ -70,18 +77,25 @@ async def test_counting_each_warehouse_sums_into_on_hand_with_a_breakdown(http):
 
 
 async def test_counting_stock_of_an_unknown_product_is_refused(http):
-    response = await http.put(f"/stock/{uid('SKU')}", json={"on_hand": 3})
+    sku = uid("SKU")
+
+    response = await http.put(f"/stock/{sku}", json={"on_hand": 3})
 
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "unknown_product"
+    assert (await http.get(f"/stock/{sku}")).status_code == 404  # no count without a product
 
 
 @pytest.mark.parametrize("body", [{"on_hand": -1}, {"on_hand": 1.5}, {"on_hand": "3"}, {},
                                   {"on_hand": 1, "warehouse": "a.b"}])  # fmt: skip
 async def test_a_bad_count_is_refused(http, body):
-    sku = await a_product(http)
+    sku = await a_product(http, on_hand=2)
 
-    assert (await http.put(f"/stock/{sku}", json=body)).status_code == 422
+    response = await http.put(f"/stock/{sku}", json=body)
+
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_failed"
+    assert await stock_of(http, sku) == (2, 0, 2)  # the count before stands
 
 
 async def test_a_count_below_what_is_reserved_is_refused_r4_1(http, probe):

@@ -8,6 +8,7 @@ import pytest
 
 from shared.contracts import CommitStock, LineQty, ReceiveSupply, ReleaseStock, ReserveStock, RestockReturn
 from tests.integration.inventory.builders import a_product, stock_of, uid
+from tests.support.barriers import handled, handled_all, parked_logged, parked_until, synced
 
 pytestmark = pytest.mark.integration
 
@@ -16,22 +17,18 @@ def reserve(order_id: str, *lines: tuple[str, int]) -> ReserveStock:
     return ReserveStock(order_id=order_id, lines=[LineQty(sku=sku, quantity=q) for sku, q in lines])
 
 
-async def settle(seconds: float = 1.0) -> None:
-    """Give a message that must change nothing the time it would need to change something."""
-    await asyncio.sleep(seconds)
-
-
-async def test_thirty_concurrent_orders_for_one_unit_each_against_ten_never_oversell(http, probe):
+async def test_thirty_concurrent_orders_for_one_unit_each_against_ten_never_oversell(http, probe, stack):
     sku = await a_product(http, on_hand=10)
     orders = [uid("SO") for _ in range(30)]
 
-    await asyncio.gather(*(probe.publish(reserve(o, (sku, 1))) for o in orders))
-    reserved = await probe.wait_for("StockReserved", count=10, where=lambda e: e.correlation_id in orders)
-    short = await probe.wait_for("StockShort", count=20, where=lambda e: e.correlation_id in orders)
-    await settle()
+    sent = await asyncio.gather(*(probe.publish(reserve(o, (sku, 1))) for o in orders))
+    await handled_all(stack, "inventory", sent)
+    await synced(probe)  # every reply those deliveries published is in
+    reserved = probe.matching("StockReserved", where=lambda e: e.correlation_id in orders)
+    short = probe.matching("StockShort", where=lambda e: e.correlation_id in orders)
 
     assert len({e.correlation_id for e in reserved} | {e.correlation_id for e in short}) == 30
-    assert len(probe.matching("StockReserved", where=lambda e: e.correlation_id in orders)) == 10
+    assert (len(reserved), len(short)) == (10, 20)
     assert await stock_of(http, sku) == (10, 10, 0)
 
 
@@ -74,28 +71,31 @@ async def test_releasing_gives_every_held_unit_back(http, probe):
     assert await stock_of(http, sku) == (3, 0, 3)
 
 
-async def test_a_release_before_the_reserve_leaves_a_tombstone_so_the_late_reserve_does_nothing(http, probe):
+async def test_a_release_before_the_reserve_leaves_a_tombstone_so_the_late_reserve_does_nothing(
+    http, probe, stack
+):
     sku = await a_product(http, on_hand=5)
     order_id = uid("SO")
 
     await probe.publish(ReleaseStock(order_id=order_id))
     assert (await probe.wait_for("StockReleased", order_id))[0].payload["lines"] == []
-    await probe.publish(reserve(order_id, (sku, 2)))
-    await settle()
+    late = await probe.publish(reserve(order_id, (sku, 2)))
+    await handled(stack, "inventory", late)
+    await synced(probe)
 
     assert probe.matching("StockReserved", order_id) == probe.matching("StockShort", order_id) == []
     assert await stock_of(http, sku) == (5, 0, 5)
 
 
-async def test_a_release_racing_the_reserve_leaves_nothing_held(http, probe):
+async def test_a_release_racing_the_reserve_leaves_nothing_held(http, probe, stack):
     skus = [await a_product(http, on_hand=50) for _ in range(3)]
     orders = [uid("SO") for _ in range(10)]
+    sent = []
 
     for order_id in orders:  # both at once: whichever lands first, nothing may stay held
-        await asyncio.gather(probe.publish(reserve(order_id, *((s, 2) for s in skus))),
-                             probe.publish(ReleaseStock(order_id=order_id)))  # fmt: skip
-    await probe.wait_for("StockReleased", count=10, where=lambda e: e.correlation_id in orders)
-    await settle(1.5)
+        sent += await asyncio.gather(probe.publish(reserve(order_id, *((s, 2) for s in skus))),
+                                     probe.publish(ReleaseStock(order_id=order_id)))  # fmt: skip
+    await handled_all(stack, "inventory", sent)  # both of each pair, in whichever order they ran
 
     assert [await stock_of(http, s) for s in skus] == [(50, 0, 50)] * 3
 
@@ -182,10 +182,9 @@ async def test_a_reservation_of_an_unknown_sku_is_parked_not_retried_forever(htt
     await probe.parked("inventory")
     order_id = uid("SO")
 
-    await probe.publish(reserve(order_id, (uid("NOPE"), 1)))
-    for _ in range(50):
-        if parked := await probe.parked("inventory"):
-            break
-        await asyncio.sleep(0.2)
+    sent = await probe.publish(reserve(order_id, (uid("NOPE"), 1)))
+    await parked_logged(stack, "inventory", sent)
+    parked = await parked_until(probe, "inventory", 1)
 
-    assert "unknown SKUs" in str(parked[0][1]["x-error"])
+    assert len(parked) == 1 and "unknown SKUs" in str(parked[0][1]["x-error"])
+    assert parked[0][1]["x-attempts"] == 1  # parked at once, not after retries

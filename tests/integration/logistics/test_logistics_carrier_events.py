@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from shared.contracts import CancelShipment
 from tests.integration.logistics.builders import a_booking, uid
+from tests.support.barriers import synced
 
 pytestmark = pytest.mark.integration
 
@@ -43,8 +42,10 @@ async def test_delays_and_losses_are_exceptions_someone_must_act_on(http, probe)
     await http.post(url, json={"type": "delayed", "note": "typhoon"})
     await http.post(url, json={"type": "lost"})
 
-    delays = await probe.wait_for("ShipmentDelayed", order_id, count=2)
-    assert [(d.payload["type"], d.payload["note"]) for d in delays] == [("delayed", "typhoon"), ("lost", "")]
+    [delay] = await probe.wait_for("ShipmentDelayed", order_id)
+    [lost] = await probe.wait_for("ShipmentLost", order_id)  # a loss is its own event (issue 6)
+    assert (delay.payload["type"], delay.payload["note"]) == ("delayed", "typhoon")
+    assert lost.payload == {"order_id": order_id, "shipment_id": shipment_id, "note": ""}
 
 
 async def test_a_repeated_identical_event_is_absorbed_without_a_second_message(http, probe):
@@ -53,10 +54,12 @@ async def test_a_repeated_identical_event_is_absorbed_without_a_second_message(h
 
     first = await http.post(f"/shipments/{shipment_id}/events", json=body)
     again = await http.post(f"/shipments/{shipment_id}/events", json=body)
-    await asyncio.sleep(1.0)
+    await synced(probe)  # each request published what it caused before answering
 
     assert (first.status_code, again.status_code) == (202, 200)
     assert len(probe.matching("ShipmentDispatched", order_id)) == 1
+    events = (await http.get(f"/shipments/{shipment_id}")).json()["events"]
+    assert [e["type"] for e in events] == ["booked", "picked_up"]
 
 
 async def test_delivered_on_a_cancelled_shipment_is_a_conflict(http, probe):
@@ -65,9 +68,13 @@ async def test_delivered_on_a_cancelled_shipment_is_a_conflict(http, probe):
     await probe.wait_for("ShipmentCancelled", order_id)
 
     response = await http.post(f"/shipments/{shipment_id}/events", json={"type": "delivered"})
+    await synced(probe)
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "invalid_transition"
+    shipment = (await http.get(f"/shipments/{shipment_id}")).json()
+    assert shipment["status"] == "cancelled" and "delivered" not in [e["type"] for e in shipment["events"]]
+    assert probe.matching("ShipmentDelivered", order_id) == []
 
 
 @pytest.mark.parametrize(
@@ -80,10 +87,19 @@ async def test_a_bad_carrier_event_is_refused_with_the_error_format(http, probe,
 
     assert response.status_code == 422
     assert set(response.json()["error"]) == {"code", "message", "fields"}
+    assert response.json()["error"]["code"] == "validation_failed"
+    shipment = (await http.get(f"/shipments/{shipment_id}")).json()
+    assert (shipment["status"], [e["type"] for e in shipment["events"]]) == ("booked", ["booked"])
 
 
 async def test_unknown_shipments_are_not_found(http):
-    assert (await http.get(f"/shipments/{uid('SH')}")).status_code == 404
-    assert (await http.post(f"/shipments/{uid('SH')}/events", json={"type": "delivered"})).status_code == 404
+    unknown = uid("SH")
+    got = await http.get(f"/shipments/{unknown}")
+    reported = await http.post(f"/shipments/{unknown}/events", json={"type": "delivered"})
+    unfiltered = await http.get("/shipments")
+
+    assert (got.status_code, got.json()["error"]["code"]) == (404, "shipment_not_found")
+    assert (reported.status_code, reported.json()["error"]["code"]) == (404, "shipment_not_found")
+    assert (await http.get(f"/shipments/{unknown}")).status_code == 404  # the event created nothing
     assert (await http.get("/shipments", params={"order_id": uid("SO")})).json() == []
-    assert (await http.get("/shipments")).status_code == 422
+    assert (unfiltered.status_code, unfiltered.json()["error"]["code"]) == (422, "validation_failed")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import http.server
 import threading
 from collections.abc import Callable, Iterator
@@ -12,6 +11,7 @@ import pytest
 from devstack.processes import free_port, start_store
 from shared.contracts import LineQty, ReserveStock
 from tests.support.api import uid
+from tests.support.barriers import eventually, handled_count, parked_logged
 from tests.support.probe import BusProbe
 from tests.support.stack import Stack
 
@@ -65,12 +65,10 @@ async def test_http_store_and_bus_spans_are_exported_over_otlp_when_an_endpoint_
     order_id = uid("SO")
     await probe.publish(ReserveStock(order_id=order_id, lines=[LineQty(sku=sku, quantity=1)]))
     await probe.wait_for("StockShort", order_id)
-    exported = b""
-    for _ in range(100):  # the batch processor exports within about five seconds
-        exported = b"".join(body for _, body in collector.posts)
-        if b"StockShort publish" in exported:
-            break
-        await asyncio.sleep(0.2)
+    # The batch processor exports within about five seconds.
+    await eventually(lambda: b"StockShort publish" in b"".join(body for _, body in collector.posts),
+                     what="the StockShort publish span at the collector")  # fmt: skip
+    exported = b"".join(body for _, body in collector.posts)
 
     assert {path for path, _ in collector.posts} == {"/v1/traces"}
     assert b"inventory" in exported and sku.encode() in exported  # service name; the HTTP route's span
@@ -87,10 +85,10 @@ async def test_log_lines_of_a_handled_message_carry_the_order_message_and_trace_
     order_id = uid("SO")
 
     sent = await probe.publish(ReserveStock(order_id=order_id, lines=[LineQty(sku=uid("NOPE"), quantity=1)]))
-    await asyncio.sleep(1.5)
+    [parking] = await parked_logged(stack, "inventory", sent)  # an unknown SKU: the delivery's last line
 
     lines = [line for line in stack.log_lines("inventory") if line.get("order_id") == order_id]
-    assert lines, "no log line names the order"
+    assert parking in lines
     assert all(line["message_id"] == sent.message_id for line in lines)
     assert len({line["trace_id"] for line in lines}) == 1  # every line of the delivery, one trace
 
@@ -107,9 +105,13 @@ async def test_sigterm_stops_consuming_finishes_in_flight_work_and_loses_nothing
         await http.put(f"/stock/{sku}", json={"on_hand": 1000})
     orders = [uid("SO") for _ in range(40)]
 
-    for order_id in orders:
+    sent = [
         await probe.publish(ReserveStock(order_id=order_id, lines=[LineQty(sku=sku, quantity=1)]))
-    await asyncio.sleep(0.3)
+        for order_id in orders
+    ]
+    # Stop once the work has begun, so the SIGTERM lands while deliveries are in flight or queued.
+    await eventually(lambda: any(handled_count(stack, "inventory", e.message_id) for e in sent),
+                     what="inventory handling the first ReserveStock", interval=0.02)  # fmt: skip
     proc = stack.procs["inventory"]
     proc.stop(grace_s=20)  # SIGTERM
     exit_code = proc.popen.returncode

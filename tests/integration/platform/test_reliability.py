@@ -17,6 +17,7 @@ from shared.errors import PermanentError
 from shared.outbox import Outbox
 from shared.settings import ServiceSettings
 from shared.store import insert_doc, stage
+from tests.support.barriers import eventually, parked_until
 from tests.support.topology import delete_topology
 
 pytestmark = pytest.mark.integration
@@ -124,12 +125,9 @@ async def test_a_poison_message_is_parked_with_its_error_and_the_consumer_keeps_
     await probe.publish_raw("cmd.inventory.ReleaseStock", b"{not json")
     await probe.publish(ReleaseStock(order_id="SO-5"))
 
-    for _ in range(100):
-        if "SO-5" in handled:
-            break
-        await asyncio.sleep(0.1)
-    await asyncio.sleep(1.0)  # the poison message needs its retries before it is parked
-    parked = await probe.parked("platformtest")
+    # Barriers on the bus's own effects (no service process here): the handler's calls, the parking queue.
+    await eventually(lambda: "SO-5" in handled, within=10, what="SO-5 handled behind the poison")
+    parked = await parked_until(probe, "platformtest", 3)  # the poison one only after its retries
 
     assert handled == ["SO-5"]
     errors = sorted(str(headers["x-error"]) for _, headers in parked)
