@@ -36,7 +36,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from shared.bus import Bus
 from shared.envelope import Envelope, utcnow
 from shared.settings import ServiceSettings
-from shared.store import Doc, entry_envelope, staged_by
+from shared.store import Doc, entry_envelope, replace_doc, staged_by
 
 log = logging.getLogger(__name__)
 RECENT = 20_000  # published message ids remembered, so a save can drop them instead of a clear
@@ -108,6 +108,22 @@ class Outbox:
         if self._clearer is None:
             await self.clear_pending()
         return True
+
+    async def replace(self, collection: AsyncCollection[Doc], doc: Doc) -> Doc:
+        """``shared.store.replace_doc`` for stores that use ``flush_deferred``: entries this process
+        already published are left out of the write (it is their clear), the new ones stay."""
+        outbox, staged_in = doc.get("outbox") or {}, int(doc["version"]) + 1
+        dropped = {
+            mid for mid, entry in outbox.items()
+            if mid in self._recent and not (isinstance(entry, dict) and entry.get("staged_in") == staged_in)
+        }  # fmt: skip
+        if dropped:
+            doc = {**doc, "outbox": {mid: e for mid, e in outbox.items() if mid not in dropped}}
+            if not doc["outbox"]:
+                doc["outbox_at"] = None  # nothing left for the relay
+        saved = await replace_doc(collection, doc)
+        self.forget(collection, saved["_id"], dropped)
+        return saved
 
     def recently_published(self, ids: Iterable[str]) -> set[str]:
         """Which of ``ids`` this process published lately: a save may leave them out of the outbox."""

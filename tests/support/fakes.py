@@ -74,14 +74,14 @@ class FakeOrderStore:
         return Loaded(loaded.aggregate, doc)
 
     async def flush(self, saved: Loaded[Order]) -> None:
-        """Publish what the save staged, then clear those entries by id with a version bump."""
+        """Publish what the save staged, then clear those entries by id (Outbox.flush_deferred with
+        no clearer running: no version bump)."""
         own = staged_by(saved.doc)
         for raw in own.values():
             await self.bus.publish(Envelope.model_validate(raw))
         stored = self.docs[saved.aggregate.order_id]
         for message_id in own:
             stored["outbox"].pop(message_id, None)
-        stored["version"] += 1
 
     async def publish(self, envelopes: Sequence[Envelope]) -> None:
         for envelope in envelopes:

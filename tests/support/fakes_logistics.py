@@ -3,7 +3,8 @@ in memory under the store's write rules, which the other services' fakes build o
 
 The fakes keep the Mongo adapters' document format (they call the same mapping functions), so
 the outbox rule is the same: a writer flushes only what its own write staged, entries are cleared
-by id with a version bump. tests/integration/logistics/test_shipment_store_contract.py holds
+by id (as Outbox.flush_deferred does).
+tests/integration/logistics/test_shipment_store_contract.py holds
 ``FakeShipmentStore`` to ``MongoShipmentStore``.
 """
 
@@ -84,8 +85,9 @@ class FakeDocuments:
         return new
 
     async def flush(self, doc: Doc) -> bool:
-        """``Outbox.flush`` in memory: publish what the write that made ``doc`` staged, then clear
-        exactly those entries with a version bump; a failed publish leaves them for the relay."""
+        """``Outbox.flush_deferred`` in memory, with no clearer running: publish what the write that
+        made ``doc`` staged, then clear exactly those entries (no version bump); a failed publish
+        leaves them for the relay."""
         own = staged_by(doc)
         if not own:
             return True
@@ -101,7 +103,6 @@ class FakeDocuments:
         stored["outbox"] = {mid: entry for mid, entry in stored["outbox"].items() if mid not in own}
         if alone:
             stored["outbox_at"] = None
-        stored["version"] += 1
         return True
 
     async def publish(self, envelopes: Sequence[Envelope]) -> None:

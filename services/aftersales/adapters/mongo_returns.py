@@ -18,7 +18,7 @@ from shared.aggregates import Loaded
 from shared.envelope import Envelope
 from shared.errors import ConcurrencyError
 from shared.outbox import Outbox
-from shared.store import insert_doc, replace_doc, stage
+from shared.store import insert_doc, stage
 
 from .documents import Doc, from_doc, to_doc
 
@@ -64,13 +64,13 @@ class MongoReturnStore:
 
     async def save(self, loaded: Loaded[Return], envelopes: Sequence[Envelope]) -> Loaded[Return]:
         """Replace the return if unchanged since read; else ConcurrencyError."""
-        doc = await replace_doc(self.returns, changed_doc(loaded, envelopes))
+        doc = await self.outbox.replace(self.returns, changed_doc(loaded, envelopes))
         loaded.aggregate.version = doc["version"]
         return Loaded(loaded.aggregate, doc)
 
     async def flush(self, saved: Loaded[Return]) -> None:
         """Publish what that write staged (the relay publishes what a crash left behind)."""
-        await self.outbox.flush(self.returns, saved.doc)
+        await self.outbox.flush_deferred(self.returns, saved.doc)
 
     async def publish(self, envelopes: Sequence[Envelope]) -> None:
         await self.outbox.publish(list(envelopes))

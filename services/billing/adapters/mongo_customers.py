@@ -17,7 +17,7 @@ from services.billing.domain import Customer, OrderCredit, Payment
 from shared.aggregates import Loaded
 from shared.envelope import Envelope, utcnow
 from shared.outbox import Outbox
-from shared.store import insert_doc, plain, replace_doc, stage
+from shared.store import insert_doc, plain, stage
 
 Doc = dict[str, Any]
 
@@ -90,11 +90,12 @@ class MongoCustomerStore:
 
     async def save(self, loaded: Loaded[Customer], replies: Sequence[Envelope] = ()) -> Loaded[Customer]:
         """Replace the document read; ConcurrencyError if someone wrote in between."""
-        return Loaded(loaded.aggregate, await replace_doc(self.collection, saved_doc(loaded, replies)))
+        written = await self.outbox.replace(self.collection, saved_doc(loaded, replies))
+        return Loaded(loaded.aggregate, written)
 
     async def flush(self, saved: Loaded[Customer]) -> None:
         """Publish what that write staged (the relay publishes what a crash left behind)."""
-        await self.outbox.flush(self.collection, saved.doc)
+        await self.outbox.flush_deferred(self.collection, saved.doc)
 
     async def publish(self, envelopes: Sequence[Envelope]) -> None:
         await self.outbox.publish(list(envelopes))

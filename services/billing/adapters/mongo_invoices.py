@@ -96,7 +96,7 @@ class MongoInvoiceStore:
 
     async def flush(self, saved: Loaded[Invoice]) -> None:
         """Publish the reply the insert staged (the relay publishes what a crash left behind)."""
-        await self.outbox.flush(self.collection, saved.doc)
+        await self.outbox.flush_deferred(self.collection, saved.doc)
 
     async def publish(self, envelopes: Sequence[Envelope]) -> None:
         await self.outbox.publish(list(envelopes))

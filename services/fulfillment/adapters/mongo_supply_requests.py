@@ -11,7 +11,7 @@ from services.fulfillment.domain import SupplyRequest, SupplyRequestStatus
 from shared.aggregates import Loaded
 from shared.envelope import Envelope, utcnow
 from shared.outbox import Outbox
-from shared.store import insert_doc, replace_doc, stage
+from shared.store import insert_doc, stage
 
 Doc = dict[str, Any]
 
@@ -63,11 +63,12 @@ class MongoSupplyRequestStore:
         self, loaded: Loaded[SupplyRequest], envelopes: Sequence[Envelope]
     ) -> Loaded[SupplyRequest]:
         """Replace the document read; ConcurrencyError if anyone wrote it since."""
-        return Loaded(loaded.aggregate, await replace_doc(self.collection, changed_doc(loaded, envelopes)))
+        written = await self.outbox.replace(self.collection, changed_doc(loaded, envelopes))
+        return Loaded(loaded.aggregate, written)
 
     async def flush(self, saved: Loaded[SupplyRequest]) -> None:
         """Publish what that write staged (the relay publishes what a crash left behind)."""
-        await self.outbox.flush(self.collection, saved.doc)
+        await self.outbox.flush_deferred(self.collection, saved.doc)
 
     async def publish(self, envelopes: Sequence[Envelope]) -> None:
         await self.outbox.publish(list(envelopes))

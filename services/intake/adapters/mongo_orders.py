@@ -21,7 +21,7 @@ from shared.aggregates import Loaded
 from shared.envelope import Envelope, utcnow
 from shared.errors import ConcurrencyError
 from shared.outbox import Outbox
-from shared.store import insert_doc, replace_doc, stage
+from shared.store import insert_doc, stage
 
 
 def fingerprint(order: Order) -> Doc:
@@ -80,18 +80,11 @@ class MongoOrderStore:
     async def save(self, loaded: Loaded[Order], commands: Sequence[Envelope] = ()) -> Loaded[Order]:
         """Replace the document read with the order; ConcurrencyError if anyone wrote it since."""
         doc = {**loaded.doc, **to_fields(loaded.aggregate), "updated_at": utcnow()}
-        # Entries this process published are left out instead of cleared by a write of their own.
-        outbox = loaded.doc.get("outbox") or {}
-        published = self.outbox.recently_published(outbox)
-        doc["outbox"] = {mid: entry for mid, entry in outbox.items() if mid not in published}
-        if not doc["outbox"]:
-            doc["outbox_at"] = None  # nothing left for the relay (stage sets it again for new entries)
-        try:
-            saved = await replace_doc(self.collection, stage(doc, commands))
+        try:  # entries this process published are left out: this write is their clear
+            saved = await self.outbox.replace(self.collection, stage(doc, commands))
         except ConcurrencyError:
             self._written.pop(loaded.aggregate.order_id, None)
             raise
-        self.outbox.forget(self.collection, saved["_id"], published)
         self._keep(saved)
         return Loaded(loaded.aggregate, saved)
 

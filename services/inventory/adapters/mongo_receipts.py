@@ -46,7 +46,7 @@ class MongoReturnReceiptStore:
         return Loaded(receipt, await insert_doc(self.collection, doc))
 
     async def flush(self, saved: Loaded[ReturnReceipt]) -> None:
-        await self.outbox.flush(self.collection, saved.doc)
+        await self.outbox.flush_deferred(self.collection, saved.doc)
 
     async def publish(self, envelopes: Sequence[Envelope]) -> None:
         await self.outbox.publish(list(envelopes))

@@ -16,7 +16,7 @@ from services.inventory.domain import Reservation, ReservationStatus
 from shared.aggregates import Loaded
 from shared.envelope import Envelope, utcnow
 from shared.outbox import Outbox
-from shared.store import insert_doc, replace_doc, stage
+from shared.store import insert_doc, stage
 
 Doc = dict[str, Any]
 _MAPS = ("wanted", "held", "receipts", "released", "committed")
@@ -69,11 +69,12 @@ class MongoReservationStore:
         self, loaded: Loaded[Reservation], replies: Sequence[Envelope] = ()
     ) -> Loaded[Reservation]:
         """Replace the document read; ConcurrencyError if anyone wrote it since."""
-        return Loaded(loaded.aggregate, await replace_doc(self.collection, saved_doc(loaded, replies)))
+        written = await self.outbox.replace(self.collection, saved_doc(loaded, replies))
+        return Loaded(loaded.aggregate, written)
 
     async def flush(self, saved: Loaded[Reservation]) -> None:
         """Publish what that write staged (the relay publishes what a crash left behind)."""
-        await self.outbox.flush(self.collection, saved.doc)
+        await self.outbox.flush_deferred(self.collection, saved.doc)
 
     async def publish(self, envelopes: Sequence[Envelope]) -> None:
         await self.outbox.publish(list(envelopes))
