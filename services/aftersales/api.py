@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Header, Query
 
 from services.aftersales import handlers
-from services.aftersales.domain import (
-    AftersalesError,
-    IdempotencyKeyReused,
-    InvalidTransition,
-    ReturnNotFound,
-    ReturnRefused,
-)
 from services.aftersales.handlers import Deps
 from services.aftersales.schemas import InspectionCreate, ReturnCreate, ReturnPublic
-from shared.http import error_body
 from shared.service import Context
 
 
@@ -77,16 +68,3 @@ async def list_returns(
     else:
         returns = await deps.returns.recent(min(limit, deps.settings.max_page))
     return [ReturnPublic.of(ret) for ret in returns]
-
-
-_STATUS = {ReturnRefused: 422, IdempotencyKeyReused: 422, InvalidTransition: 409, ReturnNotFound: 404}
-
-
-async def _domain_error(_: Request, exc: AftersalesError) -> JSONResponse:
-    status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 422)
-    return JSONResponse(error_body(exc.code, exc.message, exc.fields), status)
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    """Domain refusals as the contract's error body (API.md), never a 5xx."""
-    app.add_exception_handler(AftersalesError, _domain_error)  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from services.aftersales.adapters import (
     MongoRefundLedgerStore,
     MongoReturnStore,
 )
-from services.aftersales.api import install_error_handlers, router
+from services.aftersales.api import router
 from services.aftersales.consumers import subscribe
 from services.aftersales.handlers import Deps
 from services.aftersales.settings import Settings
@@ -54,5 +54,4 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         title="aftersales service",
         description="Returns (R8.3): the return saga orchestrator.",
     )
-    install_error_handlers(app)
     return app

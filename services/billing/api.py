@@ -42,7 +42,7 @@ async def get_customer(customer_id: Id, billing: Deps) -> CustomerPublic:
     """A customer's credit limit, exposure (held + unpaid invoiced) and available credit."""
     loaded = await billing.customers.load(customer_id)
     if loaded is None:
-        raise ApiError(404, "customer_not_found", f"no customer {customer_id}")
+        raise ApiError(404, "not_found", f"no customer {customer_id}")
     return CustomerPublic.of(loaded.aggregate)
 
 
@@ -51,10 +51,12 @@ async def post_payment(body: PaymentCreate, billing: Deps) -> PaymentPublic:
     """Record money received for an order; the same reference is recorded once (R3.3)."""
     try:
         payment, customer_id = await record_payment(billing, body.order_id, body.amount, body.reference)
-    except UnknownOrder as exc:
-        raise ApiError(404, exc.code, str(exc), {"order_id": "unknown to billing"}) from exc
-    except PaymentConflict as exc:
-        raise ApiError(409, exc.code, str(exc), {"reference": "already used"}) from exc
+    except UnknownOrder as exc:  # 404 not_found (shared.http), naming the field
+        exc.fields = {"order_id": "unknown to billing"}
+        raise
+    except PaymentConflict as exc:  # 409 payment_conflict
+        exc.fields = {"reference": "already used"}
+        raise
     return PaymentPublic(
         payment_id=payment.reference,
         reference=payment.reference,
@@ -87,5 +89,5 @@ async def get_invoice(invoice_id: Id, billing: Deps) -> InvoicePublic:
     """One invoice or credit note by its number (INV... / CN...)."""
     document = await billing.invoices.get(invoice_id)
     if document is None:
-        raise ApiError(404, "invoice_not_found", f"no invoice {invoice_id}")
+        raise ApiError(404, "not_found", f"no invoice {invoice_id}")
     return InvoicePublic.of(document)

@@ -13,6 +13,7 @@ from opentelemetry import propagate, trace
 
 from services.fulfillment.deps import Fulfillment
 from services.fulfillment.domain import SupplyOrder
+from services.fulfillment.domain.errors import SupplyOrderNotFound
 from services.fulfillment.handlers import now_ms
 from shared.aggregates import Decision, Loaded, NotFound
 from shared.contracts import Message, SupplyCompleted
@@ -20,10 +21,6 @@ from shared.envelope import Envelope, new_envelope
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
-
-
-class SupplyOrderNotFound(Exception):
-    """No supply order with that id (HTTP 404)."""
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from services.logistics.carrier_reports import ShipmentNotFound, report_event
+from services.logistics.carrier_reports import report_event
 from services.logistics.deps import Logistics
 from services.logistics.domain import InvalidTransition, Shipment, packing_list
 from shared.http import ApiError
@@ -77,7 +77,7 @@ class PackingListPublic(BaseModel):
 async def _shipment(logistics: Logistics, shipment_id: str) -> Shipment:
     loaded = await logistics.shipments.load_by_id(shipment_id)
     if loaded is None or loaded.aggregate.tombstone:
-        raise ApiError(404, "shipment_not_found", f"no shipment {shipment_id}")
+        raise ApiError(404, "not_found", f"no shipment {shipment_id}")
     return loaded.aggregate
 
 
@@ -119,10 +119,9 @@ async def post_carrier_event(
     """The carrier's report: 202 when recorded, 200 for a repeat, 409 when it does not fit (R5.3, R5.4)."""
     try:
         shipment, recorded = await report_event(logistics, shipment_id, body.type, body.at, body.note)
-    except ShipmentNotFound as exc:
-        raise ApiError(404, "shipment_not_found", str(exc)) from exc
-    except InvalidTransition as exc:
-        raise ApiError(409, exc.code, str(exc), {"type": body.type}) from exc
+    except InvalidTransition as exc:  # 409 invalid_transition (shared.http), naming the field
+        exc.fields = {"type": body.type}
+        raise
     if not recorded:
         response.status_code = 200
     return ShipmentPublic.of(shipment)

@@ -8,15 +8,12 @@ from datetime import UTC, datetime
 
 from services.logistics.deps import Logistics
 from services.logistics.domain import EventOutcome, Shipment
+from services.logistics.domain.errors import ShipmentNotFound
 from shared.aggregates import Decision, NotFound
 from shared.contracts import Message, ShipmentDelayed, ShipmentDelivered, ShipmentDispatched, ShipmentLost
 from shared.envelope import utcnow
 
 log = logging.getLogger(__name__)
-
-
-class ShipmentNotFound(Exception):
-    """No booked shipment has this id."""
 
 
 def notice(shipment: Shipment, outcome: EventOutcome) -> list[Message]:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+from shared.errors import DomainError
 
-class AftersalesError(Exception):
-    """A business rule said no; ``code`` and ``fields`` go into the error body as they are."""
 
+class AftersalesError(DomainError):
+    """A business rule said no; ``status``, ``code`` and ``fields`` make the error body (shared.http)."""
+
+    status = 422
     code = "aftersales_error"
-
-    def __init__(self, message: str, *, code: str | None = None, fields: dict[str, str] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.code = code or self.code
-        self.fields = fields or {}
 
 
 class ReturnRefused(AftersalesError):
@@ -24,6 +21,7 @@ class ReturnRefused(AftersalesError):
 class InvalidTransition(AftersalesError):
     """The return is not in a state where this action makes sense (a 409, not a retry)."""
 
+    status = 409
     code = "invalid_state"
 
 
@@ -36,6 +34,7 @@ class UnknownOrder(ReturnRefused):
 class ReturnNotFound(AftersalesError):
     """No return with that id (404)."""
 
+    status = 404
     code = "not_found"
 
 

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from shared.errors import DomainError
 
-class BillingError(Exception):
-    """Base of every billing rule violation."""
 
+class BillingError(DomainError):
+    """Base of every billing rule violation; its status and code make the error body (shared.http)."""
+
+    status = 422
     code = "billing_error"
 
 
 class UnknownOrder(BillingError):
     """Money arrived for an order billing has never seen a credit request for."""
 
-    code = "order_not_found"
+    status = 404
+    code = "not_found"
 
 
 class PaymentConflict(BillingError):
     """The same payment reference was used for a different order or amount."""
 
+    status = 409
     code = "payment_conflict"
 
 
@@ -36,4 +41,5 @@ class CreditExceedsInvoice(BillingError):
 class AlreadyInvoiced(BillingError):
     """An order gets exactly one invoice; corrections are credit notes (R6.2)."""
 
+    status = 409
     code = "already_invoiced"

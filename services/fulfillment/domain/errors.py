@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+from shared.errors import DomainError as PlatformDomainError
 
-class DomainError(Exception):
-    """Base of every fulfillment rule violation."""
 
+class DomainError(PlatformDomainError):
+    """Base of every fulfillment rule violation; its status and code make the error body (shared.http)."""
+
+    status = 422
     code = "invalid"
-
-    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fields = fields or {}
 
 
 class InvalidQuantity(DomainError):
@@ -23,4 +21,12 @@ class InvalidQuantity(DomainError):
 class SupplyOrderCancelled(DomainError):
     """A cancelled supply order cannot be completed (HTTP 409)."""
 
+    status = 409
     code = "supply_order_cancelled"
+
+
+class SupplyOrderNotFound(DomainError):
+    """No supply order with that id."""
+
+    status = 404
+    code = "not_found"

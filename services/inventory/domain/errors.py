@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+from shared.errors import DomainError as PlatformDomainError
 
-class DomainError(Exception):
-    """Base of every inventory rule violation; ``fields`` names the offending inputs."""
 
+class DomainError(PlatformDomainError):
+    """Base of every inventory rule violation; ``fields`` names the offending inputs (shared.http)."""
+
+    status = 422
     code = "invalid"
-
-    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fields = fields or {}
 
 
 class InvalidProduct(DomainError):
@@ -35,4 +33,5 @@ class BelowReserved(DomainError):
 class InvalidTransition(DomainError):
     """A reservation asked to move from a state that does not allow it."""
 
+    status = 409
     code = "invalid_transition"

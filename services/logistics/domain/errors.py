@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from shared.errors import DomainError
 
-class LogisticsError(Exception):
-    """Base of every logistics rule violation."""
 
+class LogisticsError(DomainError):
+    """Base of every logistics rule violation; its status and code make the error body (shared.http)."""
+
+    status = 409
     code = "logistics_error"
 
 
@@ -19,3 +22,10 @@ class CannotCancel(LogisticsError):
     """Goods already left: a cancellation is a return now (R7.1, R7.3)."""
 
     code = "already_dispatched"
+
+
+class ShipmentNotFound(LogisticsError):
+    """No booked shipment has this id."""
+
+    status = 404
+    code = "not_found"

@@ -28,7 +28,7 @@ async def test_an_unknown_customer_is_not_found_with_the_error_body(http):
     response = await http.get(f"/customers/{uid('CUST')}")
 
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "customer_not_found"
+    assert response.json()["error"]["code"] == "not_found"
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ async def test_a_bad_customer_is_refused_with_the_error_format_and_never_a_5xx(h
     assert response.json()["error"]["code"] == "validation_failed"
     assert set(response.json()["error"]["fields"]) == set(change)
     after = await http.get(f"/customers/{customer_id}")
-    assert (after.status_code, after.json()["error"]["code"]) == (404, "customer_not_found")  # not stored
+    assert (after.status_code, after.json()["error"]["code"]) == (404, "not_found")  # not stored
 
 
 async def test_a_payment_for_an_order_billing_never_saw_is_not_found(http, probe):
@@ -64,7 +64,7 @@ async def test_a_payment_for_an_order_billing_never_saw_is_not_found(http, probe
     await synced(probe)
 
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "order_not_found"
+    assert response.json()["error"]["code"] == "not_found"
     assert probe.matching("PaymentReceived", order_id) == []
 
 

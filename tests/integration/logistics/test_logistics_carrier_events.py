@@ -98,8 +98,8 @@ async def test_unknown_shipments_are_not_found(http):
     reported = await http.post(f"/shipments/{unknown}/events", json={"type": "delivered"})
     unfiltered = await http.get("/shipments")
 
-    assert (got.status_code, got.json()["error"]["code"]) == (404, "shipment_not_found")
-    assert (reported.status_code, reported.json()["error"]["code"]) == (404, "shipment_not_found")
+    assert (got.status_code, got.json()["error"]["code"]) == (404, "not_found")
+    assert (reported.status_code, reported.json()["error"]["code"]) == (404, "not_found")
     assert (await http.get(f"/shipments/{unknown}")).status_code == 404  # the event created nothing
     assert (await http.get("/shipments", params={"order_id": uid("SO")})).json() == []
     assert (unfiltered.status_code, unfiltered.json()["error"]["code"]) == (422, "validation_failed")
