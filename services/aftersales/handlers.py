@@ -9,7 +9,7 @@ from services.aftersales.deps import Deps
 from services.aftersales.domain import RefundLedger, Return, ReturnNotFound
 from services.aftersales.door import request_return
 from shared.aggregates import Decision, NotFound
-from shared.contracts import CreditNoteIssued, ReturnRestocked
+from shared.contracts import CreditNoteIssued, Message, ReturnRestocked
 from shared.envelope import Envelope
 from shared.errors import PermanentError
 
@@ -42,23 +42,25 @@ async def inspect_return(deps: Deps, *, return_id: str, result: str, note: str, 
     return changed.loaded.aggregate
 
 
-def _about(ret: Return, order_id: str, trigger: str) -> Return:
+def _about(ret: Return, order_id: str, trigger: type[Message]) -> Return:
     if ret.order_id != order_id:
-        raise PermanentError(f"{trigger} for {ret.return_id} names order {order_id}, not {ret.order_id}")
+        name = trigger.__name__
+        raise PermanentError(f"{name} for {ret.return_id} names order {order_id}, not {ret.order_id}")
     return ret
 
 
-def _ignored(return_id: str, trigger: str, ret: Return | None) -> None:
+def _ignored(return_id: str, trigger: type[Message], ret: Return | None) -> None:
+    name = trigger.__name__
     if ret is None:
-        log.warning("reply for an unknown return ignored", extra={"return_id": return_id, "type": trigger})
+        log.warning("reply for an unknown return ignored", extra={"return_id": return_id, "type": name})
     else:
-        extra = {"return_id": return_id, "type": trigger, "status": ret.status.value}
+        extra = {"return_id": return_id, "type": name, "status": ret.status.value}
         log.info("reply not expected now, ignored", extra=extra)
 
 
 async def return_restocked(message: ReturnRestocked, envelope: Envelope, deps: Deps) -> None:
     """Goods are back on hand: settle the refund in the order's ledger, then ask billing for it."""
-    trigger = "ReturnRestocked"
+    trigger = ReturnRestocked
     loaded = await deps.returns.load(message.return_id)
     ret = _about(loaded.aggregate, message.order_id, trigger) if loaded else None
     if ret is None or not ret.awaits(trigger):
@@ -84,7 +86,7 @@ async def return_restocked(message: ReturnRestocked, envelope: Envelope, deps: D
 
 async def credit_note_issued(message: CreditNoteIssued, envelope: Envelope, deps: Deps) -> None:
     """Billing booked the refund: complete the return and publish ReturnCompleted (R8.3)."""
-    trigger, at = "CreditNoteIssued", deps.clock()
+    trigger, at = CreditNoteIssued, deps.clock()
 
     def completed(ret: Return) -> Decision:
         return _about(ret, message.order_id, trigger).on_credit_note_issued(

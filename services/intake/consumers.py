@@ -11,11 +11,10 @@ from services.intake.domain.saga import REPLY_TYPES
 from services.intake.handlers import Intake
 from shared.bus import Bus
 from shared.bus.binding import Consumes, subscribe_all
-from shared.contracts import DeadlinePassed, ReturnCompleted
+from shared.contracts import DeadlinePassed
 
 CONSUMES: Consumes[Intake] = {
-    **{reply: handlers.handle_reply for reply in REPLY_TYPES},
-    ReturnCompleted: handlers.on_return_completed,
+    **{reply: handlers.handle_reply for reply in REPLY_TYPES},  # ReturnCompleted too: one path (R8.3)
     DeadlinePassed: handlers.on_deadline_passed,  # durable timers (shared.timers) of the saga's deadline rows
 }
 

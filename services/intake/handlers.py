@@ -18,7 +18,7 @@ from services.intake.domain.errors import OrderNotFound
 from services.intake.domain.order import Order
 from services.intake.placing import place_order
 from shared.aggregates import Loaded, NotFound, change
-from shared.contracts import Command, DeadlinePassed, Event, Message, ReturnCompleted
+from shared.contracts import Command, DeadlinePassed, Event, Message
 from shared.envelope import Envelope, new_envelope
 from shared.errors import PermanentError
 
@@ -85,16 +85,6 @@ async def handle_reply(message: Event, envelope: Envelope, intake: Intake) -> No
         return saga.on_reply(order, message, message_id=envelope.message_id, at=intake.now())
 
     await _on_message(intake, message.order_id, envelope, decide)
-
-
-async def on_return_completed(message: ReturnCompleted, envelope: Envelope, intake: Intake) -> None:
-    """Returned goods were refunded: the order becomes returned or partially returned (R8.3)."""
-    await _on_message(
-        intake,
-        message.order_id,
-        envelope,
-        lambda order: saga.on_return_completed(order, message, intake.now()),
-    )
 
 
 async def on_deadline_passed(message: DeadlinePassed, envelope: Envelope, intake: Intake) -> None:

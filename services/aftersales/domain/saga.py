@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from shared.contracts import Message
+from shared.contracts import CreditNoteIssued, Message, ReturnRestocked
 
+from . import messages
 from .errors import InvalidTransition
-from .messages import build_message
 from .policy import FREIGHT_PAYER, OrderSnapshot, ReturnLine, ReturnReason, classify_reason, review
 from .records import HistoryEntry, Inspection
 from .refund import RefundLedger
@@ -35,12 +35,17 @@ class Status(StrEnum):
 #   awaiting_inspection  --inspection_failed-->            rejected     sends ReturnRejected (event)
 #   restocking           --ReturnRestocked-->              refunding    sends IssueCreditNote (billing)
 #   refunding            --CreditNoteIssued-->             completed    sends ReturnCompleted (event)
-TRANSITIONS: Mapping[tuple[Status, str], tuple[Status, str | None]] = {
+# What moves a return on: a reply of another service (its message type), or what the policy or a
+# person did (a name). What it sends: a builder of the message from the return's state.
+Trigger = type[Message] | str
+Sends = Callable[["Return"], Message] | None
+
+TRANSITIONS: Mapping[tuple[Status, Trigger], tuple[Status, Sends]] = {
     (Status.REQUESTED, "reviewed"): (Status.AWAITING_INSPECTION, None),
-    (Status.AWAITING_INSPECTION, "inspection_passed"): (Status.RESTOCKING, "RestockReturn"),
-    (Status.AWAITING_INSPECTION, "inspection_failed"): (Status.REJECTED, "ReturnRejected"),
-    (Status.RESTOCKING, "ReturnRestocked"): (Status.REFUNDING, "IssueCreditNote"),
-    (Status.REFUNDING, "CreditNoteIssued"): (Status.COMPLETED, "ReturnCompleted"),
+    (Status.AWAITING_INSPECTION, "inspection_passed"): (Status.RESTOCKING, messages.restock),
+    (Status.AWAITING_INSPECTION, "inspection_failed"): (Status.REJECTED, messages.rejected),
+    (Status.RESTOCKING, ReturnRestocked): (Status.REFUNDING, messages.credit_note),
+    (Status.REFUNDING, CreditNoteIssued): (Status.COMPLETED, messages.completed),
 }
 
 FINAL_STATUSES = frozenset({Status.COMPLETED, Status.REJECTED})
@@ -108,7 +113,7 @@ class Return:
     def units(self) -> dict[str, int]:
         return {line.sku: line.quantity for line in self.lines}
 
-    def awaits(self, trigger: str) -> bool:
+    def awaits(self, trigger: Trigger) -> bool:
         """True when ``trigger`` would move the saga on from its current state."""
         return (self.status, trigger) in TRANSITIONS
 
@@ -133,30 +138,30 @@ class Return:
         self, ledger: RefundLedger, *, at: datetime, by: str = "inventory"
     ) -> list[Message]:
         """The goods are back on hand: decide the refund against the order's ledger and ask billing for it."""
-        if not self.awaits("ReturnRestocked"):
+        if not self.awaits(ReturnRestocked):
             return []
         self.refund_total = ledger.settle(
             self.return_id, self.lines, order_total=self.order_total, ordered_units=self.ordered_units
         )
-        return self._advance("ReturnRestocked", at, by, f"refund {self.refund_total} fen")
+        return self._advance(ReturnRestocked, at, by, f"refund {self.refund_total} fen")
 
     def on_credit_note_issued(
         self, credit_note_id: str, total: int, *, at: datetime, by: str = "billing"
     ) -> list[Message]:
         """Billing booked the refund: the return is complete and everyone is told (R8.3)."""
-        if not self.awaits("CreditNoteIssued"):
+        if not self.awaits(CreditNoteIssued):
             return []
         self.credit_note_id = credit_note_id
         self.credit_note_total = total
-        return self._advance("CreditNoteIssued", at, by, f"credit note {credit_note_id}")
+        return self._advance(CreditNoteIssued, at, by, f"credit note {credit_note_id}")
 
     # --- the table, applied -------------------------------------------------------------------
 
-    def _advance(self, trigger: str, at: datetime, by: str, reason: str) -> list[Message]:
+    def _advance(self, trigger: Trigger, at: datetime, by: str, reason: str) -> list[Message]:
         next_status, sends = TRANSITIONS[(self.status, trigger)]
         self.status = next_status
-        self._record(at, trigger, by, reason)
-        return [build_message(sends, self)] if sends else []
+        self._record(at, trigger if isinstance(trigger, str) else trigger.__name__, by, reason)
+        return [sends(self)] if sends else []
 
     def _record(self, at: datetime, event: str, by: str, reason: str) -> None:
         self.history.append(HistoryEntry(at=at, event=event, status=self.status.value, by=by, reason=reason))

@@ -159,13 +159,6 @@ def on_reply(
     return commands
 
 
-def on_return_completed(
-    order: Order, event: c.ReturnCompleted, at: datetime | None = None
-) -> list[c.Command]:
-    """Goods came back and were refunded: the order becomes returned or partially returned (R8.3)."""
-    return on_reply(order, event, at=at)
-
-
 def on_deadline(order: Order, timer: str, at: datetime | None = None) -> list[c.Command]:
     """A durable timer the saga set came due (R2.4, R3.2, R9.4): the row for ``timer`` in the
     order's status decides; none (the wait ended before the deadline) means nothing happens."""

@@ -21,7 +21,7 @@ def test_an_order_at_any_stage_survives_the_round_trip_through_its_document(make
 
 def test_document_maps_keyed_by_outside_ids_are_lists_so_no_id_becomes_a_field_name(make):
     order = make.order("completed")
-    saga.on_return_completed(order, make.returned(order, {"LAMP-1": 1}, return_id="RT.1$"))
+    saga.on_reply(order, make.returned(order, {"LAMP-1": 1}, return_id="RT.1$"))
 
     doc = to_fields(order)
 

@@ -306,9 +306,9 @@ def test_a_carrier_delay_flags_the_order_and_records_the_note(make):
 def test_a_partial_return_then_the_rest_returns_the_order(make):
     order = make.order("completed")
 
-    saga.on_return_completed(order, make.returned(order, {"LAMP-1": 1}, return_id="RT-1"))
+    saga.on_reply(order, make.returned(order, {"LAMP-1": 1}, return_id="RT-1"))
     assert order.status == "partially_returned"
-    saga.on_return_completed(order, make.returned(order, {"LAMP-1": 1, "SHADE-R": 3}, return_id="RT-2"))
+    saga.on_reply(order, make.returned(order, {"LAMP-1": 1, "SHADE-R": 3}, return_id="RT-2"))
 
     assert order.status == "returned"
     assert order.returned_quantities == {"LAMP-1": 2, "SHADE-R": 3}
@@ -319,8 +319,8 @@ def test_the_same_return_reported_twice_is_counted_once(make):
     order = make.order("delivered")
     reply = make.returned(order, {"LAMP-1": 1})
 
-    saga.on_return_completed(order, reply)
-    saga.on_return_completed(order, reply)
+    saga.on_reply(order, reply)
+    saga.on_reply(order, reply)
 
     assert order.returned_quantities == {"LAMP-1": 1}
     assert order.status == "partially_returned"
@@ -339,7 +339,7 @@ def test_a_rejected_return_is_recorded_and_changes_no_status(make):
 def test_a_return_for_an_order_that_never_shipped_is_ignored(make):
     order = make.order("ready_to_ship")
 
-    saga.on_return_completed(order, make.returned(order))
+    saga.on_reply(order, make.returned(order))
 
     assert order.status == "ready_to_ship" and order.returned_quantities == {}
 

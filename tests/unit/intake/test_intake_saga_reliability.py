@@ -193,7 +193,7 @@ def test_cancelling_after_shipping_is_refused_and_points_to_returns(make, stage)
 
 def test_cancelling_a_partially_returned_order_is_refused(make):
     order = make.order("completed")
-    saga.on_return_completed(order, make.returned(order, {"LAMP-1": 1}))
+    saga.on_reply(order, make.returned(order, {"LAMP-1": 1}))
 
     with pytest.raises(OrderShipped):
         saga.cancel(order, by="customer", reason="the rest too")
