@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import TypeVar
 
 from services.aftersales.adapters import OrderLookup
-from services.aftersales.ports import IdempotencyKeys, RefundLedgerStore, ReturnStore
+from services.aftersales.ports import RefundLedgerStore, ReturnStore
 from services.aftersales.settings import Settings
 from shared.aggregates import AggregateStore, Changed, Decision, change
 from shared.envelope import Envelope, new_envelope, utcnow
+from shared.idempotency import IdempotencyKeys
 
 A = TypeVar("A")
 

@@ -82,17 +82,17 @@ async def _claimed(deps: Deps, key: str | None, key_print: str) -> str | None:
     claimed = await deps.keys.get(key) if key is not None else None
     if claimed is None:
         return None
-    if claimed["fingerprint"] != key_print:
+    if claimed.fingerprint != key_print:
         raise IdempotencyKeyReused(
             "this Idempotency-Key was used for a different return request",
             fields={"Idempotency-Key": "already used"},
         )
-    return str(claimed["return_id"])
+    return claimed.target
 
 
 async def _take_number(deps: Deps, key: str | None, key_print: str, now: datetime) -> str:
     number = await deps.returns.next_return_id(now)
-    if key is not None and not await deps.keys.claim(key, number, key_print):
+    if key is not None and (await deps.keys.claim(key, key_print, number)).target != number:
         claimed = await _claimed(deps, key, key_print)  # a twin claimed the key first: converge on it
         assert claimed is not None
         return claimed

@@ -44,16 +44,6 @@ class RefundLedgerStore(AggregateStore[RefundLedger], Protocol):
     its ``save`` creates it then. A ledger carries no messages."""
 
 
-class IdempotencyKeys(Protocol):
-    """The ``Idempotency-Key`` of ``POST /returns`` and the return it creates."""
-
-    async def get(self, key: str) -> dict[str, object] | None: ...
-
-    async def claim(self, key: str, return_id: str, fingerprint: str) -> bool:
-        """Record that ``key`` creates ``return_id``; False when another request claimed it first."""
-        ...
-
-
 @dataclass
 class OrderReturns:
     """What the door decides on: the returns an order has, and the one a request adds to them."""

@@ -18,6 +18,7 @@ from services.intake.domain.numbering import month_key, order_number
 from services.intake.domain.validation import OrderRequest, validate
 from shared.aggregates import Loaded
 from shared.envelope import new_envelope
+from shared.idempotency import Claim
 
 log = logging.getLogger(__name__)
 Doc = dict[str, Any]
@@ -35,7 +36,7 @@ async def place_order(
     order_id = await _next_order_id(intake)
     if idempotency_key:
         claim = await intake.keys.claim(idempotency_key, body_hash, order_id)
-        if claim["order_id"] != order_id:  # a racing twin claimed the key first; our number stays unused
+        if claim.target != order_id:  # a racing twin claimed the key first; our number stays unused
             return await _replay(intake, claim, request, body_hash)
     return await _create(intake, order_id, request, catalogue, customer)
 
@@ -107,16 +108,16 @@ async def _create(
     return doc
 
 
-async def _replay(intake: Intake, claim: Doc, request: OrderRequest, body_hash: str) -> Doc:
+async def _replay(intake: Intake, claim: Claim, request: OrderRequest, body_hash: str) -> Doc:
     """The order an idempotency key already names; finish it if its first request died mid-way."""
-    if claim["body_hash"] != body_hash:
+    if claim.fingerprint != body_hash:
         raise IdempotencyKeyReused("this Idempotency-Key was used with a different body")
     deadline = asyncio.get_running_loop().time() + intake.settings.idempotency_wait_s
     while asyncio.get_running_loop().time() < deadline:
-        doc = await intake.orders.get(claim["order_id"])
+        doc = await intake.orders.get(claim.target)
         if doc is not None:
             return doc
         await asyncio.sleep(0.05)
-    log.warning("idempotency claim without an order: placing it", extra={"order_id": claim["order_id"]})
+    log.warning("idempotency claim without an order: placing it", extra={"order_id": claim.target})
     request, catalogue, customer = await _door(intake, request)
-    return await _create(intake, claim["order_id"], request, catalogue, customer)
+    return await _create(intake, claim.target, request, catalogue, customer)

@@ -17,6 +17,7 @@ from services.intake.domain.screening import PastOrder
 from shared.aggregates import Loaded
 from shared.envelope import Envelope, utcnow
 from shared.errors import ConcurrencyError
+from shared.idempotency import Claim
 from shared.store import Doc, stage, staged_by
 
 
@@ -92,3 +93,16 @@ class FakeOrderStore:
 
     async def recent_for_customer(self, customer_id: str, limit: int) -> list[PastOrder]:
         return []
+
+
+class FakeIdempotencyKeys:
+    """The port in memory, for handler tests (the same contract as the Mongo adapter)."""
+
+    def __init__(self) -> None:
+        self.claims: dict[str, Claim] = {}
+
+    async def get(self, key: str) -> Claim | None:
+        return self.claims.get(key)
+
+    async def claim(self, key: str, fingerprint: str, target: str) -> Claim:
+        return self.claims.setdefault(key, Claim(key, fingerprint, target))

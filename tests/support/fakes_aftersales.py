@@ -13,9 +13,9 @@ from services.aftersales.adapters.documents import Doc, from_doc, to_doc
 from services.aftersales.adapters.mongo_ledgers import ledger_doc, ledger_from_doc
 from services.aftersales.adapters.mongo_returns import changed_doc
 from services.aftersales.domain import OrderSnapshot, RefundLedger, Return, counter_key, format_return_id
-from services.aftersales.ports import IdempotencyKeys, RefundLedgerStore, ReturnStore
+from services.aftersales.ports import RefundLedgerStore, ReturnStore
 from shared.aggregates import Loaded
-from shared.envelope import Envelope, utcnow
+from shared.envelope import Envelope
 from shared.errors import ConcurrencyError
 from shared.store import stage
 from tests.support.fakes import FakeBus
@@ -116,22 +116,6 @@ class FakeRefundLedgerStore(RefundLedgerStore):
 
     def fingerprint(self, aggregate: RefundLedger) -> object:
         return ledger_doc(aggregate)["refunds"]
-
-
-class FakeIdempotencyKeys(IdempotencyKeys):
-    """``MongoIdempotencyKeys`` in memory."""
-
-    def __init__(self) -> None:
-        self.keys: dict[str, dict[str, object]] = {}
-
-    async def get(self, key: str) -> dict[str, object] | None:
-        return dict(self.keys[key]) if key in self.keys else None
-
-    async def claim(self, key: str, return_id: str, fingerprint: str) -> bool:
-        if key in self.keys:
-            return False
-        self.keys[key] = {"_id": key, "return_id": return_id, "fingerprint": fingerprint, "at": utcnow()}
-        return True
 
 
 class FakeOrderLookup:

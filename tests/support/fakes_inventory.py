@@ -10,7 +10,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from services.inventory.adapters import mongo_receipts
-from services.inventory.adapters.keys import encode_key
 from services.inventory.adapters.mongo_reservations import from_doc, new_doc, saved_doc, to_fields
 from services.inventory.adapters.mongo_stock import from_doc as stock_from_doc
 from services.inventory.deps import Inventory
@@ -18,6 +17,7 @@ from services.inventory.domain import Product, Reservation, ReturnReceipt, draw_
 from services.inventory.settings import Settings
 from shared.aggregates import Loaded
 from shared.envelope import Envelope, utcnow
+from shared.keys import encode_key
 from shared.store import Doc, stage
 from tests.support.fakes import FakeBus
 from tests.support.fakes_logistics import FakeDocuments, RacingWriter

@@ -1,7 +1,8 @@
 """Aftersales adapters: the Mongo stores and the HTTP client for intake's orders."""
 
+from shared.idempotency import MongoIdempotencyKeys
+
 from .intake import HttpOrderLookup, OrderLookup, order_from_json
-from .mongo_keys import MongoIdempotencyKeys
 from .mongo_ledgers import MongoRefundLedgerStore
 from .mongo_returns import MongoReturnStore
 

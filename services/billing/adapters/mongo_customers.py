@@ -12,10 +12,10 @@ from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
-from services.billing.adapters.keys import decode_key, encode_key
 from services.billing.domain import Customer, OrderCredit, Payment
 from shared.aggregates import Loaded
 from shared.envelope import Envelope, utcnow
+from shared.keys import decode_key, encode_key
 from shared.outbox import Outbox
 from shared.store import insert_doc, plain, stage
 

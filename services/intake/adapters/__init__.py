@@ -1,7 +1,8 @@
 """Intake adapters: the Mongo stores and the HTTP clients used at the door."""
 
+from shared.idempotency import MongoIdempotencyKeys
+
 from .door import HttpCatalogue, HttpCustomers, LastKnown
-from .idempotency import MongoIdempotencyKeys
 from .mapping import from_doc, sequence, to_fields
 from .mongo_orders import MongoOrderStore
 from .numbers import MongoOrderNumbers

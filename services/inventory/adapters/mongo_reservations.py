@@ -11,10 +11,10 @@ from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
-from services.inventory.adapters.keys import decode_key, encode_key
 from services.inventory.domain import Reservation, ReservationStatus
 from shared.aggregates import Loaded
 from shared.envelope import Envelope, utcnow
+from shared.keys import decode_key, encode_key
 from shared.outbox import Outbox
 from shared.store import insert_doc, stage
 

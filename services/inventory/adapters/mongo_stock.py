@@ -15,10 +15,10 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from services.inventory.adapters.keys import decode_key, encode_key
 from services.inventory.domain import Stock, draw_from_largest, reservable
 from shared.envelope import utcnow
 from shared.errors import ConcurrencyError
+from shared.keys import decode_key, encode_key
 
 Doc = dict[str, Any]
 AFTER = ReturnDocument.AFTER

@@ -17,9 +17,8 @@ from services.aftersales.settings import Settings
 from shared.contracts import CreditNoteIssued, IssueCreditNote, ReturnRestocked
 from shared.envelope import Envelope, new_envelope, reply_id
 from shared.errors import PermanentError
-from tests.support.fakes import FakeBus
+from tests.support.fakes import FakeBus, FakeIdempotencyKeys
 from tests.support.fakes_aftersales import (
-    FakeIdempotencyKeys,
     FakeOrderLookup,
     FakeRefundLedgerStore,
     FakeReturnStore,

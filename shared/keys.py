@@ -1,7 +1,8 @@
-"""Map keys that are safe inside dotted update paths (``holds.<order_id>``).
+"""Map keys that are safe inside dotted update paths (``holds.<order_id>``, ``payments.<reference>``).
 
-MongoDB reads ``.`` as a path separator and ``$`` as an operator, so ids that carry them
-(a SKU "LAMP.RED" in a return receipt key, a warehouse "a.b") are percent-encoded.
+MongoDB reads ``.`` as a path separator and ``$`` as an operator; ids that carry them (a payment
+reference typed by a person, ``TT-2024.05.06``; a SKU ``LAMP.RED``; a warehouse ``a.b``) are
+percent-encoded wherever a service keys a map by an outside id (STORE.md).
 """
 
 from __future__ import annotations
