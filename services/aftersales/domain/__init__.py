@@ -8,7 +8,7 @@ from .errors import (
     ReturnRefused,
     UnknownOrder,
 )
-from .ids import counter_key, format_return_id
+from .numbering import counter_key, format_return_id
 from .policy import (
     FREIGHT_PAYER,
     RETURNABLE_ORDER_STATUSES,

@@ -10,7 +10,7 @@ from .errors import (
     UnknownOrder,
 )
 from .invoice import Invoice, InvoiceLine, included_tax, new_credit_note, new_invoice
-from .numbers import CREDIT_NOTE_PREFIX, INVOICE_PREFIX, document_number, period_of
+from .numbering import CREDIT_NOTE_PREFIX, INVOICE_PREFIX, document_number, period_of
 
 __all__ = [
     "CREDIT_NOTE_PREFIX",

@@ -4,8 +4,8 @@ from shared.idempotency import MongoIdempotencyKeys
 
 from .door import HttpCatalogue, HttpCustomers, LastKnown
 from .mapping import from_doc, sequence, to_fields
+from .mongo_numbering import MongoOrderNumbers
 from .mongo_orders import MongoOrderStore
-from .numbers import MongoOrderNumbers
 
 __all__ = [
     "HttpCatalogue",
