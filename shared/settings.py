@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -22,6 +22,16 @@ def env_alias(service: str) -> Callable[[str], AliasChoices]:
         return AliasChoices(f"{service.upper()}_{name.upper()}", name.upper(), name)
 
     return alias
+
+
+S = TypeVar("S", bound="ServiceSettings")
+
+
+def settings_for(cls: type[S], settings: S | None, overrides: dict[str, Any]) -> S:
+    """The one meaning of ``bootstrap(settings, **overrides)`` in every service: ``overrides``
+    replace fields of ``settings`` (or of the settings the environment gives), validated."""
+    base = settings if settings is not None else cls()
+    return cls.model_validate({**base.model_dump(), **overrides}) if overrides else base
 
 
 class ServiceSettings(BaseSettings):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
 from fastapi import FastAPI
@@ -18,18 +17,12 @@ from services.aftersales.consumers import subscribe
 from services.aftersales.handlers import Deps
 from services.aftersales.settings import Settings
 from shared.service import ServiceContext, create_service_app
-
-_ADAPTERS = frozenset(f.name for f in fields(Deps)) - {"settings"}
+from shared.settings import settings_for
 
 
 def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
-    """The aftersales app; ``overrides`` replace adapters (``orders=``, ``clock=``) or settings fields."""
-    adapters = {name: value for name, value in overrides.items() if name in _ADAPTERS}
-    changes = {name: value for name, value in overrides.items() if name not in _ADAPTERS}
-    if settings is None:
-        settings = Settings(**changes)
-    elif changes:
-        settings = Settings(**{**settings.model_dump(), **changes})
+    """The aftersales app; ``overrides`` replace settings fields (shared.settings.settings_for)."""
+    settings = settings_for(Settings, settings, overrides)
 
     async def wire(ctx: ServiceContext) -> None:
         returns = MongoReturnStore(ctx.db["returns"], ctx.db["counters"], ctx.outbox)
@@ -42,8 +35,6 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
             orders=HttpOrderLookup(ctx.http, settings.intake_url),
             keys=MongoIdempotencyKeys(ctx.db["idempotency_keys"]),
         )
-        for name, adapter in adapters.items():
-            setattr(deps, name, adapter)
         ctx.state["deps"] = deps
         subscribe(ctx.bus, deps)
 

@@ -17,11 +17,12 @@ from services.billing.api import router
 from services.billing.deps import Billing
 from services.billing.settings import Settings
 from shared.service import ServiceContext, create_service_app
+from shared.settings import settings_for
 
 
 def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
-    """The billing app; ``overrides`` replace settings fields (tests, local runs)."""
-    settings = settings or Settings(**overrides)
+    """The billing app; ``overrides`` replace settings fields (shared.settings.settings_for)."""
+    settings = settings_for(Settings, settings, overrides)
 
     async def wire(ctx: ServiceContext) -> None:
         db = ctx.db

@@ -12,11 +12,12 @@ from services.fulfillment.consumers import subscribe
 from services.fulfillment.deps import Fulfillment
 from services.fulfillment.settings import Settings
 from shared.service import ServiceContext, create_service_app
+from shared.settings import settings_for
 
 
 def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
-    """The fulfillment service; ``overrides`` replace settings fields (tests)."""
-    settings = settings.model_copy(update=overrides) if settings else Settings(**overrides)
+    """The fulfillment service; ``overrides`` replace settings fields (shared.settings.settings_for)."""
+    settings = settings_for(Settings, settings, overrides)
 
     async def wire(ctx: ServiceContext) -> None:
         supply_orders = MongoSupplyOrderStore(ctx.db["supply_orders"], ctx.outbox)

@@ -20,11 +20,12 @@ from services.intake.consumers import subscribe
 from services.intake.deps import Intake
 from services.intake.settings import Settings
 from shared.service import ServiceContext, create_service_app
+from shared.settings import settings_for
 
 
 def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
-    """The intake service; ``overrides`` replace settings fields (tests)."""
-    settings = settings.model_copy(update=overrides) if settings else Settings(**overrides)
+    """The intake service; ``overrides`` replace settings fields (shared.settings.settings_for)."""
+    settings = settings_for(Settings, settings, overrides)
 
     async def wire(ctx: ServiceContext) -> None:
         db, door = ctx.db, ctx.resilient_http

@@ -17,11 +17,12 @@ from services.inventory.consumers import subscribe
 from services.inventory.deps import Inventory
 from services.inventory.settings import Settings
 from shared.service import ServiceContext, create_service_app
+from shared.settings import settings_for
 
 
 def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
-    """The inventory service; ``overrides`` replace settings fields (tests)."""
-    settings = settings.model_copy(update=overrides) if settings else Settings(**overrides)
+    """The inventory service; ``overrides`` replace settings fields (shared.settings.settings_for)."""
+    settings = settings_for(Settings, settings, overrides)
 
     async def wire(ctx: ServiceContext) -> None:
         db = ctx.db

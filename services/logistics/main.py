@@ -12,11 +12,12 @@ from services.logistics.api import router
 from services.logistics.deps import Logistics
 from services.logistics.settings import Settings
 from shared.service import ServiceContext, create_service_app
+from shared.settings import settings_for
 
 
 def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
-    """The logistics app; ``overrides`` replace settings fields (tests, local runs)."""
-    settings = settings or Settings(**overrides)
+    """The logistics app; ``overrides`` replace settings fields (shared.settings.settings_for)."""
+    settings = settings_for(Settings, settings, overrides)
 
     async def wire(ctx: ServiceContext) -> None:
         shipments = MongoShipmentStore(ctx.db["shipments"], ctx.outbox)

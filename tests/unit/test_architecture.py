@@ -151,3 +151,20 @@ def test_every_service_package_is_in_the_registry_and_every_entry_has_a_package_
         assert (ROOT / "services" / entry.name / "main.py").exists(), entry.name
         assert ServiceSettings().model_dump()[f"{entry.name}_url"] == entry.default_url
     assert len({entry.port for entry in REGISTRY}) == len(REGISTRY)
+
+
+def test_overrides_of_bootstrap_mean_settings_fields_in_every_service():
+    from shared.settings import settings_for
+
+    class Fake(ServiceSettings):
+        pass
+
+    assert settings_for(Fake, Fake(prefetch=4), {"max_attempts": 2}).model_dump() == {
+        **Fake().model_dump(), "prefetch": 4, "max_attempts": 2,
+    }  # fmt: skip
+    assert settings_for(Fake, None, {}) == Fake()
+    with pytest.raises(ValueError):
+        settings_for(Fake, None, {"prefetch": 0})  # validated like the environment is
+    for service in SERVICES:
+        main = (ROOT / "services" / service / "main.py").read_text()
+        assert "settings = settings_for(Settings, settings, overrides)" in main, service
