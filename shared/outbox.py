@@ -24,35 +24,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.bus import Bus
 from shared.envelope import Envelope, utcnow
+from shared.outbox_batch import PublishedEntries
 from shared.settings import ServiceSettings
-from shared.store import Doc, entry_envelope, replace_doc, staged_by
+from shared.store import Doc, entry_envelope, staged_by
 
 log = logging.getLogger(__name__)
-RECENT = 20_000  # published message ids remembered, so a save can drop them instead of a clear
-
-
-@dataclass
-class _Pending:
-    """Published entries of one document waiting for the batched clear."""
-
-    collection: AsyncCollection[Doc]
-    doc_id: Any
-    version: int
-    alone: bool  # at ``version`` the outbox held nothing else: outbox_at can go too
-    ids: set[str] = field(default_factory=set)
-
-
 class Outbox:
     """One per service; ``watch`` every collection whose documents carry an outbox."""
 
@@ -63,8 +47,7 @@ class Outbox:
         self._task: asyncio.Task[None] | None = None
         self._clearer: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
-        self._pending: dict[tuple[str, Any], _Pending] = {}
-        self._recent: OrderedDict[str, None] = OrderedDict()
+        self.published = PublishedEntries()
 
     def watch(self, collection: AsyncCollection[Doc]) -> None:
         self._collections[collection.full_name] = collection
@@ -99,12 +82,7 @@ class Outbox:
                 extra={"error": f"{type(exc).__name__}: {exc}", "doc_id": str(doc["_id"])},
             )
             return False
-        self._remember(own)
-        key = (collection.full_name, doc["_id"])
-        earlier = self._pending.pop(key, None)
-        ids = set(own) | (earlier.ids if earlier else set())
-        alone = len(ids) == len(doc.get("outbox") or {})
-        self._pending[key] = _Pending(collection, doc["_id"], doc["version"], alone, ids)
+        self.published.wait_for_clear(collection, doc, own)
         if self._clearer is None:
             await self.clear_pending()
         return True
@@ -112,60 +90,19 @@ class Outbox:
     async def replace(self, collection: AsyncCollection[Doc], doc: Doc) -> Doc:
         """``shared.store.replace_doc`` for stores that use ``flush_deferred``: entries this process
         already published are left out of the write (it is their clear), the new ones stay."""
-        outbox, staged_in = doc.get("outbox") or {}, int(doc["version"]) + 1
-        dropped = {
-            mid for mid, entry in outbox.items()
-            if mid in self._recent and not (isinstance(entry, dict) and entry.get("staged_in") == staged_in)
-        }  # fmt: skip
-        if dropped:
-            doc = {**doc, "outbox": {mid: e for mid, e in outbox.items() if mid not in dropped}}
-            if not doc["outbox"]:
-                doc["outbox_at"] = None  # nothing left for the relay
-        saved = await replace_doc(collection, doc)
-        self.forget(collection, saved["_id"], dropped)
-        return saved
+        return await self.published.replace(collection, doc)
 
     def recently_published(self, ids: Iterable[str]) -> set[str]:
         """Which of ``ids`` this process published lately: a save may leave them out of the outbox."""
-        return {message_id for message_id in ids if message_id in self._recent}
+        return self.published.recently_published(ids)
 
     def forget(self, collection: AsyncCollection[Doc], doc_id: Any, ids: Iterable[str]) -> None:
         """A save left ``ids`` out of the document: nothing left to clear for them."""
-        pending = self._pending.get((collection.full_name, doc_id))
-        if pending is not None:
-            pending.ids.difference_update(ids)
-            if not pending.ids:
-                del self._pending[(collection.full_name, doc_id)]
+        self.published.forget(collection, doc_id, ids)
 
     async def clear_pending(self) -> int:
-        """Clear every published entry still waiting, in one ordered bulk write per collection."""
-        pending, self._pending = self._pending, {}
-        by_collection: dict[str, list[_Pending]] = {}
-        for item in pending.values():
-            if item.ids:
-                by_collection.setdefault(item.collection.full_name, []).append(item)
-        for items in by_collection.values():
-            ops: list[UpdateOne] = []
-            for item in items:
-                if item.alone:  # unchanged since: the outbox held only these, the relay need not look
-                    ops.append(UpdateOne({"_id": item.doc_id, "version": item.version},
-                                         {"$set": {"outbox_at": None}}))  # fmt: skip
-                ops.append(UpdateOne({"_id": item.doc_id}, {"$unset": {f"outbox.{i}": "" for i in item.ids}}))
-            try:
-                await items[0].collection.bulk_write(ops, ordered=True)
-            except Exception as exc:  # kept for the next pass; the entries are published already
-                error = f"{type(exc).__name__}: {exc}"
-                log.warning("clearing published entries failed, retrying", extra={"error": error})
-                for item in items:
-                    self._pending.setdefault((item.collection.full_name, item.doc_id), item)
-        return sum(len(item.ids) for items in by_collection.values() for item in items)
-
-    def _remember(self, ids: Iterable[str]) -> None:
-        for message_id in ids:
-            self._recent[message_id] = None
-            self._recent.move_to_end(message_id)
-        while len(self._recent) > RECENT:
-            self._recent.popitem(last=False)
+        """Clear every published entry still waiting for its clear (one bulk write per collection)."""
+        return await self.published.clear_pending()
 
     async def publish(self, envelopes: list[Envelope]) -> None:
         """Publish without a document (a repeated reply to a duplicate command); raises on failure
@@ -209,8 +146,8 @@ class Outbox:
         for collection in self._collections.values():
             async for doc in collection.find({"outbox_at": {"$lt": cutoff}}).limit(200):
                 outbox = doc.get("outbox") or {}
-                recent = self._recent
-                entries = {mid: entry_envelope(entry) for mid, entry in outbox.items() if mid not in recent}
+                known = self.published
+                entries = {mid: entry_envelope(entry) for mid, entry in outbox.items() if mid not in known}
                 if outbox and not entries:
                     continue  # published here and waiting for the batched clear
                 if not entries:
