@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
 
 from services.fulfillment.completion import SupplyOrderNotFound, complete_supply
 from services.fulfillment.deps import Fulfillment
-from services.fulfillment.domain import SupplyOrder, SupplyOrderCancelled
+from services.fulfillment.domain import SupplyOrderCancelled
+from services.fulfillment.schemas import SupplyOrderPublic, public
 from shared.errors import ConcurrencyError
 from shared.http import ApiError
 from shared.service import Context
@@ -20,35 +20,6 @@ def get_fulfillment(ctx: Context) -> Fulfillment:
 
 
 Deps = Annotated[Fulfillment, Depends(get_fulfillment)]
-
-
-class SupplyOrderPublic(BaseModel):
-    supply_order_id: str
-    order_id: str
-    kind: Literal["production", "purchase"]
-    sku: str
-    quantity: int
-    status: Literal["open", "completed", "cancelled"]
-    expected_at: str
-    created_at: str
-    completed_at: str | None = None
-    cancelled_at: str | None = None
-
-
-def public(order: SupplyOrder) -> SupplyOrderPublic:
-    """Timestamps as ISO 8601 with their UTC offset (API.md)."""
-    return SupplyOrderPublic(
-        supply_order_id=order.supply_order_id,
-        order_id=order.order_id,
-        kind=order.kind,
-        sku=order.sku,
-        quantity=order.quantity,
-        status=order.status.value,
-        expected_at=order.expected_at.isoformat(),
-        created_at=order.created_at.isoformat(),
-        completed_at=order.completed_at.isoformat() if order.completed_at else None,
-        cancelled_at=order.cancelled_at.isoformat() if order.cancelled_at else None,
-    )
 
 
 router = APIRouter(prefix="/supply-orders", tags=["fulfillment"])

@@ -6,21 +6,25 @@ are simply absent from the list.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
 
-from services.inventory.adapters.mongo_stock import from_doc
 from services.inventory.deps import Inventory
 from services.inventory.domain import DomainError, Product
+from services.inventory.schemas import (
+    ProductPublic,
+    ProductPut,
+    StockPublic,
+    StockPut,
+    product_public,
+    stock_public,
+)
 from shared.errors import ConcurrencyError
 from shared.http import ApiError
 from shared.service import Context
 
 SKU = Annotated[str, Path(min_length=1, max_length=100)]
-# Warehouse names become map keys in the stock document; keep them plain.
-WAREHOUSE = r"^[A-Za-z0-9_\-]{1,50}$"
 
 
 def get_inventory(ctx: Context) -> Inventory:
@@ -28,51 +32,6 @@ def get_inventory(ctx: Context) -> Inventory:
 
 
 Deps = Annotated[Inventory, Depends(get_inventory)]
-
-
-class ProductPut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
-    unit_price: int = Field(ge=0, strict=True, description="fen")
-    sourcing: Literal["make", "buy"]
-    lead_time_days: int = Field(ge=0, strict=True)
-    tracking: Literal["none", "batch", "serial"] = "none"
-
-
-class ProductPublic(ProductPut):
-    sku: str
-
-
-class StockPut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    on_hand: int = Field(ge=0, strict=True)
-    warehouse: str | None = Field(None, pattern=WAREHOUSE)
-
-
-class WarehousePublic(BaseModel):
-    on_hand: int
-
-
-class StockPublic(BaseModel):
-    sku: str
-    on_hand: int
-    reserved: int
-    available: int
-    warehouses: dict[str, WarehousePublic]
-
-
-def product_public(product: Product) -> ProductPublic:
-    return ProductPublic(sku=product.sku, name=product.name, unit_price=product.unit_price,
-                         sourcing=product.sourcing, lead_time_days=product.lead_time_days,
-                         tracking=product.tracking)  # fmt: skip
-
-
-def stock_public(sku: str, doc: dict[str, Any] | None) -> StockPublic:
-    """The stored counters (what reservations test against) plus the warehouse breakdown."""
-    doc = doc or {"_id": sku, "on_hand": 0, "reserved": 0, "available": 0}
-    warehouses = {name: WarehousePublic(on_hand=n) for name, n in sorted(from_doc(doc).warehouses.items())}
-    return StockPublic(sku=sku, on_hand=doc["on_hand"], reserved=doc["reserved"], available=doc["available"],
-                       warehouses=warehouses)  # fmt: skip
 
 
 router = APIRouter(tags=["inventory"])

@@ -1,0 +1,59 @@
+"""Request and response schemas of logistics' HTTP API (API.md): shipments and carrier events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from services.logistics.domain import Shipment
+
+
+class CarrierEventCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["picked_up", "in_transit", "delivered", "delayed", "lost"]
+    at: AwareDatetime | None = None  # the carrier's time; ISO 8601 with a UTC offset (API.md)
+    note: str = Field("", max_length=1000)
+
+
+class EventPublic(BaseModel):
+    type: str
+    at: datetime
+    note: str
+
+
+class ShipmentPublic(BaseModel):
+    """A shipment as clients see it; the consignee's phone stays internal (R1.2)."""
+
+    shipment_id: str
+    order_id: str
+    carrier: str
+    mode: str
+    tracking_number: str
+    status: str
+    events: list[EventPublic]
+
+    @classmethod
+    def of(cls, s: Shipment) -> ShipmentPublic:
+        events = [EventPublic(type=e.type, at=e.at, note=e.note) for e in s.events]
+        return cls(
+            shipment_id=s.shipment_id,
+            order_id=s.order_id,
+            carrier=s.carrier,
+            mode=s.mode,
+            tracking_number=s.tracking_number,
+            status=s.status,
+            events=events,
+        )
+
+
+class PackingListPublic(BaseModel):
+    order_id: str
+    shipment_id: str
+    carrier: str
+    tracking_number: str
+    consignee: str
+    address: str
+    phone: str
+    lines: list[dict[str, str | int]]
