@@ -17,6 +17,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def to_millis(at: datetime) -> datetime:
+    """``at`` in UTC cut to the millisecond, what BSON keeps: a time answered now equals the one
+    read back later, and a resent report with the same time compares equal (the one such clock)."""
+    at = at.astimezone(UTC)
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
+def utcnow_ms() -> datetime:
+    """The current time as the store will keep it (``to_millis``)."""
+    return to_millis(utcnow())
+
+
 class Envelope(BaseModel):
     """Message id, type, version, correlation (the order), causation, time, producer, trace, payload."""
 

@@ -33,7 +33,7 @@ from pymongo.errors import DuplicateKeyError
 
 from shared.bus import Bus
 from shared.contracts import Message
-from shared.envelope import Envelope, new_envelope, utcnow
+from shared.envelope import Envelope, new_envelope, to_millis, utcnow
 from shared.settings import ServiceSettings
 from shared.store import Doc
 
@@ -100,7 +100,7 @@ class Timers:
             raise ValueError("due_at must be timezone-aware")
         if type(message).SERVICE != self.settings.service_name:
             raise ValueError(f"a timer's message goes to the service that scheduled it, not {message!r}")
-        due_at = due_at.replace(microsecond=due_at.microsecond // 1000 * 1000)  # what BSON keeps
+        due_at = to_millis(due_at)  # what BSON keeps
         service = self.settings.service_name
         envelope = new_envelope(
             message, producer=service, causation=causation, message_id=timer_message_id(service, key)

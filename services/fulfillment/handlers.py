@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
 
 from services.fulfillment.deps import Fulfillment
 from services.fulfillment.domain import SupplyOrder, SupplyRequest, SupplyStatus, kind_for
@@ -26,15 +25,12 @@ from shared.contracts import (
     SupplyOrderRef,
     SupplyRaised,
 )
-from shared.envelope import Envelope, utcnow
+from shared.envelope import Envelope, utcnow_ms
 
 log = logging.getLogger(__name__)
 
 
-def now_ms() -> datetime:
-    # The store keeps milliseconds; cut here so a reply and a later read agree to the digit.
-    now = utcnow()
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+now_ms = utcnow_ms  # the store keeps milliseconds: a reply and a later read agree to the digit
 
 
 def new_supply_order_id(kind: str) -> str:

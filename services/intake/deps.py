@@ -16,7 +16,7 @@ from services.intake.adapters import (
     MongoOrderStore,
 )
 from services.intake.settings import Settings
-from shared.envelope import utcnow
+from shared.envelope import utcnow_ms
 from shared.outbox import Outbox
 from shared.service import Context
 
@@ -34,9 +34,7 @@ class Intake:
     outbox: Outbox
 
     def now(self) -> datetime:
-        # Millisecond precision, as the store keeps it: the POST answer equals a later GET.
-        now = utcnow()
-        return now.replace(microsecond=now.microsecond // 1000 * 1000)
+        return utcnow_ms()  # as the store keeps it: the POST answer equals a later GET
 
 
 def get_intake(ctx: Context) -> Intake:

@@ -24,7 +24,6 @@ from shared.errors import PermanentError
 
 log = logging.getLogger(__name__)
 Doc = dict[str, Any]
-PRODUCER = "intake"
 __all__ = ["Intake", "place_order"]  # re-exported: the use cases of the service in one import
 
 
@@ -34,7 +33,7 @@ def _trace_id(trace: dict[str, str] | None) -> str:
 
 
 def _envelope(command: Command, causation: Envelope | None, doc: Doc) -> Envelope:
-    envelope = new_envelope(command, producer=PRODUCER, causation=causation)
+    envelope = new_envelope(command, producer="intake", causation=causation)
     order_trace = doc.get("trace") or {}
     if _trace_id(order_trace) and _trace_id(envelope.trace) != _trace_id(order_trace):
         # One trace per order (ARCHITECTURE.md): a person's action (cancel, approve) or a carrier's

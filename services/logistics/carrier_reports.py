@@ -4,14 +4,14 @@ the rest of the system must hear about them staged in the same write (the outbox
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 from services.logistics.deps import Logistics
 from services.logistics.domain import EventOutcome, Shipment
 from services.logistics.domain.errors import ShipmentNotFound
 from shared.aggregates import Decision, NotFound
 from shared.contracts import Message, ShipmentDelayed, ShipmentDelivered, ShipmentDispatched, ShipmentLost
-from shared.envelope import utcnow
+from shared.envelope import to_millis, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,7 @@ async def report_event(
 
     A report that does not fit the shipment raises InvalidTransition (HTTP 409) and writes nothing.
     """
-    # Stored times are UTC with millisecond precision: normalise now so a resent report compares equal.
-    when = (at or utcnow()).astimezone(UTC)
-    when = when.replace(microsecond=when.microsecond // 1000 * 1000)
+    when = to_millis(at or utcnow())  # as stored: a resent report compares equal
 
     def record(shipment: Shipment) -> Decision:
         if shipment.tombstone:  # a cancellation before any booking is no shipment to report on
