@@ -179,14 +179,17 @@ class Outbox:
             except Exception:
                 log.exception("outbox clear pass failed")
 
-    def start(self) -> None:
+    def start(self, *, relay: bool = True) -> None:
+        """Start the clearer of published entries and (unless ``relay`` is False: a process that
+        leaves crash recovery to the services) the relay of what crashes left behind."""
         self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        if relay:
+            self._task = asyncio.create_task(self._run(), name="outbox-relay")
         self._clearer = asyncio.create_task(self._clear_loop(), name="outbox-clearer")
 
     async def stop(self, grace_s: float = 5.0) -> None:
         """Let a pass in progress finish (so nothing it published is published again), then stop."""
-        if self._task is None:
+        if self._task is None and self._clearer is None:
             return
         self._stopping.set()
         try:

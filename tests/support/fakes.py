@@ -106,3 +106,36 @@ class FakeIdempotencyKeys:
 
     async def claim(self, key: str, fingerprint: str, target: str) -> Claim:
         return self.claims.setdefault(key, Claim(key, fingerprint, target))
+
+
+class InMemoryBus(FakeBus):
+    """The bus's in-memory path (issue 6 §1): services subscribe their CONSUMES tables to it
+    (``shared.bus.binding.subscribe_all``) and ``drain`` delivers what was published, commands to
+    the one service that consumes them and events to every subscriber, each ``copies`` times (a
+    redelivering broker), until nothing is left. No broker, no store: a whole saga in milliseconds."""
+
+    def __init__(self, copies: int = 1) -> None:
+        super().__init__()
+        self.copies = copies
+        self.handlers: dict[str, list[Any]] = {}
+        self.delivered: list[Envelope] = []
+        self._queue: list[Envelope] = []
+
+    def subscribe(self, message_type: type, handler: Any) -> None:
+        self.handlers.setdefault(message_type.__name__, []).append(handler)
+
+    async def publish(self, envelope: Envelope) -> None:
+        await super().publish(envelope)
+        self._queue.append(envelope)
+
+    async def drain(self, limit: int = 10_000) -> int:
+        """Deliver until the queue is empty; returns the deliveries made (a storm hits ``limit``)."""
+        count = 0
+        while self._queue and count < limit:
+            envelope = self._queue.pop(0)
+            for handler in self.handlers.get(envelope.type, []):
+                for _ in range(self.copies):
+                    count += 1
+                    self.delivered.append(envelope)
+                    await handler(envelope.message(), envelope)
+        return count
