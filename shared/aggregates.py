@@ -9,6 +9,7 @@ that runs the same behaviour tests), so handlers are a few lines: ``await change
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -64,6 +65,31 @@ class Changed(Generic[A]):
     loaded: Loaded[A]
     written: bool
     sent: list[Message]
+
+
+class LastWrites:
+    """The documents a store wrote last, by key: what its ``load_cached`` answers from (bounded).
+
+    Only ever a starting point: ``change`` checks a write decided on it by ``version`` and trusts a
+    decision to do nothing only after a fresh read, so a copy another replica made stale costs a
+    retry, never a lost update or a dropped reply."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self.size = size
+        self._docs: OrderedDict[Any, Doc] = OrderedDict()
+
+    def get(self, key: Any) -> Doc | None:
+        doc = self._docs.get(key)
+        return dict(doc) if doc is not None else None
+
+    def keep(self, doc: Doc) -> None:
+        self._docs[doc["_id"]] = doc
+        self._docs.move_to_end(doc["_id"])
+        while len(self._docs) > self.size:
+            self._docs.popitem(last=False)
+
+    def drop(self, key: Any) -> None:
+        self._docs.pop(key, None)
 
 
 class NotFound(Exception):

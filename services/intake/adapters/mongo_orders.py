@@ -7,7 +7,6 @@ transactions, no sub-document $push (STORE.md).
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -17,7 +16,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from services.intake.adapters.mapping import PAST_ORDER_FIELDS, Doc, from_doc, past_order, to_fields
 from services.intake.domain.order import Order
 from services.intake.domain.screening import PastOrder
-from shared.aggregates import Loaded
+from shared.aggregates import LastWrites, Loaded
 from shared.envelope import Envelope, utcnow
 from shared.errors import ConcurrencyError
 from shared.outbox import Outbox
@@ -39,8 +38,7 @@ class MongoOrderStore:
         self.collection = collection
         self.outbox = outbox
         # The documents of the orders this process wrote last (shared.aggregates: load_cached).
-        self._written: OrderedDict[str, Doc] = OrderedDict()
-        self._remember = remember
+        self.written = LastWrites(remember)
 
     async def create_indexes(self) -> None:
         # Listing filters by one of these and pages newest first by `seq` (GET /orders).
@@ -58,23 +56,17 @@ class MongoOrderStore:
 
     async def load_cached(self, order_id: str) -> Loaded[Order] | None:
         """The order as this process last wrote it, else from the store (one read less per reply)."""
-        doc = self._written.get(order_id)
+        doc = self.written.get(order_id)
         if doc is None:
             return await self.load(order_id)
-        return Loaded(from_doc(doc), dict(doc), cached=True)
-
-    def _keep(self, doc: Doc) -> None:
-        self._written[doc["_id"]] = doc
-        self._written.move_to_end(doc["_id"])
-        while len(self._written) > self._remember:
-            self._written.popitem(last=False)
+        return Loaded(from_doc(doc), doc, cached=True)
 
     async def insert(self, order: Order, commands: Iterable[Envelope], trace: dict[str, str]) -> Doc:
         """Create the order with its first commands; DuplicateKeyError means it already exists."""
         # The placing request's trace is kept so later commands (cancel, approve) join the same trace.
         doc = stage({**to_fields(order), "trace": trace, "updated_at": utcnow()}, commands)
         inserted = await insert_doc(self.collection, doc)
-        self._keep(inserted)
+        self.written.keep(inserted)
         return inserted
 
     async def save(self, loaded: Loaded[Order], commands: Sequence[Envelope] = ()) -> Loaded[Order]:
@@ -83,9 +75,9 @@ class MongoOrderStore:
         try:  # entries this process published are left out: this write is their clear
             saved = await self.outbox.replace(self.collection, stage(doc, commands))
         except ConcurrencyError:
-            self._written.pop(loaded.aggregate.order_id, None)
+            self.written.drop(loaded.aggregate.order_id)
             raise
-        self._keep(saved)
+        self.written.keep(saved)
         return Loaded(loaded.aggregate, saved)
 
     async def flush(self, saved: Loaded[Order]) -> None:
