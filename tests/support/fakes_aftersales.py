@@ -18,24 +18,15 @@ from shared.aggregates import Loaded
 from shared.envelope import Envelope
 from shared.errors import ConcurrencyError
 from shared.store import stage
-from tests.support.fakes import FakeBus
-from tests.support.fakes_logistics import FakeDocuments, RacingWriter
+from tests.support.fakes import FakeBus, FakeDocuments, FakeDocumentStore
 
 
-class FakeReturnStore(ReturnStore):
+class FakeReturnStore(FakeDocumentStore, ReturnStore):
     """``MongoReturnStore`` in memory: an order's returns numbered 1, 2, 3 ... (unique per order)."""
 
     def __init__(self, bus: FakeBus) -> None:
         self.collection = FakeDocuments(bus, unique=[("order_id", "order_seq")])
         self.counters: dict[str, int] = {}
-
-    @property
-    def writes(self) -> int:
-        return self.collection.writes
-
-    @property
-    def before_next_save(self) -> list[RacingWriter]:
-        return self.collection.before_next_save
 
     async def next_return_id(self, at: datetime) -> str:
         key = counter_key(at)
@@ -59,12 +50,6 @@ class FakeReturnStore(ReturnStore):
         loaded.aggregate.version = doc["version"]
         return Loaded(loaded.aggregate, doc)
 
-    async def flush(self, saved: Loaded[Return]) -> None:
-        await self.collection.flush(saved.doc)
-
-    async def publish(self, envelopes: Sequence[Envelope]) -> None:
-        await self.collection.publish(envelopes)
-
     def fingerprint(self, aggregate: Return) -> Doc:
         return to_doc(aggregate)
 
@@ -77,19 +62,11 @@ class FakeReturnStore(ReturnStore):
         return [from_doc(doc) for doc in docs[:limit]]
 
 
-class FakeRefundLedgerStore(RefundLedgerStore):
+class FakeRefundLedgerStore(FakeDocumentStore, RefundLedgerStore):
     """``MongoRefundLedgerStore`` in memory: one ledger per order, created by its first save."""
 
     def __init__(self, bus: FakeBus) -> None:
         self.collection = FakeDocuments(bus)
-
-    @property
-    def writes(self) -> int:
-        return self.collection.writes
-
-    @property
-    def before_next_save(self) -> list[RacingWriter]:
-        return self.collection.before_next_save
 
     async def load(self, key: str) -> Loaded[RefundLedger]:
         doc = self.collection.find(_id=key)

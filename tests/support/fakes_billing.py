@@ -19,30 +19,16 @@ from services.billing.settings import Settings
 from shared.aggregates import Loaded
 from shared.envelope import Envelope
 from shared.store import Doc, stage
-from tests.support.fakes import FakeBus
-from tests.support.fakes_logistics import FakeDocuments, RacingWriter
+from tests.support.fakes import FakeBus, FakeDocuments, FakeDocumentStore
 
 Hook = Callable[[], Awaitable[None]]
 
 
-class FakeCustomerStore:
+class FakeCustomerStore(FakeDocumentStore):
     """``MongoCustomerStore`` in memory; ``writes`` counts adds and saves."""
 
     def __init__(self, bus: FakeBus) -> None:
         self.collection = FakeDocuments(bus)
-
-    @property
-    def docs(self) -> dict[str, Doc]:
-        return self.collection.docs
-
-    @property
-    def writes(self) -> int:
-        return self.collection.writes
-
-    @property
-    def before_next_save(self) -> list[RacingWriter]:
-        """Racing writers, each run once just before the next add or save."""
-        return self.collection.before_next_save
 
     async def load(self, customer_id: str) -> Loaded[Customer] | None:
         doc = self.collection.find(_id=customer_id)
@@ -54,17 +40,11 @@ class FakeCustomerStore:
     async def save(self, loaded: Loaded[Customer], replies: Sequence[Envelope] = ()) -> Loaded[Customer]:
         return Loaded(loaded.aggregate, await self.collection.replace(saved_doc(loaded, replies)))
 
-    async def flush(self, saved: Loaded[Customer]) -> None:
-        await self.collection.flush(saved.doc)
-
-    async def publish(self, envelopes: Sequence[Envelope]) -> None:
-        await self.collection.publish(envelopes)
-
     def fingerprint(self, customer: Customer) -> Doc:
         return to_doc(customer)
 
 
-class FakeInvoiceStore:
+class FakeInvoiceStore(FakeDocumentStore):
     """``MongoInvoiceStore`` in memory: a unique business key per document, per-month counters."""
 
     def __init__(self, bus: FakeBus) -> None:
@@ -72,14 +52,6 @@ class FakeInvoiceStore:
         self.counters: dict[str, int] = {}
         # Run after the next by_key has looked, before it answers: a racing copy writes meanwhile.
         self.after_next_look: list[Hook] = []
-
-    @property
-    def docs(self) -> dict[str, Doc]:
-        return self.collection.docs
-
-    @property
-    def writes(self) -> int:
-        return self.collection.writes
 
     async def by_key(self, key: str) -> Invoice | None:
         doc = self.collection.find(key=key)
@@ -104,12 +76,6 @@ class FakeInvoiceStore:
 
     async def add(self, invoice: Invoice, replies: Sequence[Envelope]) -> Loaded[Invoice]:
         return Loaded(invoice, await self.collection.insert(stage(invoice_to_doc(invoice), replies)))
-
-    async def flush(self, saved: Loaded[Invoice]) -> None:
-        await self.collection.flush(saved.doc)
-
-    async def publish(self, envelopes: Sequence[Envelope]) -> None:
-        await self.collection.publish(envelopes)
 
     @staticmethod
     def _oldest_first(docs: list[Doc], limit: int) -> list[Invoice]:

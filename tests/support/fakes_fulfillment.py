@@ -16,28 +16,10 @@ from services.fulfillment.ports import SupplyOrderStore, SupplyRequestStore
 from shared.aggregates import Loaded
 from shared.envelope import Envelope
 from shared.store import Doc
-from tests.support.fakes import FakeBus
-from tests.support.fakes_logistics import FakeDocuments, RacingWriter
+from tests.support.fakes import FakeBus, FakeDocuments, FakeDocumentStore
 
 
-class _FakeStore:
-    """What both fakes share: the collection, its write count and its racing writers."""
-
-    collection: FakeDocuments
-
-    @property
-    def writes(self) -> int:
-        return self.collection.writes
-
-    @property
-    def before_next_save(self) -> list[RacingWriter]:
-        return self.collection.before_next_save
-
-    async def publish(self, envelopes: Sequence[Envelope]) -> None:
-        await self.collection.publish(envelopes)
-
-
-class FakeSupplyRequestStore(_FakeStore, SupplyRequestStore):
+class FakeSupplyRequestStore(FakeDocumentStore, SupplyRequestStore):
     """``MongoSupplyRequestStore`` in memory: one request per order."""
 
     def __init__(self, bus: FakeBus) -> None:
@@ -56,14 +38,11 @@ class FakeSupplyRequestStore(_FakeStore, SupplyRequestStore):
         doc = await self.collection.replace(requests_doc.changed_doc(loaded, envelopes))
         return Loaded(loaded.aggregate, doc)
 
-    async def flush(self, saved: Loaded[SupplyRequest]) -> None:
-        await self.collection.flush(saved.doc)
-
     def fingerprint(self, aggregate: SupplyRequest) -> Doc:
         return requests_doc.to_fields(aggregate)
 
 
-class FakeSupplyOrderStore(_FakeStore, SupplyOrderStore):
+class FakeSupplyOrderStore(FakeDocumentStore, SupplyOrderStore):
     """``MongoSupplyOrderStore`` in memory: one supply order per (order, SKU)."""
 
     def __init__(self, bus: FakeBus) -> None:
@@ -87,9 +66,6 @@ class FakeSupplyOrderStore(_FakeStore, SupplyOrderStore):
     async def save(self, loaded: Loaded[SupplyOrder], envelopes: Sequence[Envelope]) -> Loaded[SupplyOrder]:
         doc = await self.collection.replace(orders_doc.changed_doc(loaded, envelopes))
         return Loaded(loaded.aggregate, doc)
-
-    async def flush(self, saved: Loaded[SupplyOrder]) -> None:
-        await self.collection.flush(saved.doc)
 
     def fingerprint(self, aggregate: SupplyOrder) -> Doc:
         return orders_doc.to_fields(aggregate)

@@ -19,28 +19,14 @@ from shared.aggregates import Loaded
 from shared.envelope import Envelope, utcnow
 from shared.keys import encode_key
 from shared.store import Doc, stage
-from tests.support.fakes import FakeBus
-from tests.support.fakes_logistics import FakeDocuments, RacingWriter
+from tests.support.fakes import FakeBus, FakeDocuments, FakeDocumentStore
 
 
-class FakeReservationStore:
+class FakeReservationStore(FakeDocumentStore):
     """``MongoReservationStore`` in memory; ``writes`` counts inserts and saves."""
 
     def __init__(self, bus: FakeBus) -> None:
         self.collection = FakeDocuments(bus)
-
-    @property
-    def docs(self) -> dict[str, Doc]:
-        return self.collection.docs
-
-    @property
-    def writes(self) -> int:
-        return self.collection.writes
-
-    @property
-    def before_next_save(self) -> list[RacingWriter]:
-        """Racing writers, each run once just before the next insert or save."""
-        return self.collection.before_next_save
 
     async def load(self, order_id: str) -> Loaded[Reservation] | None:
         doc = self.collection.find(_id=order_id)
@@ -54,25 +40,15 @@ class FakeReservationStore:
     ) -> Loaded[Reservation]:
         return Loaded(loaded.aggregate, await self.collection.replace(saved_doc(loaded, replies)))
 
-    async def flush(self, saved: Loaded[Reservation]) -> None:
-        await self.collection.flush(saved.doc)
-
-    async def publish(self, envelopes: Sequence[Envelope]) -> None:
-        await self.collection.publish(envelopes)
-
     def fingerprint(self, reservation: Reservation) -> Doc:
         return to_fields(reservation)
 
 
-class FakeReturnReceiptStore:
+class FakeReturnReceiptStore(FakeDocumentStore):
     """``MongoReturnReceiptStore`` in memory."""
 
     def __init__(self, bus: FakeBus) -> None:
         self.collection = FakeDocuments(bus)
-
-    @property
-    def writes(self) -> int:
-        return self.collection.writes
 
     async def get(self, return_id: str) -> ReturnReceipt | None:
         doc = self.collection.find(_id=return_id)
@@ -81,12 +57,6 @@ class FakeReturnReceiptStore:
     async def insert(self, receipt: ReturnReceipt, replies: Sequence[Envelope]) -> Loaded[ReturnReceipt]:
         doc = stage({**mongo_receipts.to_doc(receipt), "created_at": utcnow()}, replies)
         return Loaded(receipt, await self.collection.insert(doc))
-
-    async def flush(self, saved: Loaded[ReturnReceipt]) -> None:
-        await self.collection.flush(saved.doc)
-
-    async def publish(self, envelopes: Sequence[Envelope]) -> None:
-        await self.collection.publish(envelopes)
 
 
 class FakeStockStore:
@@ -144,8 +114,9 @@ class FakeStockStore:
         self._add(doc, on_hand=-held, reserved=-held)
         return int(held)
 
-    async def receive(self, sku: str, receipt_id: str, quantity: int, warehouse: str,
-                      order_id: str = "", hold: int = 0) -> tuple[bool, int]:
+    async def receive(
+        self, sku: str, receipt_id: str, quantity: int, warehouse: str, order_id: str = "", hold: int = 0
+    ) -> tuple[bool, int]:
         await self.ensure(sku)
         doc, receipt = self.docs[sku], encode_key(receipt_id)
         counted = receipt not in doc["receipts"]
