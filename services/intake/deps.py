@@ -17,7 +17,6 @@ from services.intake.adapters import (
 )
 from services.intake.settings import Settings
 from shared.envelope import utcnow_ms
-from shared.outbox import Outbox
 from shared.service import Context
 
 
@@ -31,7 +30,6 @@ class Intake:
     keys: MongoIdempotencyKeys
     catalogue: HttpCatalogue
     customers: HttpCustomers
-    outbox: Outbox
 
     def now(self) -> datetime:
         return utcnow_ms()  # as the store keeps it: the POST answer equals a later GET

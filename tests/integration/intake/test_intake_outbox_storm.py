@@ -100,10 +100,10 @@ async def orders(mongo_url: str) -> AsyncIterator[MongoOrderStore]:
 
 def intake_with(orders: MongoOrderStore) -> tuple[Intake, SimulatedBroker]:
     settings = Settings(relay_grace_s=-5.0)  # the relay sees every left-over at once (STORE-NOTES.md)
-    intake = Intake(settings, orders, None, None, None, None, None)  # type: ignore[arg-type]
+    intake = Intake(settings, orders, None, None, None, None)  # type: ignore[arg-type]
     broker = SimulatedBroker(intake)
-    intake.outbox = orders.outbox = Outbox(broker, settings)  # type: ignore[arg-type]
-    intake.outbox.watch(orders.collection)
+    orders.outbox = Outbox(broker, settings)  # type: ignore[arg-type]
+    orders.outbox.watch(orders.collection)
     return intake, broker
 
 
@@ -133,7 +133,7 @@ async def test_racing_replies_and_duplicate_commands_settle_within_a_small_bound
         broker.deliver(reply(builders.delivered(order))),
     )
     deliveries = await broker.drain()
-    await intake.outbox.relay_once()  # the left-over goes out once, by the relay
+    await intake.orders.outbox.relay_once()  # the left-over goes out once, by the relay
     deliveries += await broker.drain()
 
     handled = sum(broker.handled.values())

@@ -27,7 +27,7 @@ def orders(bus: FakeBus) -> FakeOrderStore:
 
 @pytest.fixture
 def intake(orders: FakeOrderStore) -> handlers.Intake:
-    return handlers.Intake(Settings(), orders, None, None, None, None, None)  # type: ignore[arg-type]
+    return handlers.Intake(Settings(), orders, None, None, None, None)  # type: ignore[arg-type]
 
 
 def delivered(message) -> Envelope:  # type: ignore[no-untyped-def]

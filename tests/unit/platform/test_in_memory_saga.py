@@ -28,7 +28,7 @@ from tests.unit.intake.builders import Builders
 
 async def system(copies: int):  # type: ignore[no-untyped-def]
     bus = InMemoryBus(copies)
-    intake = Intake(IntakeSettings(), FakeOrderStore(bus), None, None, None, None, None)  # type: ignore[arg-type]
+    intake = Intake(IntakeSettings(), FakeOrderStore(bus), None, None, None, None)  # type: ignore[arg-type]
     billing, inventory = fake_billing(bus), fake_inventory(bus)
     logistics = Logistics(LogisticsSettings(), FakeShipmentStore(bus))
     intake_consumers.subscribe(bus, intake)  # type: ignore[arg-type]
