@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from shared.contracts import Message
-from shared.envelope import Envelope
+from shared.envelope import Envelope, new_envelope
 from shared.errors import ConcurrencyError
 
 A = TypeVar("A")
@@ -29,6 +29,19 @@ class Loaded(Generic[A]):
     aggregate: A
     doc: Doc
     cached: bool = False  # read from the store's own memory of its last write, not from the store
+
+
+@dataclass(frozen=True)
+class Answers:
+    """The envelopes of what ``producer`` sends because of ``cause``: the ``envelopes`` argument of
+    ``change`` in every service. A reply's id derives from the command's (``reply_id``), so a
+    duplicate is answered under the id it had the first time; with no cause, ids are new."""
+
+    producer: str
+    cause: Envelope | None = None
+
+    def __call__(self, messages: Sequence[Message], _loaded: object = None) -> list[Envelope]:
+        return [new_envelope(message, producer=self.producer, causation=self.cause) for message in messages]
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from typing import TypeVar
 from services.aftersales.adapters import OrderLookup
 from services.aftersales.ports import RefundLedgerStore, ReturnStore
 from services.aftersales.settings import Settings
-from shared.aggregates import AggregateStore, Changed, Decision, change
-from shared.envelope import Envelope, new_envelope, utcnow
+from shared.aggregates import AggregateStore, Answers, Changed, Decision, change
+from shared.envelope import Envelope, utcnow
 from shared.idempotency import IdempotencyKeys
 
 A = TypeVar("A")
@@ -33,13 +33,5 @@ class Deps:
     ) -> Changed[A]:
         """``shared.aggregates.change`` with this service's envelopes (a reply to ``cause`` takes
         its id from it) and write attempts; NotFound when there is nothing under ``key``."""
-        producer = self.settings.service_name
-        return await change(
-            store,
-            key,
-            decide,
-            envelopes=lambda messages, _: [
-                new_envelope(m, producer=producer, causation=cause) for m in messages
-            ],
-            attempts=self.settings.write_attempts,
-        )
+        envelopes = Answers(self.settings.service_name, cause)
+        return await change(store, key, decide, envelopes=envelopes, attempts=self.settings.write_attempts)

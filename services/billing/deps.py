@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from services.billing.domain import Customer
 from services.billing.ports import CustomerStore, InvoiceStore, OrderLinkStore, PaymentStore
 from services.billing.settings import Settings
-from shared.aggregates import Changed, Decision, NotFound, change
-from shared.contracts import Message
-from shared.envelope import Envelope, new_envelope
+from shared.aggregates import Answers, Changed, Decision, NotFound, change
+from shared.envelope import Envelope
 from shared.locks import KeyedLocks
-
-
-@dataclass(frozen=True)
-class Answers:
-    """The envelopes of what billing sends because of ``cause``: a reply's id derives from the
-    command's (``reply_id``), so a duplicate is answered under the id it had the first time."""
-
-    producer: str
-    cause: Envelope | None
-
-    def __call__(self, messages: Sequence[Message], _loaded: object = None) -> list[Envelope]:
-        return [new_envelope(message, producer=self.producer, causation=self.cause) for message in messages]
 
 
 @dataclass

@@ -11,9 +11,9 @@ from pymongo.errors import DuplicateKeyError
 from services.fulfillment.domain import SupplyRequest
 from services.fulfillment.ports import SupplyOrderStore, SupplyRequestStore
 from services.fulfillment.settings import Settings
-from shared.aggregates import AggregateStore, Changed, Decision, Loaded, NotFound, change
+from shared.aggregates import AggregateStore, Answers, Changed, Decision, Loaded, NotFound, change
 from shared.contracts import Message
-from shared.envelope import Envelope, new_envelope
+from shared.envelope import Envelope
 
 A = TypeVar("A")
 Envelopes = Callable[[Sequence[Message], Loaded[A]], list[Envelope]]
@@ -28,9 +28,7 @@ class Fulfillment:
     requests: SupplyRequestStore
 
     def envelopes(self, messages: Sequence[Message], cause: Envelope | None) -> list[Envelope]:
-        # A reply's id derives from the command it answers, so a duplicate is answered under it again.
-        producer = self.settings.service_name
-        return [new_envelope(m, producer=producer, causation=cause) for m in messages]
+        return Answers(self.settings.service_name, cause)(messages)
 
     async def change(
         self,

@@ -27,9 +27,9 @@ from services.inventory import decisions
 from services.inventory.decisions import COMMITTED, RELEASED, RESERVING, Holds
 from services.inventory.deps import Inventory
 from services.inventory.domain import DomainError, Reservation, ReservationStatus, ReturnReceipt
-from services.inventory.replies import Answers, line_qtys
+from services.inventory.replies import line_qtys
 from services.inventory.stocked import WithStock
-from shared.aggregates import AggregateStore, Changed, Decision, NotFound, change
+from shared.aggregates import AggregateStore, Answers, Changed, Decision, NotFound, change
 from shared.contracts import (
     CommitStock,
     ReceiveSupply,

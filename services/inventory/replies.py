@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 
 from services.inventory.domain import Product, Reservation, ReservationStatus
 from shared.contracts import LineQty, Message, Shortage, StockReserved, StockShort
-from shared.envelope import Envelope, new_envelope
-
-
-@dataclass(frozen=True)
-class Answers:
-    """The envelopes of replies to ``cause``: same order, same trace, ids from ``reply_id``, so a
-    reply repeated for a duplicate goes out under the id it had the first time."""
-
-    producer: str
-    cause: Envelope
-
-    def __call__(self, messages: Sequence[Message], _loaded: object = None) -> list[Envelope]:
-        return [new_envelope(message, producer=self.producer, causation=self.cause) for message in messages]
 
 
 def line_qtys(quantities: Iterable[tuple[str, int]]) -> list[LineQty]:

@@ -10,9 +10,9 @@ from pymongo.errors import DuplicateKeyError
 from services.logistics.domain import CarrierRules, Shipment
 from services.logistics.ports import ShipmentsById, ShipmentStore
 from services.logistics.settings import Settings
-from shared.aggregates import AggregateStore, Changed, Decision, NotFound, change
+from shared.aggregates import AggregateStore, Answers, Changed, Decision, NotFound, change
 from shared.contracts import Message
-from shared.envelope import Envelope, new_envelope
+from shared.envelope import Envelope
 
 Decide = Callable[[Shipment], Decision]
 First = Callable[[], tuple[Shipment, list[Message]]]
@@ -33,9 +33,7 @@ class Logistics:
         )
 
     def envelopes(self, messages: Sequence[Message], cause: Envelope | None) -> list[Envelope]:
-        # A reply's id derives from the command it answers, so a duplicate is answered under it again.
-        producer = self.settings.service_name
-        return [new_envelope(m, producer=producer, causation=cause) for m in messages]
+        return Answers(self.settings.service_name, cause)(messages)
 
     async def _change(
         self, store: AggregateStore[Shipment], key: str, decide: Decide, cause: Envelope | None
