@@ -51,7 +51,7 @@ async def post_event(shop: Shop, shipment_id: str, event: str) -> None:
     """The carrier's report; logistics is never killed, but a slow moment is retried."""
     for attempt in range(5):
         try:
-            response = await shop.http["logistics"].post(
+            response = await shop.as_("carrier")["logistics"].post(
                 f"/shipments/{shipment_id}/events", json={"type": event}
             )
             if response.status_code < 500:

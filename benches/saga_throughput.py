@@ -138,9 +138,11 @@ def log(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def clients(urls: list[str]) -> list[httpx.AsyncClient]:
+def clients(urls: list[str], key: str) -> list[httpx.AsyncClient]:
+    """Clients with the stack's admin key (issue 7): the bench is every caller at once."""
     limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
-    return [httpx.AsyncClient(base_url=u, timeout=30, limits=limits) for u in urls]
+    headers = {"Authorization": f"Bearer {key}"}
+    return [httpx.AsyncClient(base_url=u, timeout=30, limits=limits, headers=headers) for u in urls]
 
 
 async def master_data(
@@ -170,7 +172,9 @@ def production_timing() -> dict[str, str]:
     add scans (and early republishes under load) that production does not have. Retry delays
     stay the test stack's, whose teardown knows their queues; nothing is retried on this path."""
     fields = ServiceSettings.model_fields
-    return {name.upper(): str(fields[name].default) for name in ("relay_interval_s", "relay_grace_s")}
+    timing = {name.upper(): str(fields[name].default) for name in ("relay_interval_s", "relay_grace_s")}
+    # The bench's one key is every storefront at once: its rate is not a storefront's (issue 7).
+    return {**timing, "RATE_LIMITS": "admin=1000000/1000000"}
 
 
 class Run:
@@ -181,11 +185,12 @@ class Run:
         procs = deployment.procs()
         self.pids = {**{n: p.popen.pid for n, p in procs.items()}, **pids, "bench": os.getpid()}
         self.urls = {n: p.url for n, p in procs.items()}
-        self.http = httpx.AsyncClient(timeout=30)
-        self.intake = clients(deployment.urls("intake"))
-        self.logistics = clients(deployment.urls("logistics"))
+        key = deployment.stack.key("admin")
+        self.http = httpx.AsyncClient(timeout=30, headers={"Authorization": f"Bearer {key}"})
+        self.intake = clients(deployment.urls("intake"), key)
+        self.logistics = clients(deployment.urls("logistics"), key)
         self.billing, self.inventory = clients(
-            [deployment.stack.url("billing"), deployment.stack.url("inventory")]
+            [deployment.stack.url("billing"), deployment.stack.url("inventory")], key
         )
         self.timings: list[Timing] = []
 

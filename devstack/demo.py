@@ -73,16 +73,20 @@ def _never_counted(response: httpx.Response) -> bool:
     return bool(stock.get("on_hand", 0) == 0 and stock.get("reserved", 0) == 0)
 
 
-def load(inventory_url: str, billing_url: str, *, reset_stock: bool = False, timeout: float = 10) -> None:
+def load(
+    inventory_url: str, billing_url: str, *, reset_stock: bool = False, timeout: float = 10,
+    api_key: str | None = None,
+) -> None:
     """Put the demo catalogue, stock and customers; idempotent (see module docstring)."""
-    with httpx.Client(base_url=inventory_url, timeout=timeout) as inventory:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else None  # the admin key (issue 7)
+    with httpx.Client(base_url=inventory_url, timeout=timeout, headers=headers) as inventory:
         for p in PRODUCTS:
             body = {"name": p.name, "unit_price": p.unit_price, "sourcing": p.sourcing,
                     "lead_time_days": p.lead_time_days, "tracking": p.tracking}  # fmt: skip
             _check(inventory.put(f"/products/{p.sku}", json=body))
             if reset_stock or _never_counted(inventory.get(f"/stock/{p.sku}")):
                 _check(inventory.put(f"/stock/{p.sku}", json={"on_hand": p.on_hand}))
-    with httpx.Client(base_url=billing_url, timeout=timeout) as billing:
+    with httpx.Client(base_url=billing_url, timeout=timeout, headers=headers) as billing:
         for c in CUSTOMERS:
             body = {"name": c.name, "payment_terms": c.payment_terms, "credit_limit": c.credit_limit}
             _check(billing.put(f"/customers/{c.customer_id}", json=body))
@@ -102,6 +106,7 @@ def main() -> None:
         os.environ.get("INVENTORY_URL", "http://127.0.0.1:8002"),
         os.environ.get("BILLING_URL", "http://127.0.0.1:8005"),
         reset_stock=args.reset_stock,
+        api_key=os.environ.get("API_KEY") or os.environ.get("ADMIN_KEY"),
     )
 
 

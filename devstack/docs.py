@@ -1,5 +1,5 @@
-"""Regenerate the documents made from code: the order saga's diagram in docs/ARCHITECTURE.md and
-the bus's AsyncAPI 3.0 document, docs/asyncapi.json.
+"""Regenerate the documents made from code: the order saga's diagram in docs/ARCHITECTURE.md,
+the bus's AsyncAPI 3.0 document, docs/asyncapi.json, and the permission table of docs/API.md.
 
     .venv/bin/python -m devstack.docs          # rewrite them
     .venv/bin/python -m devstack.docs --check  # exit 1 and name the stale ones (CI does this via a test)
@@ -11,18 +11,23 @@ import argparse
 import sys
 from pathlib import Path
 
-from devstack import asyncapi
+from devstack import access_doc, asyncapi
 from services.intake.domain import lifecycle
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCHITECTURE = ROOT / "docs" / "ARCHITECTURE.md"
 ASYNCAPI = ROOT / "docs" / "asyncapi.json"
+API = ROOT / "docs" / "API.md"
 
 
 def generated() -> dict[Path, str]:
     """Every generated document's path and the text it must have."""
     current = ARCHITECTURE.read_text(encoding="utf-8")
-    return {ARCHITECTURE: lifecycle.embed(current, lifecycle.mermaid()), ASYNCAPI: asyncapi.render()}
+    return {
+        ARCHITECTURE: lifecycle.embed(current, lifecycle.mermaid()),
+        ASYNCAPI: asyncapi.render(),
+        API: access_doc.embed(API.read_text(encoding="utf-8")),
+    }
 
 
 def _text(path: Path) -> str:

@@ -23,10 +23,12 @@ from types import FrameType
 
 from devstack import demo, processes
 from devstack.processes import SERVICES, Proc, port_open
+from shared.access.provision import KeyAdmin
 
 DATA = processes.ROOT / ".data"
 LOGS = DATA / "logs"
 DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
+DEV_KEYS = DATA / "dev-keys.env"
 SAMPLE_ORDER = {
     "customer_id": "CUST-CREDIT",
     "channel": "storefront",
@@ -63,6 +65,16 @@ class LocalStack:
         ports = processes.DEFAULT_PORTS
         self.ports = {n: int(os.environ.get(f"{n.upper()}_PORT", ports[n])) for n in SERVICES}
         self.urls = {n: f"http://127.0.0.1:{p}" for n, p in self.ports.items()}
+        self.keys: dict[str, str] = {}
+
+    def dev_keys(self) -> None:
+        """One development key per role in .data/dev-keys.env, reused while they still work."""
+        admin = KeyAdmin(self.mongo_url, os.environ.get("DB_PREFIX", "oms"))
+        try:
+            self.keys = admin.dev_keys(DEV_KEYS)
+        finally:
+            admin.close()
+        print(f"  ✓ development API keys, one per role, in {rel(DEV_KEYS)}")
 
     def broker(self) -> None:
         if self.amqp_url:
@@ -104,6 +116,7 @@ class LocalStack:
 
     def simulator(self) -> None:
         env = {f"{n.upper()}_URL": url for n, url in self.urls.items()}
+        env["SIM_API_KEY"] = self.keys["ADMIN_KEY"]
         self.started.append(spawn("simulator", [sys.executable, "-m", "devstack.simulator"], env))
         print(f"  ✓ SIMULATED carrier and factory running (log: {rel(LOGS / 'simulator.log')})")
 
@@ -136,12 +149,16 @@ def banner(stack: LocalStack, names: list[str], simulate: bool) -> None:
     print(f"  {'simulator':<12} " + ("ON: SIMULATED carrier + factory" if simulate else "off"))
     print("\nDemo SKUs: " + ", ".join(f"{p.sku} ({p.sourcing}, {p.on_hand})" for p in demo.PRODUCTS))
     print("Demo customers: " + ", ".join(f"{c.customer_id} ({c.payment_terms})" for c in demo.CUSTOMERS))
+    print(f"\nDevelopment API keys ({rel(DEV_KEYS)}; send them as 'Authorization: Bearer <key>'):")
+    for name, key in stack.keys.items():
+        print(f"  {name:<20} {key}")
     print(f"""
-Place an order:
-  curl -s -X POST {intake}/orders -H 'Content-Type: application/json' \\
-    -H "Idempotency-Key: demo-$(date +%s)" -d '{json.dumps(SAMPLE_ORDER)}'
-Follow it:
-  curl -s {intake}/orders/<order_id>
+Place an order as the storefront, then follow it:
+  source {rel(DEV_KEYS)}
+  curl -s -X POST {intake}/orders -H "Authorization: Bearer $STOREFRONT_KEY" \\
+    -H 'Content-Type: application/json' -H "Idempotency-Key: demo-$(date +%s)" \\
+    -d '{json.dumps(SAMPLE_ORDER)}'
+  curl -s {intake}/orders/<order_id> -H "Authorization: Bearer $OPS_KEY"
 """)
 
 
@@ -160,10 +177,12 @@ def main() -> int:
         print("Starting the order-management platform")
         stack.broker()
         stack.store()
+        stack.dev_keys()
         stack.services(names)
         if not args.no_demo and {"inventory", "billing"} <= set(names):
             try:
-                demo.load(stack.urls["inventory"], stack.urls["billing"], reset_stock=args.reset_stock)
+                demo.load(stack.urls["inventory"], stack.urls["billing"], reset_stock=args.reset_stock,
+                          api_key=stack.keys["ADMIN_KEY"])  # fmt: skip
                 print("  ✓ demo catalogue, stock and customers loaded")
             except Exception as exc:  # keep the stack up: the developer may be fixing exactly this
                 print(f"  ! demo data not loaded: {exc}")

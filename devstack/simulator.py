@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger("devstack.simulator")
@@ -47,6 +47,10 @@ class SimulatorSettings(BaseSettings):
     supply_delay_s: float = Field(default=8.0, ge=0)
     page_limit: int = Field(default=100, ge=1)
     max_pages: int = Field(default=20, ge=1)
+    # The simulator is the carrier, the factory and a reader of orders at once: `make run` hands
+    # it the development admin key (issue 7); SIM_API_KEY or API_KEY.
+    api_key: str | None = Field(default=None, validation_alias=AliasChoices("SIM_API_KEY", "API_KEY"),
+                                repr=False, exclude=True)  # fmt: skip
 
 
 def _items(body: Any) -> tuple[list[dict[str, Any]], str | None]:
@@ -138,7 +142,8 @@ def run(settings: SimulatorSettings | None = None, stop: threading.Event | None 
     stop = stop or threading.Event()
     log.warning("SIMULATION of the carrier and the factory is running (local use only): %s",
                 settings.model_dump(exclude={"page_limit", "max_pages"}))  # fmt: skip
-    with httpx.Client(timeout=10) as http:
+    headers = {"Authorization": f"Bearer {settings.api_key}"} if settings.api_key else None
+    with httpx.Client(timeout=10, headers=headers) as http:
         sim = Simulator(settings, http)
         while not stop.is_set():
             try:

@@ -19,9 +19,13 @@ log = logging.getLogger(__name__)
 class ApiError(Exception):
     """Raise from a route or handler to answer with the contract's error body."""
 
-    def __init__(self, status: int, code: str, message: str, fields: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, fields: dict[str, Any] | None = None,
+        *, headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+        self.headers = headers
 
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -45,7 +49,7 @@ async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
 
 def api_error_response(exc: ApiError) -> JSONResponse:
     """The response for an ApiError, for services that map their own domain errors to one."""
-    return JSONResponse(error_body(exc.code, exc.message, exc.fields), exc.status)
+    return JSONResponse(error_body(exc.code, exc.message, exc.fields), exc.status, headers=exc.headers)
 
 
 async def _api_error(_: Request, exc: ApiError) -> JSONResponse:

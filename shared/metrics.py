@@ -25,6 +25,9 @@ from typing import Any
 from fastapi import APIRouter
 from pymongo import monitoring
 
+from shared.access.door import requires
+from shared.access.roles import Permission
+
 
 class CommandCounter(monitoring.CommandListener):
     """Per command name: how many were started, how many failed, and the time they took."""
@@ -82,7 +85,7 @@ def snapshot(listeners: list[CommandCounter] | None = None) -> dict[str, Any]:
 router = APIRouter(tags=["ops"])
 
 
-@router.get("/ops/metrics")
+@router.get("/ops/metrics", dependencies=[requires(Permission.OPS_READ)])
 async def metrics() -> dict[str, Any]:
     """Round trips to the store since the process started, per command name (benchmarks read it)."""
     return snapshot()

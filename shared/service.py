@@ -27,6 +27,9 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared import metrics
+from shared.access.door import Gate, RateLimiter, parse_rate_limits, public
+from shared.access.keys import access_db_name
+from shared.access.registry import KeyRegistry
 from shared.bus import Bus
 from shared.http import error_body, install_error_handlers
 from shared.http_client import ResilientHttp
@@ -54,6 +57,8 @@ class ServiceContext:
     # Calls at the door and readiness probes: shielded from cancellation, its pool rebuilt when stuck
     # (shared.http_client). Pass the wrapper itself to an adapter, never its current client.
     resilient_http: ResilientHttp
+    # The door's key registry and rate limiter (shared.access.door).
+    gate: Gate
     state: dict[str, Any] = field(default_factory=dict)
 
 
@@ -74,10 +79,26 @@ def _mongo_client(settings: ServiceSettings) -> AsyncMongoClient[dict[str, Any]]
     return AsyncMongoClient(settings.mongo_url, **metrics.install(options))
 
 
-def _http_client(settings: ServiceSettings) -> httpx.AsyncClient:
-    http = httpx.AsyncClient(timeout=settings.http_timeout_s)
+def _http_client(settings: ServiceSettings, api_key: str | None) -> httpx.AsyncClient:
+    # Calls to the other services carry this service's own key (issue 7).
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
+    http = httpx.AsyncClient(timeout=settings.http_timeout_s, headers=headers)
     HTTPXClientInstrumentor.instrument_client(http)
     return http
+
+
+async def _quietly(step: Awaitable[None]) -> None:
+    try:
+        await step
+    except Exception as exc:  # a stopping service must stop even when the store is gone
+        log.warning("could not revoke this process's service key", extra={"error": repr(exc)})
+
+
+def _gate(settings: ServiceSettings, client: AsyncMongoClient[dict[str, Any]]) -> Gate:
+    registry = client[access_db_name(settings.db_prefix)]
+    keys = KeyRegistry.on(registry, cache_s=settings.auth_cache_s, touch_s=settings.auth_touch_s)
+    default = parse_rate_limits(f"admin={settings.rate_limit_default}")["admin"]
+    return Gate(keys, RateLimiter(parse_rate_limits(settings.rate_limits), default))
 
 
 def create_service_app(
@@ -98,9 +119,11 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = _mongo_client(settings)
         bus = Bus(settings)
-        http = _http_client(settings)
+        gate = _gate(settings, client)
+        api_key = settings.api_key or await gate.keys.mint_service_key(settings.service_name)
+        http = _http_client(settings, api_key)
         resilient_http = ResilientHttp(
-            lambda: _http_client(settings), reset_after=settings.http_pool_reset_after
+            lambda: _http_client(settings, api_key), reset_after=settings.http_pool_reset_after
         )
         ctx = ServiceContext(
             settings=settings,
@@ -111,6 +134,7 @@ def create_service_app(
             timers=Timers(bus, client[settings.db_name][TIMERS_COLLECTION], settings),
             http=http,
             resilient_http=resilient_http,
+            gate=gate,
         )
         app.state.ctx = ctx
         await wire(ctx)
@@ -131,6 +155,8 @@ def create_service_app(
             await bus.close()
             await http.aclose()
             await resilient_http.aclose()
+            if not settings.api_key:
+                await _quietly(gate.keys.revoke(api_key))
             await client.close()
 
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
@@ -140,12 +166,12 @@ def create_service_app(
     )
     install_error_handlers(app)
 
-    @app.get("/health", tags=["ops"])
+    @app.get("/health", tags=["ops"], dependencies=[public()])
     async def health() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok", "service": settings.service_name}
 
-    @app.get("/ready", tags=["ops"])
+    @app.get("/ready", tags=["ops"], dependencies=[public()])
     async def ready(ctx: Context) -> JSONResponse:
         """Readiness: the broker and the store are reachable, and whatever ``ready_checks`` adds."""
 

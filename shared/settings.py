@@ -78,6 +78,16 @@ class ServiceSettings(BaseSettings):
     timer_lease_s: float = Field(default=30.0, gt=0)
     shutdown_grace_s: float = 10.0
 
+    # Access (issue 7, shared/access): the key this service sends when it calls another one
+    # (``<SERVICE>_API_KEY`` wins over ``API_KEY``), how long a key's record is trusted before it
+    # is read again (a revocation takes effect within this), how often its last use is written,
+    # and the rate per key: ``rate_limits`` "role=rate/burst,..." over ``rate_limit_default``.
+    api_key: str | None = Field(default=None, repr=False)
+    auth_cache_s: float = Field(default=5.0, ge=0)
+    auth_touch_s: float = Field(default=60.0, gt=0)
+    rate_limit_default: str = "50/100"
+    rate_limits: str = "service=2000/4000,admin=500/1000,ops=200/400,warehouse=200/400"
+
     log_level: str = "INFO"
     log_json: bool = True
     otel_exporter_otlp_endpoint: str | None = None
@@ -87,9 +97,12 @@ class ServiceSettings(BaseSettings):
     def _service_port(cls, data: Any) -> Any:
         # INTAKE_PORT ... AFTERSALES_PORT name one service's port where several share an environment;
         # the specific name wins over the shared PORT.
-        own = os.environ.get(f"{cls.service_name.upper()}_PORT")
-        if own and isinstance(data, dict):
-            return {**data, "port": own}
+        if not isinstance(data, dict):
+            return data
+        for name in ("port", "api_key"):
+            own = os.environ.get(f"{cls.service_name.upper()}_{name.upper()}")
+            if own:
+                data = {**data, name: own}
         return data
 
     @field_validator("retry_delays_ms", mode="before")
@@ -98,6 +111,14 @@ class ServiceSettings(BaseSettings):
         # "200,1000,5000" or a JSON list "[200, 1000]" both read naturally from the environment.
         if isinstance(value, str):
             return [int(part) for part in value.strip("[] ").split(",") if part.strip()]
+        return value
+
+    @field_validator("rate_limits", "rate_limit_default")
+    @classmethod
+    def _rates(cls, value: str) -> str:
+        from shared.access.door import parse_rate_limits
+
+        parse_rate_limits(value if "=" in value or not value else f"admin={value}")
         return value
 
     @property

@@ -1,4 +1,9 @@
-"""The returns API (API.md): request a return, record the inspection, read returns."""
+"""The returns API (API.md): request a return, record the inspection, read returns.
+
+Every route declares its permission (shared.access); who asked and who inspected are the
+caller's key name. A storefront or ERP key sees only its customers' returns and orders: any
+other is a 404 (issue 7).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,10 @@ from fastapi import APIRouter, Depends, Header, Query
 from services.aftersales import handlers
 from services.aftersales.handlers import Deps
 from services.aftersales.schemas import InspectionCreate, ReturnCreate, ReturnPublic
+from shared.access.door import ERROR_RESPONSES, requires
+from shared.access.principal import Principal
+from shared.access.roles import Permission as P
+from shared.http import ApiError
 from shared.service import Context
 
 
@@ -17,13 +26,15 @@ def get_deps(ctx: Context) -> Deps:
 
 
 AftersalesDeps = Annotated[Deps, Depends(get_deps)]
-router = APIRouter(prefix="/returns", tags=["returns"])
+router = APIRouter(prefix="/returns", tags=["returns"], responses=ERROR_RESPONSES)
+Reader = Annotated[Principal, requires(P.RETURNS_READ)]
 
 
 @router.post("", status_code=201, response_model=ReturnPublic)
 async def create_return(
     body: ReturnCreate,
     deps: AftersalesDeps,
+    who: Annotated[Principal, requires(P.RETURNS_CREATE)],
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
 ) -> ReturnPublic:
     """Request a return of shipped goods; refused (422) when it breaks the return policy (R8.3).
@@ -35,30 +46,39 @@ async def create_return(
         order_id=body.order_id,
         lines=[(line.sku, line.quantity) for line in body.lines],
         reason=body.reason,
-        by=body.by,
+        by=who.name,
         idempotency_key=idempotency_key,
+        acts_for=who.acts_for,
     )
     return ReturnPublic.of(ret)
 
 
 @router.post("/{return_id}/inspection", status_code=202, response_model=ReturnPublic)
-async def record_inspection(return_id: str, body: InspectionCreate, deps: AftersalesDeps) -> ReturnPublic:
-    """Record the inspection on arrival: pass restocks and refunds, fail rejects (409 once decided)."""
+async def record_inspection(
+    return_id: str, body: InspectionCreate, deps: AftersalesDeps,
+    who: Annotated[Principal, requires(P.RETURNS_INSPECT)],
+) -> ReturnPublic:
+    """Record the inspection on arrival: pass restocks and refunds, fail rejects (409 once decided).
+    The inspector is the caller's key."""
     ret = await handlers.inspect_return(
-        deps, return_id=return_id, result=body.result, note=body.note, by=body.by
+        deps, return_id=return_id, result=body.result, note=body.note, by=who.name
     )
     return ReturnPublic.of(ret)
 
 
 @router.get("/{return_id}", response_model=ReturnPublic)
-async def read_return(return_id: str, deps: AftersalesDeps) -> ReturnPublic:
+async def read_return(return_id: str, deps: AftersalesDeps, who: Reader) -> ReturnPublic:
     """One return with its lines, refund and history."""
-    return ReturnPublic.of(await handlers.get_return(deps, return_id))
+    ret = await handlers.get_return(deps, return_id)
+    if not who.acts_for(ret.customer_id):
+        raise ApiError(404, "not_found", f"no return {return_id}")
+    return ReturnPublic.of(ret)
 
 
 @router.get("", response_model=list[ReturnPublic])
 async def list_returns(
     deps: AftersalesDeps,
+    who: Reader,
     order_id: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1)] = 100,
 ) -> list[ReturnPublic]:
@@ -67,4 +87,4 @@ async def list_returns(
         returns = await deps.returns.for_order(order_id)
     else:
         returns = await deps.returns.recent(min(limit, deps.settings.max_page))
-    return [ReturnPublic.of(ret) for ret in returns]
+    return [ReturnPublic.of(ret) for ret in returns if who.acts_for(ret.customer_id)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from services.aftersales.deps import Deps
@@ -36,17 +37,21 @@ async def request_return(
     reason: str,
     by: str,
     idempotency_key: str | None = None,
+    acts_for: Callable[[str], bool] = lambda _customer_id: True,
 ) -> Return:
     """Check the request against the order and the units already returned; store it (R8.3).
 
     With an ``idempotency_key`` a repeated request returns the return the first one created.
+    An order of a customer the caller does not act for is unknown to it (``acts_for``, issue 7).
     """
     key_print = fingerprint(order_id, lines, reason)
     number = await _claimed(deps, idempotency_key, key_print)
     if number is not None and (done := await deps.returns.load(number)) is not None:
+        if not acts_for(done.aggregate.customer_id):
+            raise UnknownOrder(f"there is no order {order_id}", fields={"order_id": "unknown order"})
         return done.aggregate
     order = await deps.orders.get(order_id)
-    if order is None:
+    if order is None or not acts_for(order.customer_id):
         raise UnknownOrder(f"there is no order {order_id}", fields={"order_id": "unknown order"})
     now = deps.clock()
     if number is None:

@@ -23,7 +23,6 @@ class ReturnCreate(BaseModel):
     order_id: str = Field(min_length=1, max_length=100)
     lines: list[ReturnLineIn] = Field(min_length=1, max_length=500)
     reason: str = Field(min_length=1, max_length=1000)
-    by: str = Field(default="customer", min_length=1, max_length=200)  # extension: who asked (R9.3)
 
 
 class InspectionCreate(BaseModel):
@@ -31,7 +30,6 @@ class InspectionCreate(BaseModel):
 
     result: Literal["pass", "fail"]
     note: str = Field(default="", max_length=2000)
-    by: str = Field(default="inspector", min_length=1, max_length=200)  # extension: who inspected (R9.3)
 
 
 class ReturnLinePublic(BaseModel):

@@ -1,4 +1,9 @@
-"""Billing's HTTP contract (API.md): customers and their credit, payments, invoices."""
+"""Billing's HTTP contract (API.md): customers and their credit, payments, invoices.
+
+Every route declares its permission (shared.access). An ERP key acts for its company's
+customers only: another customer, its orders and invoices are a 404 (issue 7); credit figures
+are for internal roles (CustomerInternal), an ERP reads CustomerPublic.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,26 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from services.billing.deps import Billing
-from services.billing.domain import PaymentConflict, UnknownOrder
+from services.billing.domain import Customer, PaymentConflict, UnknownOrder
 from services.billing.handlers import put_customer
 from services.billing.invoicing import record_payment
-from services.billing.schemas import CustomerPublic, CustomerPut, InvoicePublic, PaymentCreate, PaymentPublic
+from services.billing.schemas import (
+    CustomerInternal,
+    CustomerPublic,
+    CustomerPut,
+    InvoicePublic,
+    PaymentCreate,
+    PaymentPublic,
+)
+from shared.access.door import ERROR_RESPONSES, requires
+from shared.access.principal import Principal
+from shared.access.roles import Permission as P
 from shared.http import ApiError
 from shared.service import Context
 
-router = APIRouter(tags=["billing"])
+router = APIRouter(tags=["billing"], responses=ERROR_RESPONSES)
 Id = Annotated[str, Path(min_length=1, max_length=200)]
+CustomerView = CustomerInternal | CustomerPublic
 
 
 def get_billing(ctx: Context) -> Billing:
@@ -25,32 +41,50 @@ def get_billing(ctx: Context) -> Billing:
 Deps = Annotated[Billing, Depends(get_billing)]
 
 
-@router.put("/customers/{customer_id}", response_model=CustomerPublic)
+def _view(customer: Customer, who: Principal) -> CustomerView:
+    return CustomerInternal.of(customer) if who.internal else CustomerPublic.of(customer)
+
+
+def _not_found(what: str) -> ApiError:
+    return ApiError(404, "not_found", f"no {what}")
+
+
+@router.put("/customers/{customer_id}", response_model=CustomerView)
 async def put_customer_terms(
-    customer_id: Id, body: CustomerPut, billing: Deps, response: Response
-) -> CustomerPublic:
+    customer_id: Id, body: CustomerPut, billing: Deps, response: Response,
+    who: Annotated[Principal, requires(P.CUSTOMERS_WRITE)],
+) -> CustomerView:
     """Create or update a customer's payment terms and credit limit (R3.1, R3.2)."""
+    if not who.acts_for(customer_id):
+        raise _not_found(f"customer {customer_id}")
     customer, created = await put_customer(
         billing, customer_id, body.name, body.payment_terms, body.credit_limit
     )
     response.status_code = 201 if created else 200
-    return CustomerPublic.of(customer)
+    return _view(customer, who)
 
 
-@router.get("/customers/{customer_id}", response_model=CustomerPublic)
-async def get_customer(customer_id: Id, billing: Deps) -> CustomerPublic:
-    """A customer's credit limit, exposure (held + unpaid invoiced) and available credit."""
-    loaded = await billing.customers.load(customer_id)
+@router.get("/customers/{customer_id}", response_model=CustomerView)
+async def get_customer(
+    customer_id: Id, billing: Deps, who: Annotated[Principal, requires(P.CUSTOMERS_READ)]
+) -> CustomerView:
+    """A customer's terms; internal roles also see the credit limit, exposure (held + unpaid
+    invoiced), available credit and the per-order figures."""
+    loaded = await billing.customers.load(customer_id) if who.acts_for(customer_id) else None
     if loaded is None:
-        raise ApiError(404, "not_found", f"no customer {customer_id}")
-    return CustomerPublic.of(loaded.aggregate)
+        raise _not_found(f"customer {customer_id}")
+    return _view(loaded.aggregate, who)
 
 
 @router.post("/payments", status_code=201, response_model=PaymentPublic)
-async def post_payment(body: PaymentCreate, billing: Deps) -> PaymentPublic:
+async def post_payment(
+    body: PaymentCreate, billing: Deps, who: Annotated[Principal, requires(P.PAYMENTS_RECORD)]
+) -> PaymentPublic:
     """Record money received for an order; the same reference is recorded once (R3.3)."""
     try:
-        payment, customer_id = await record_payment(billing, body.order_id, body.amount, body.reference)
+        payment, customer_id = await record_payment(
+            billing, body.order_id, body.amount, body.reference, acts_for=who.acts_for
+        )
     except UnknownOrder as exc:  # 404 not_found (shared.http), naming the field
         exc.fields = {"order_id": "unknown to billing"}
         raise
@@ -70,6 +104,7 @@ async def post_payment(body: PaymentCreate, billing: Deps) -> PaymentPublic:
 @router.get("/invoices", response_model=list[InvoicePublic])
 async def list_invoices(
     billing: Deps,
+    who: Annotated[Principal, requires(P.INVOICES_READ)],
     order_id: Annotated[str | None, Query(max_length=200)] = None,
     customer_id: Annotated[str | None, Query(max_length=200)] = None,
 ) -> list[InvoicePublic]:
@@ -81,13 +116,15 @@ async def list_invoices(
         documents = await billing.invoices.for_customer(customer_id, limit)
     else:
         raise ApiError(422, "validation_failed", "give order_id or customer_id", {"order_id": "required"})
-    return [InvoicePublic.of(doc) for doc in documents]
+    return [InvoicePublic.of(doc) for doc in documents if who.acts_for(doc.customer_id)]
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoicePublic)
-async def get_invoice(invoice_id: Id, billing: Deps) -> InvoicePublic:
+async def get_invoice(
+    invoice_id: Id, billing: Deps, who: Annotated[Principal, requires(P.INVOICES_READ)]
+) -> InvoicePublic:
     """One invoice or credit note by its number (INV... / CN...)."""
     document = await billing.invoices.get(invoice_id)
-    if document is None:
+    if document is None or not who.acts_for(document.customer_id):
         raise ApiError(404, "not_found", f"no invoice {invoice_id}")
     return InvoicePublic.of(document)

@@ -169,10 +169,15 @@ async def issue_credit_note(cmd: IssueCreditNote, env: Envelope, billing: Billin
     await _announce(billing, note, written, env)
 
 
-async def record_payment(billing: Billing, order_id: str, amount: int, reference: str) -> tuple[Payment, str]:
-    """Record money received for an order once per reference (R3.3); returns it with the customer id."""
+async def record_payment(
+    billing: Billing, order_id: str, amount: int, reference: str,
+    acts_for: Callable[[str], bool] = lambda _customer_id: True,
+) -> tuple[Payment, str]:
+    """Record money received for an order once per reference (R3.3); returns it with the customer id.
+    An order of a customer the caller does not act for is unknown to it (``acts_for``, issue 7)."""
     link = await billing.links.get(order_id)
-    loaded = await billing.customers.load(link["customer_id"]) if link and link["customer_id"] else None
+    known = link and link["customer_id"] and acts_for(link["customer_id"])
+    loaded = await billing.customers.load(link["customer_id"]) if known and link else None
     if loaded is None or order_id not in loaded.aggregate.orders:
         raise UnknownOrder(f"billing knows no order {order_id}; it appears once its credit check ran")
     customer_id = loaded.aggregate.customer_id

@@ -29,17 +29,28 @@ class OrderCreditPublic(BaseModel):
 
 
 class CustomerPublic(BaseModel):
+    """A customer as its own ERP sees it: no credit figures (issue 7)."""
+
     customer_id: str
     name: str
     payment_terms: str
-    credit_limit: int
-    exposure: int
-    available_credit: int
     currency: str = "CNY"
-    orders: list[OrderCreditPublic]
 
     @classmethod
     def of(cls, c: Customer) -> CustomerPublic:
+        return cls(customer_id=c.customer_id, name=c.name, payment_terms=c.payment_terms)
+
+
+class CustomerInternal(CustomerPublic):
+    """A customer as the company sees it: limit, exposure, available credit, per-order figures."""
+
+    credit_limit: int
+    exposure: int
+    available_credit: int
+    orders: list[OrderCreditPublic]
+
+    @classmethod
+    def of(cls, c: Customer) -> CustomerInternal:
         orders = [
             OrderCreditPublic(
                 order_id=oid,

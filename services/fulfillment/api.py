@@ -10,6 +10,8 @@ from services.fulfillment.completion import SupplyOrderNotFound, complete_supply
 from services.fulfillment.deps import Fulfillment
 from services.fulfillment.domain import SupplyOrderCancelled
 from services.fulfillment.schemas import SupplyOrderPublic, public
+from shared.access.door import ERROR_RESPONSES, requires
+from shared.access.roles import Permission as P
 from shared.errors import ConcurrencyError
 from shared.http import ApiError
 from shared.service import Context
@@ -22,10 +24,10 @@ def get_fulfillment(ctx: Context) -> Fulfillment:
 Deps = Annotated[Fulfillment, Depends(get_fulfillment)]
 
 
-router = APIRouter(prefix="/supply-orders", tags=["fulfillment"])
+router = APIRouter(prefix="/supply-orders", tags=["fulfillment"], responses=ERROR_RESPONSES)
 
 
-@router.get("", response_model=list[SupplyOrderPublic])
+@router.get("", response_model=list[SupplyOrderPublic], dependencies=[requires(P.SUPPLY_READ)])
 async def list_supply_orders(
     ful: Deps,
     order_id: str | None = None,
@@ -40,7 +42,7 @@ async def list_supply_orders(
     return [public(o) for o in newest]
 
 
-@router.get("/{supply_order_id}", response_model=SupplyOrderPublic)
+@router.get("/{supply_order_id}", response_model=SupplyOrderPublic, dependencies=[requires(P.SUPPLY_READ)])
 async def get_supply_order(supply_order_id: str, ful: Deps) -> SupplyOrderPublic:
     """One supply order."""
     loaded = await ful.supply_orders.load(supply_order_id)
@@ -49,7 +51,11 @@ async def get_supply_order(supply_order_id: str, ful: Deps) -> SupplyOrderPublic
     return public(loaded.aggregate)
 
 
-@router.post("/{supply_order_id}/complete", response_model=SupplyOrderPublic)
+@router.post(
+    "/{supply_order_id}/complete",
+    response_model=SupplyOrderPublic,
+    dependencies=[requires(P.SUPPLY_COMPLETE)],
+)
 async def complete_supply_order(supply_order_id: str, ful: Deps) -> SupplyOrderPublic:
     """Production finished or goods received: stock goes up and the waiting order continues."""
     try:

@@ -1,88 +1,134 @@
-"""Intake's HTTP API (API.md "intake: orders"), plus approve/reject for orders on hold (R2.2)."""
+"""Intake's HTTP API (API.md "intake: orders"), plus approve/reject for orders on hold (R2.2).
+
+Every route declares its permission (shared.access); the caller's key says who acts (the
+``by`` of every history step) and, for storefront and ERP keys, which customers' orders it
+may see: another customer's order is a 404, exactly like one that does not exist (issue 7).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query
 
 from services.intake import handlers
-from services.intake.deps import Deps
+from services.intake.deps import Deps, Intake
 from services.intake.domain.order import CHANNELS, STATUSES
-from services.intake.schemas import Decision, OrderCreate, OrderPage, OrderPublic, Reason, order_public
+from services.intake.schemas import (
+    Decision,
+    OrderCreate,
+    OrderInternal,
+    OrderPage,
+    OrderPublic,
+    Reason,
+    order_view,
+)
+from shared.access.door import ERROR_RESPONSES, requires
+from shared.access.principal import Principal
+from shared.access.roles import Permission as P
 from shared.http import ApiError
 
-router = APIRouter(tags=["orders"])
+router = APIRouter(tags=["orders"], responses=ERROR_RESPONSES)
 OrderId = Annotated[str, Path(min_length=1, max_length=40)]
+OrderView = OrderInternal | OrderPublic
+Placer = Annotated[Principal, requires(P.ORDERS_PLACE)]
+Reader = Annotated[Principal, requires(P.ORDERS_READ)]
+Canceller = Annotated[Principal, requires(P.ORDERS_CANCEL)]
+Decider = Annotated[Principal, requires(P.ORDERS_DECIDE)]
+_CURSOR = r"^[0-9]{1,18}$"
 
 
+async def _own_order(intake: Intake, order_id: str, who: Principal) -> dict[str, Any]:
+    """The order if it exists and ``who`` may see it; otherwise the same 404 either way."""
+    doc = await intake.orders.get(order_id)
+    if doc is None or not who.acts_for(doc.get("customer_id")):
+        raise ApiError(404, "not_found", f"no order {order_id}")
+    return doc
 
 
-@router.post("/orders", status_code=201, response_model=OrderPublic)
+@router.post("/orders", status_code=201, response_model=OrderView)
 async def post_order(
     body: OrderCreate,
     intake: Deps,
+    who: Placer,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> OrderPublic:
-    """Place an order from any channel (R1); the same Idempotency-Key and body return the same order."""
+) -> OrderView:
+    """Place an order from any channel (R1); the same Idempotency-Key and body return the same order.
+
+    A storefront or ERP key places orders only for its own customers (403 naming
+    ``customer_id`` otherwise), and a storefront key only on its own channel.
+    """
+    if not who.acts_for(body.customer_id):
+        raise ApiError(403, "forbidden", "this key does not act for that customer",
+                       {"customer_id": "not one of this key's customers"})  # fmt: skip
+    if who.channel is not None and body.channel != who.channel:
+        raise ApiError(403, "forbidden", f"this key places orders on the {who.channel} channel only",
+                       {"channel": f"must be {who.channel} for this key"})  # fmt: skip
     key = (idempotency_key or "").strip() or None
     doc = await handlers.place_order(
         intake, body.to_request(), idempotency_key=key, body_hash=body.fingerprint()
     )
-    return order_public(doc)
+    return order_view(doc, who.internal)
 
 
-@router.get("/orders/{order_id}", response_model=OrderPublic)
-async def get_order(order_id: OrderId, intake: Deps) -> OrderPublic:
-    """One order with its status, lines, total, priority, flags, history, tracking and invoices."""
-    doc = await intake.orders.get(order_id)
-    if doc is None:
-        raise ApiError(404, "not_found", f"no order {order_id}")
-    return order_public(doc)
+@router.get("/orders/{order_id}", response_model=OrderView)
+async def get_order(order_id: OrderId, intake: Deps, who: Reader) -> OrderView:
+    """One order with its status, lines, total, history, tracking and invoices (internal roles
+    also see the phone, priority, flags and reasons)."""
+    return order_view(await _own_order(intake, order_id, who), who.internal)
 
 
 @router.get("/orders", response_model=OrderPage)
 async def list_orders(
     intake: Deps,
+    who: Reader,
     status: Annotated[str | None, Query(max_length=40)] = None,
     customer_id: Annotated[str | None, Query(max_length=200)] = None,
     channel: Annotated[str | None, Query(max_length=40)] = None,
-    limit: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
 ) -> OrderPage:
-    """A page of orders, newest first; pass `next_cursor` back as `cursor` for the next page."""
+    """A page of orders, newest first; pass `next_cursor` back as `cursor` for the next page.
+    A storefront or ERP key sees only its own customers' orders."""
     fields = {}
     if status is not None and status not in STATUSES:
         fields["status"] = f"must be one of {', '.join(STATUSES)}"
     if channel is not None and channel not in CHANNELS:
         fields["channel"] = f"must be one of {', '.join(CHANNELS)}"
-    if cursor is not None and not cursor.isdigit():
+    if cursor is not None and not re.fullmatch(_CURSOR, cursor):
         fields["cursor"] = "not a cursor this API gave out"
     if fields:
         raise ApiError(422, "validation_failed", "the request has invalid fields", fields)
+    if customer_id is not None and not who.acts_for(customer_id):
+        return OrderPage(items=[], next_cursor=None)  # another customer's orders: none to see
     filters = {k: v for k, v in (("status", status), ("customer_id", customer_id), ("channel", channel)) if v}
     size = min(limit or intake.settings.page_size, intake.settings.max_page)
-    docs = await intake.orders.page(filters, size + 1, int(cursor) if cursor else None)
+    docs = await intake.orders.page(
+        filters, size + 1, int(cursor) if cursor else None, customers=who.customer_filter()
+    )
     more = len(docs) > size
     docs = docs[:size]
-    return OrderPage(
-        items=[order_public(d) for d in docs], next_cursor=str(docs[-1]["seq"]) if more else None
-    )
+    items: Any = [order_view(d, who.internal) for d in docs]
+    return OrderPage(items=items, next_cursor=str(docs[-1]["seq"]) if more else None)
 
 
-@router.post("/orders/{order_id}/cancel", status_code=202, response_model=OrderPublic)
-async def cancel_order(order_id: OrderId, body: Reason, intake: Deps) -> OrderPublic:
-    """Cancel an unshipped order: every step taken is undone (R7.1); shipped orders get 409 (R7.3)."""
-    return order_public(await handlers.cancel_order(intake, order_id, body.by, body.reason))
+@router.post("/orders/{order_id}/cancel", status_code=202, response_model=OrderView)
+async def cancel_order(order_id: OrderId, body: Reason, intake: Deps, who: Canceller) -> OrderView:
+    """Cancel an unshipped order: every step taken is undone (R7.1); shipped orders get 409 (R7.3).
+    The history records the caller's key name as who cancelled."""
+    await _own_order(intake, order_id, who)
+    return order_view(await handlers.cancel_order(intake, order_id, who.name, body.reason), who.internal)
 
 
-@router.post("/orders/{order_id}/approve", response_model=OrderPublic)
-async def approve_order(order_id: OrderId, body: Decision, intake: Deps) -> OrderPublic:
-    """Let an order on hold continue (credit over limit R3.1, large order R2.2); 409 unless on hold."""
-    return order_public(await handlers.approve_order(intake, order_id, body.by, body.reason))
+@router.post("/orders/{order_id}/approve", response_model=OrderView)
+async def approve_order(order_id: OrderId, body: Decision, intake: Deps, who: Decider) -> OrderView:
+    """Let an order on hold continue (credit over limit R3.1, large order R2.2); 409 unless on hold.
+    Who approved is the caller's key, never a field of the body."""
+    return order_view(await handlers.approve_order(intake, order_id, who.name, body.reason), who.internal)
 
 
-@router.post("/orders/{order_id}/reject", response_model=OrderPublic)
-async def reject_order(order_id: OrderId, body: Decision, intake: Deps) -> OrderPublic:
-    """Refuse an order on hold, recording who and why (R2.2); 409 unless on hold."""
-    return order_public(await handlers.reject_order(intake, order_id, body.by, body.reason))
+@router.post("/orders/{order_id}/reject", response_model=OrderView)
+async def reject_order(order_id: OrderId, body: Decision, intake: Deps, who: Decider) -> OrderView:
+    """Refuse an order on hold, recording who (the caller's key) and why (R2.2); 409 unless on hold."""
+    return order_view(await handlers.reject_order(intake, order_id, who.name, body.reason), who.internal)

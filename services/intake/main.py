@@ -19,6 +19,7 @@ from services.intake.api import router
 from services.intake.consumers import subscribe
 from services.intake.deps import Intake
 from services.intake.settings import Settings
+from shared.access.admin import router as keys_router
 from shared.service import ServiceContext, create_service_app
 from shared.settings import settings_for
 
@@ -55,7 +56,7 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         settings,
         wire=wire,
         ready_checks=door_ready,
-        routers=[router],
+        routers=[router, keys_router],
         title="intake service",
         description="Orders from every channel (R1) and the order saga (R2-R7)",
     )

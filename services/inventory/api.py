@@ -20,6 +20,8 @@ from services.inventory.schemas import (
     product_public,
     stock_public,
 )
+from shared.access.door import ERROR_RESPONSES, requires
+from shared.access.roles import Permission as P
 from shared.errors import ConcurrencyError
 from shared.http import ApiError
 from shared.service import Context
@@ -34,10 +36,10 @@ def get_inventory(ctx: Context) -> Inventory:
 Deps = Annotated[Inventory, Depends(get_inventory)]
 
 
-router = APIRouter(tags=["inventory"])
+router = APIRouter(tags=["inventory"], responses=ERROR_RESPONSES)
 
 
-@router.put("/products/{sku}", response_model=ProductPublic)
+@router.put("/products/{sku}", response_model=ProductPublic, dependencies=[requires(P.CATALOG_WRITE)])
 async def put_product(sku: SKU, body: ProductPut, inv: Deps, response: Response) -> ProductPublic:
     """Create or replace a catalogue entry (price in fen, sourcing make|buy, lead time in days)."""
     try:
@@ -50,7 +52,7 @@ async def put_product(sku: SKU, body: ProductPut, inv: Deps, response: Response)
     return product_public(product)
 
 
-@router.get("/products/{sku}", response_model=ProductPublic)
+@router.get("/products/{sku}", response_model=ProductPublic, dependencies=[requires(P.CATALOG_READ)])
 async def get_product(sku: SKU, inv: Deps) -> ProductPublic:
     """One catalogue entry."""
     product = await inv.products.get(sku)
@@ -59,9 +61,10 @@ async def get_product(sku: SKU, inv: Deps) -> ProductPublic:
     return product_public(product)
 
 
-@router.get("/products", response_model=list[ProductPublic])
-async def list_products(inv: Deps, sku: Annotated[list[str] | None, Query()] = None,
-                        limit: Annotated[int, Query(ge=1)] = 100) -> list[ProductPublic]:
+@router.get("/products", response_model=list[ProductPublic], dependencies=[requires(P.CATALOG_READ)])
+async def list_products(
+    inv: Deps, sku: Annotated[list[str] | None, Query()] = None, limit: Annotated[int, Query(ge=1)] = 100
+) -> list[ProductPublic]:
     """The products named by ``?sku=`` (unknown ones absent), or a page of the catalogue."""
     if sku:
         found = await inv.products.get_many(sku)
@@ -69,7 +72,7 @@ async def list_products(inv: Deps, sku: Annotated[list[str] | None, Query()] = N
     return [product_public(p) for p in await inv.products.page(min(limit, inv.settings.max_page))]
 
 
-@router.put("/stock/{sku}", response_model=StockPublic)
+@router.put("/stock/{sku}", response_model=StockPublic, dependencies=[requires(P.STOCK_WRITE)])
 async def put_stock(sku: SKU, body: StockPut, inv: Deps) -> StockPublic:
     """Set a warehouse's counted quantity; refused below what is reserved (R4.1)."""
     if await inv.products.get(sku) is None:
@@ -84,7 +87,7 @@ async def put_stock(sku: SKU, body: StockPut, inv: Deps) -> StockPublic:
     return stock_public(sku, doc)
 
 
-@router.get("/stock/{sku}", response_model=StockPublic)
+@router.get("/stock/{sku}", response_model=StockPublic, dependencies=[requires(P.STOCK_READ)])
 async def get_stock(sku: SKU, inv: Deps) -> StockPublic:
     """On hand, reserved and available, summed over warehouses, with the per-warehouse breakdown."""
     doc = await inv.stock.get(sku)

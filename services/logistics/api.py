@@ -10,10 +10,12 @@ from services.logistics.carrier_reports import report_event
 from services.logistics.deps import Logistics
 from services.logistics.domain import InvalidTransition, Shipment, packing_list
 from services.logistics.schemas import CarrierEventCreate, PackingListPublic, ShipmentPublic
+from shared.access.door import ERROR_RESPONSES, requires
+from shared.access.roles import Permission as P
 from shared.http import ApiError
 from shared.service import Context
 
-router = APIRouter(tags=["logistics"])
+router = APIRouter(tags=["logistics"], responses=ERROR_RESPONSES)
 Id = Annotated[str, Path(min_length=1, max_length=200)]
 
 
@@ -31,7 +33,7 @@ async def _shipment(logistics: Logistics, shipment_id: str) -> Shipment:
     return loaded.aggregate
 
 
-@router.get("/shipments", response_model=list[ShipmentPublic])
+@router.get("/shipments", response_model=list[ShipmentPublic], dependencies=[requires(P.SHIPMENTS_READ)])
 async def list_shipments(
     logistics: Deps, order_id: Annotated[str, Query(min_length=1, max_length=200)]
 ) -> list:
@@ -40,13 +42,19 @@ async def list_shipments(
     return [] if loaded is None or loaded.aggregate.tombstone else [ShipmentPublic.of(loaded.aggregate)]
 
 
-@router.get("/shipments/{shipment_id}", response_model=ShipmentPublic)
+@router.get(
+    "/shipments/{shipment_id}", response_model=ShipmentPublic, dependencies=[requires(P.SHIPMENTS_READ)]
+)
 async def get_shipment(shipment_id: Id, logistics: Deps) -> ShipmentPublic:
     """One shipment with its carrier events."""
     return ShipmentPublic.of(await _shipment(logistics, shipment_id))
 
 
-@router.get("/shipments/{shipment_id}/packing-list", response_model=PackingListPublic)
+@router.get(
+    "/shipments/{shipment_id}/packing-list",
+    response_model=PackingListPublic,
+    dependencies=[requires(P.PACKING_READ)],
+)
 async def get_packing_list(shipment_id: Id, logistics: Deps) -> PackingListPublic:
     """The packing list that goes with the goods: order number, consignee, address, phone (R5.2)."""
     sheet = packing_list(await _shipment(logistics, shipment_id))
@@ -62,7 +70,12 @@ async def get_packing_list(shipment_id: Id, logistics: Deps) -> PackingListPubli
     )
 
 
-@router.post("/shipments/{shipment_id}/events", status_code=202, response_model=ShipmentPublic)
+@router.post(
+    "/shipments/{shipment_id}/events",
+    status_code=202,
+    response_model=ShipmentPublic,
+    dependencies=[requires(P.SHIPMENTS_REPORT)],
+)
 async def post_carrier_event(
     shipment_id: Id, body: CarrierEventCreate, logistics: Deps, response: Response
 ) -> ShipmentPublic:

@@ -9,12 +9,13 @@ from tests.support.api import Shop
 
 async def request_return(shop: Shop, order_id: str, lines: list[tuple[str, int]]) -> str:
     body = {"order_id": order_id, "lines": [{"sku": s, "quantity": q} for s, q in lines], "reason": "damaged"}
-    created = await shop.ok(await shop.http["aftersales"].post("/returns", json=body))
+    created = await shop.ok(await shop.as_("storefront")["aftersales"].post("/returns", json=body))
     return created["return_id"]  # type: ignore[no-any-return]
 
 
 async def inspect(shop: Shop, return_id: str, result: str) -> None:
-    response = await shop.http["aftersales"].post(f"/returns/{return_id}/inspection", json={"result": result})
+    warehouse = shop.as_("warehouse")["aftersales"]
+    response = await warehouse.post(f"/returns/{return_id}/inspection", json={"result": result})
     await shop.ok(response)
 
 
@@ -83,7 +84,7 @@ async def test_more_than_was_shipped_cannot_be_returned(shop: Shop):
     await shop.deliver(order_id)
 
     body = {"order_id": order_id, "lines": [{"sku": sku, "quantity": 2}], "reason": "damaged"}
-    response = await shop.http["aftersales"].post("/returns", json=body)
+    response = await shop.as_("storefront")["aftersales"].post("/returns", json=body)
 
     assert response.status_code == 422
     assert response.json()["error"]["fields"]

@@ -19,14 +19,26 @@ def uid(prefix: str) -> str:
 
 
 class Shop:
-    """What a storefront, a warehouse clerk or a finance clerk would do over HTTP."""
+    """What a storefront, a warehouse clerk or a finance clerk would do over HTTP, each with
+    the key of their role (issue 7): the shop places and cancels, the ERP keeps master data,
+    operations reads and the manager approves, the warehouse and the carrier report."""
 
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
-        self.http = {name: stack.client(name) for name in stack.ports}
+        self._clients: dict[tuple[str, str], httpx.AsyncClient] = {}
+        # Reads in assertions see everything an operator sees (flags, reasons, credit figures).
+        self.http = _Clients(self, "ops")
+
+    def as_(self, role: str) -> _Clients:
+        return _Clients(self, role)
+
+    def client(self, service: str, role: str) -> httpx.AsyncClient:
+        if (service, role) not in self._clients:
+            self._clients[service, role] = self.stack.client(service, as_=role)
+        return self._clients[service, role]
 
     async def close(self) -> None:
-        for client in self.http.values():
+        for client in self._clients.values():
             await client.aclose()
 
     async def ok(self, response: httpx.Response) -> Any:
@@ -41,15 +53,20 @@ class Shop:
     ) -> str:
         sku = uid("SKU")
         body = {"name": f"Lamp {sku}", "unit_price": price, "sourcing": sourcing, "lead_time_days": lead}
-        await self.ok(await self.http["inventory"].put(f"/products/{sku}", json=body))
-        await self.ok(await self.http["inventory"].put(f"/stock/{sku}", json={"on_hand": on_hand}))
+        await self.ok(await self.as_("erp")["inventory"].put(f"/products/{sku}", json=body))
+        stock = {"on_hand": on_hand}
+        await self.ok(await self.as_("warehouse")["inventory"].put(f"/stock/{sku}", json=stock))
         return sku
 
-    async def customer(self, *, credit_limit: int = 10_000_000, terms: str = "credit") -> str:
-        customer_id = uid("CUST")
+    async def customer(
+        self, *, credit_limit: int = 10_000_000, terms: str = "credit", prefix: str = "CUST", as_: str = "erp"
+    ) -> str:
+        """A customer made by an ERP key (CUST-* customers; ``prefix="OTHER", as_="erp_other"``
+        makes one of another company, which the CUST-* keys must not see)."""
+        customer_id = uid(prefix)
         body = {"name": f"Shanghai Lamp Trading Co., Ltd. {customer_id}", "payment_terms": terms,
                 "credit_limit": credit_limit}  # fmt: skip
-        await self.ok(await self.http["billing"].put(f"/customers/{customer_id}", json=body))
+        await self.ok(await self.as_(as_)["billing"].put(f"/customers/{customer_id}", json=body))
         return customer_id
 
     # --- orders ----------------------------------------------------------------------
@@ -63,10 +80,12 @@ class Shop:
             **extra,
         }
 
-    async def place(self, customer_id: str, lines: list[tuple[str, int]], **extra: Any) -> dict[str, Any]:
-        response = await self.http["intake"].post(
-            "/orders", json=self.order_body(customer_id, lines, **extra)
-        )
+    async def place(
+        self, customer_id: str, lines: list[tuple[str, int]], as_: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        body = self.order_body(customer_id, lines, **extra)
+        placer = as_ or ("storefront" if body["channel"] == "storefront" else "erp")
+        response = await self.as_(placer)["intake"].post("/orders", json=body)
         assert response.status_code == 201, response.text
         return response.json()  # type: ignore[no-any-return]
 
@@ -86,11 +105,13 @@ class Shop:
         raise AssertionError(f"{order_id} is {order.get('status')}, expected {statuses}; history {history}")
 
     async def cancel(self, order_id: str, reason: str = "customer changed their mind") -> httpx.Response:
-        return await self.http["intake"].post(f"/orders/{order_id}/cancel", json={"reason": reason})
+        shop = self.as_("storefront")["intake"]
+        return await shop.post(f"/orders/{order_id}/cancel", json={"reason": reason})
 
     async def approve(self, order_id: str) -> None:
-        body = {"by": "manager.wang", "reason": "long-standing customer"}
-        await self.ok(await self.http["intake"].post(f"/orders/{order_id}/approve", json=body))
+        """The manager (key name manager.wang) approves: the history's ``by`` comes from the key."""
+        body = {"reason": "long-standing customer"}
+        await self.ok(await self.as_("manager")["intake"].post(f"/orders/{order_id}/approve", json=body))
 
     # --- the rest of the company -------------------------------------------------------
     async def stock(self, sku: str) -> dict[str, Any]:
@@ -114,7 +135,8 @@ class Shop:
         raise AssertionError(f"no supply order was raised for {order_id}")
 
     async def complete_supply(self, supply_order_id: str) -> None:
-        await self.ok(await self.http["fulfillment"].post(f"/supply-orders/{supply_order_id}/complete"))
+        warehouse = self.as_("warehouse")["fulfillment"]
+        await self.ok(await warehouse.post(f"/supply-orders/{supply_order_id}/complete"))
 
     async def shipments(self, order_id: str) -> list[dict[str, Any]]:
         return await self.ok(await self.http["logistics"].get("/shipments", params={"order_id": order_id}))  # type: ignore[no-any-return]
@@ -130,7 +152,7 @@ class Shop:
         """The carrier reports events (picked_up, delivered ...) for the order's shipment."""
         shipment = (await self.wait_shipments(order_id))[0]  # the booking may still be on its way
         for event in events:
-            response = await self.http["logistics"].post(
+            response = await self.as_("carrier")["logistics"].post(
                 f"/shipments/{shipment['shipment_id']}/events", json={"type": event}
             )
             await self.ok(response)
@@ -142,3 +164,13 @@ class Shop:
         await self.wait_status(order_id, "shipped", "delivered", "completed")
         await self.carrier(order_id, "delivered")
         return await self.wait_status(order_id, "completed")
+
+
+class _Clients:
+    """``shop.as_("erp")["billing"]``: the HTTP client of a service with a role's key."""
+
+    def __init__(self, shop: Shop, role: str) -> None:
+        self.shop, self.role = shop, role
+
+    def __getitem__(self, service: str) -> httpx.AsyncClient:
+        return self.shop.client(service, self.role)

@@ -12,9 +12,26 @@ from pathlib import Path
 import httpx
 
 from devstack.processes import Proc, free_port, start_service, wait_ready
+from shared.access.provision import KeyAdmin
 from tests.support.topology import delete_topology_sync
 
 RETRY_DELAYS_MS = (100, 300, 600)
+
+# The keys every stack gets (issue 7): role -> (key name, channel, customers). Test customers are
+# CUST-*; the *_other keys act for OTHER-* customers, to show another customer's objects are 404s.
+TEST_KEYS: dict[str, tuple[str, str, str | None, tuple[str, ...]]] = {
+    "admin": ("admin", "test.admin", None, ()),
+    "ops": ("ops", "ops.zhao", None, ()),
+    "manager": ("manager", "manager.wang", None, ()),
+    "general_manager": ("general_manager", "gm.chen", None, ()),
+    "storefront": ("storefront", "shop.web", "storefront", ("CUST-*",)),
+    "erp": ("erp", "erp.acme", None, ("CUST-*",)),
+    "warehouse": ("warehouse", "wh.qian", None, ()),
+    "carrier": ("carrier", "carrier.sf", None, ()),
+    "service": ("service", "service:test", None, ()),
+    "storefront_other": ("storefront", "shop.other", "storefront", ("OTHER-*",)),
+    "erp_other": ("erp", "erp.other", None, ("OTHER-*",)),
+}
 
 
 @dataclass
@@ -28,6 +45,8 @@ class Stack:
     ports: dict[str, int] = field(default_factory=dict)
     procs: dict[str, Proc] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
+    # One key per entry of TEST_KEYS, made when the stack starts; ``client(name, as_=role)``.
+    keys: dict[str, str] = field(default_factory=dict)
 
     @property
     def env(self) -> dict[str, str]:
@@ -43,6 +62,10 @@ class Stack:
             "RELAY_GRACE_S": "1.0",
             "RELAY_INTERVAL_S": "0.5",
             "SHUTDOWN_GRACE_S": "5",
+            # Tests place orders faster than a storefront's production rate; the rate-limit test
+            # sets its own (issue 7).
+            "RATE_LIMIT_DEFAULT": "2000/4000",
+            "RATE_LIMITS": "",
         }
         for name, port in self.ports.items():
             env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
@@ -51,8 +74,27 @@ class Stack:
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
 
-    def client(self, name: str) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.url(name), timeout=15)
+    def client(self, name: str, as_: str | None = "admin") -> httpx.AsyncClient:
+        """An HTTP client of service ``name`` sending the key of ``as_`` (a TEST_KEYS entry;
+        None: no key). Tests of one service's behaviour act as admin; the access tests, and the
+        end-to-end Shop, act as the role a real caller would have."""
+        headers = {"Authorization": f"Bearer {self.key(as_)}"} if as_ else None
+        return httpx.AsyncClient(base_url=self.url(name), timeout=15, headers=headers)
+
+    def key(self, role: str) -> str:
+        if not self.keys:
+            self.provision_keys()
+        return self.keys[role]
+
+    def provision_keys(self) -> None:
+        admin = KeyAdmin(self.mongo_url, self.prefix)
+        try:
+            for entry, (role, name, channel, customers) in TEST_KEYS.items():
+                _, self.keys[entry] = admin.create(
+                    name=name, role=role, channel=channel, customers=customers, created_by="tests"
+                )
+        finally:
+            admin.close()
 
     def start(self, names: Iterable[str]) -> Stack:
         names = list(names)

@@ -16,6 +16,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from services.intake.adapters.mapping import PAST_ORDER_FIELDS, Doc, from_doc, past_order, to_fields
 from services.intake.domain.order import Order
 from services.intake.domain.screening import PastOrder
+from shared.access.principal import customer_query
 from shared.aggregates import LastWrites, Loaded
 from shared.envelope import Envelope, utcnow
 from shared.errors import ConcurrencyError
@@ -90,9 +91,15 @@ class MongoOrderStore:
     def fingerprint(self, order: Order) -> Doc:
         return fingerprint(order)
 
-    async def page(self, filters: dict[str, str], limit: int, before_seq: int | None) -> list[Doc]:
-        """Up to ``limit`` orders matching ``filters`` (status, customer_id, channel), newest first."""
+    async def page(
+        self, filters: dict[str, str], limit: int, before_seq: int | None,
+        customers: tuple[str, ...] | None = None,
+    ) -> list[Doc]:
+        """Up to ``limit`` orders matching ``filters`` (status, customer_id, channel), newest first;
+        ``customers`` (ids or ``PREFIX*``) restricts them to what a scoped key may see (issue 7)."""
         query: dict[str, Any] = dict(filters)
+        if customers is not None:
+            query.update(customer_query(customers))
         if before_seq is not None:
             query["seq"] = {"$lt": before_seq}
         cursor = self.collection.find(query).sort("seq", DESCENDING).limit(limit)

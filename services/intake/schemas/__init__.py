@@ -2,28 +2,34 @@
 
 from services.intake.schemas.requests import ContactIn, Decision, LineIn, OrderCreate, Reason
 from services.intake.schemas.responses import (
+    ContactInternal,
     ContactPublic,
     HistoryPublic,
     LinePublic,
+    OrderInternal,
     OrderPage,
     OrderPublic,
+    StepPublic,
     SupplyOrderPublic,
-    mask_phone,
-    order_public,
+    order_internal,
+    order_view,
 )
 
 __all__ = [
     "ContactIn",
+    "ContactInternal",
     "ContactPublic",
     "Decision",
     "HistoryPublic",
     "LineIn",
     "LinePublic",
     "OrderCreate",
+    "OrderInternal",
     "OrderPage",
     "OrderPublic",
     "Reason",
+    "StepPublic",
     "SupplyOrderPublic",
-    "mask_phone",
-    "order_public",
+    "order_internal",
+    "order_view",
 ]

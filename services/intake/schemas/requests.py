@@ -72,16 +72,14 @@ class OrderCreate(BaseModel):
 
 
 class Reason(BaseModel):
-    """`POST /orders/{id}/cancel`: why, and optionally who (R9.3)."""
+    """`POST /orders/{id}/cancel`: why. Who is the caller's key (R9.3, issue 7): a `by` is a 422."""
 
     model_config = ConfigDict(extra="forbid")
     reason: Annotated[str, Field(min_length=1, max_length=1000)]
-    by: Annotated[str, Field(min_length=1, max_length=200)] = "customer"
 
 
 class Decision(BaseModel):
-    """`POST /orders/{id}/approve|reject`: who decided and why (R2.2)."""
+    """`POST /orders/{id}/approve|reject`: why (R2.2); who decided is the caller's key (issue 7)."""
 
     model_config = ConfigDict(extra="forbid")
-    by: Annotated[str, Field(min_length=1, max_length=200)]
     reason: Annotated[str, Field(min_length=1, max_length=1000)]

@@ -1,4 +1,10 @@
-"""Response bodies of intake's HTTP contract (API.md "intake: orders"): what outside clients see."""
+"""Response bodies of intake's HTTP contract (API.md "intake: orders"), one per audience (issue 7).
+
+``OrderInternal`` is what the company's own roles read (ops, warehouse, the other services):
+the contact's full phone, priority, flags, holds, supply orders and every history reason.
+``OrderPublic`` is what a storefront or an ERP reads about its own orders: no phone, no
+internal flags or credit reasons. Fields are left out by model, never masked by slicing.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,10 @@ from services.intake.adapters import from_doc
 
 class ContactPublic(BaseModel):
     name: str
-    phone: str = Field(description="masked: the number is internal only (R1.2)")
+
+
+class ContactInternal(ContactPublic):
+    phone: str = Field(description="internal roles only (R1.2)")
 
 
 class LinePublic(BaseModel):
@@ -41,8 +50,16 @@ class SupplyOrderPublic(BaseModel):
     status: str
 
 
+class StepPublic(BaseModel):
+    """A history step as the customer sees it: when and what, not the internal reasons."""
+
+    at: datetime
+    status: str | None = None
+    event: str | None = None
+
+
 class OrderPublic(BaseModel):
-    """An order as every reader sees it (R9.1): status, lines, total, priority, flags, history."""
+    """An order as its storefront or ERP sees it (R9.1): status, lines, totals, steps, tracking."""
 
     order_id: str
     status: str
@@ -60,35 +77,47 @@ class OrderPublic(BaseModel):
     total: int
     currency: str = "CNY"
     remarks: str
-    priority: str
-    flags: list[str]
-    hold: str | None = Field(description="what an on_hold order waits for: credit or approval")
-    history: list[HistoryPublic]
+    history: list[StepPublic]
     shipment_id: str | None
     carrier: str | None
     tracking_numbers: list[str]
-    supply_orders: list[SupplyOrderPublic]
     expected_delivery: date | None
     invoice_ids: list[str]
-    credit_notes: list[dict[str, Any]]
     returned_quantities: dict[str, int]
     created_at: datetime
 
 
+class OrderInternal(OrderPublic):
+    """An order as the company sees it: plus phone, priority, flags, hold, supply, reasons."""
+
+    contact: ContactInternal
+    priority: str
+    flags: list[str]
+    hold: str | None = Field(description="what an on_hold order waits for: credit or approval")
+    history: list[HistoryPublic]  # type: ignore[assignment]
+    supply_orders: list[SupplyOrderPublic]
+    credit_notes: list[dict[str, Any]]
+
+
 class OrderPage(BaseModel):
-    items: list[OrderPublic]
+    items: list[OrderInternal] | list[OrderPublic]
     next_cursor: str | None
 
 
-def mask_phone(phone: str) -> str:
-    """138****8000: enough to recognise, not enough to call (R1.2)."""
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    return f"{digits[:3]}****{digits[-4:]}" if len(digits) >= 8 else "****"
+def order_view(doc: dict[str, Any], internal: bool) -> OrderInternal | OrderPublic:
+    """The order for its reader's audience (issue 7)."""
+    full = order_internal(doc)
+    if internal:
+        return full
+    public = full.model_dump(include=set(OrderPublic.model_fields))
+    public["contact"] = {"name": full.contact.name}
+    public["history"] = [{"at": h.at, "status": h.status, "event": h.event} for h in full.history]
+    return OrderPublic.model_validate(public)
 
 
-def order_public(doc: dict[str, Any]) -> OrderPublic:
+def order_internal(doc: dict[str, Any]) -> OrderInternal:
     order = from_doc(doc)
-    return OrderPublic(
+    return OrderInternal(
         order_id=order.order_id,
         status=order.status,
         customer_id=order.customer_id,
@@ -97,7 +126,7 @@ def order_public(doc: dict[str, Any]) -> OrderPublic:
         payment_terms=order.payment_terms,
         required_by=order.required_by,
         delivery_address=order.delivery_address,
-        contact=ContactPublic(name=order.contact.name, phone=mask_phone(order.contact.phone)),
+        contact=ContactInternal(name=order.contact.name, phone=order.contact.phone),
         lines=[
             LinePublic(
                 sku=li.sku,

@@ -55,7 +55,7 @@ async def test_a_placed_order_is_numbered_priced_and_asks_billing_for_credit(api
             "amount": 36_000,
         }
     ]
-    assert order["contact"] == {"name": "Li Lei", "phone": "138****8000"}  # R1.2: internal only
+    assert order["contact"] == {"name": "Li Lei", "phone": "13800138000"}  # internal roles (issue 7)
     assert order["payment_terms"] == "credit"  # the customer's agreed terms (R3.2)
     assert order["history"][0]["status"] == "pending_review"
     [reserve] = await probe.wait_for("ReserveCredit", order["order_id"])

@@ -191,7 +191,7 @@ async def test_an_order_over_the_credit_limit_waits_for_a_person(api, door, prob
     )
     held = await wait_status(api, order_id, "on_hold")
 
-    approved = await api.post(f"/orders/{order_id}/approve", json={"by": "manager.wang", "reason": "known"})
+    approved = await api.post(f"/orders/{order_id}/approve", json={"reason": "known"})
     forced = await probe.wait_for("ReserveCredit", order_id, count=2)
 
     assert held["hold"] == "credit" and held["history"][-1]["reason"] == "over the credit limit"
@@ -204,7 +204,7 @@ async def test_only_an_order_on_hold_can_be_approved_or_rejected(api, door, prob
     before = (await api.get(f"/orders/{order_id}")).json()
 
     for action in ("approve", "reject"):
-        response = await api.post(f"/orders/{order_id}/{action}", json={"by": "manager.wang", "reason": "x"})
+        response = await api.post(f"/orders/{order_id}/{action}", json={"reason": "x"})
 
         assert response.status_code == 409
         assert response.json()["error"]["code"] == "order_not_on_hold"
@@ -214,7 +214,7 @@ async def test_only_an_order_on_hold_can_be_approved_or_rejected(api, door, prob
     assert len(probe.matching("ReserveCredit", order_id)) == 1  # no forced credit check was sent
 
 
-async def test_rejecting_an_order_on_hold_records_who_and_why(api, door, probe):
+async def test_rejecting_an_order_on_hold_records_who_and_why(api, door, probe, stack):
     order_id = await place(api, door)
     await answer(
         probe,
@@ -226,11 +226,15 @@ async def test_rejecting_an_order_on_hold_records_who_and_why(api, door, probe):
     )
     await wait_status(api, order_id, "on_hold")
 
-    response = await api.post(f"/orders/{order_id}/reject", json={"by": "manager.wang", "reason": "bad debt"})
+    async with stack.client("intake", as_="manager") as manager:  # the key of "manager.wang"
+        response = await manager.post(f"/orders/{order_id}/reject", json={"reason": "bad debt"})
+        claimed = await manager.post(f"/orders/{order_id}/reject", json={"by": "someone.else", "reason": "x"})
 
     assert response.status_code == 200
     last = response.json()["history"][-1]
+    # Who decided comes from the key, never from the body (issue 7): a body naming someone is a 422.
     assert (last["status"], last["by"], last["reason"]) == ("rejected", "manager.wang", "bad debt")
+    assert claimed.status_code == 422 and "by" in claimed.json()["error"]["fields"]
 
 
 async def test_a_completed_return_marks_the_order_returned(api, door, probe):

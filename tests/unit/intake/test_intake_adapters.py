@@ -5,7 +5,7 @@ import pytest
 
 from services.intake.adapters import HttpCatalogue, HttpCustomers, LastKnown, from_doc, sequence, to_fields
 from services.intake.domain import saga
-from services.intake.schemas import OrderCreate, mask_phone, order_public
+from services.intake.schemas import OrderCreate, order_view
 from shared.errors import DependencyUnavailable
 from tests.unit.intake.builders import STAGES
 
@@ -33,19 +33,27 @@ def test_the_sequence_sorts_like_order_numbers_past_999():
     assert sequence("SO202405999") < sequence("SO2024051000") < sequence("SO202406001")
 
 
-def test_the_public_order_masks_the_phone_and_lists_supply_orders(make):
+def test_the_internal_view_has_the_whole_phone_and_the_supply_orders(make):
     order = make.order("supply_raised")
 
-    public = order_public({**to_fields(order), "version": 3})
+    internal = order_view({**to_fields(order), "version": 3}, internal=True).model_dump()
 
-    assert public.contact.phone == "138****5678"
-    assert [s.supply_order_id for s in public.supply_orders] == ["MO-1"]
-    assert public.total == order.total and public.history[0].status == "pending_review"
+    assert internal["contact"]["phone"] == order.contact.phone  # whole, never sliced (issue 7)
+    assert [s["supply_order_id"] for s in internal["supply_orders"]] == ["MO-1"]
+    assert internal["total"] == order.total and internal["history"][0]["status"] == "pending_review"
 
 
-@pytest.mark.parametrize(("phone", "masked"), [("13812345678", "138****5678"), ("12", "****")])
-def test_phones_are_masked(phone, masked):
-    assert mask_phone(phone) == masked
+def test_the_customer_view_leaves_out_phone_flags_reasons_and_supply(make):
+    order = make.order("supply_raised")
+
+    public = order_view({**to_fields(order), "version": 3}, internal=False).model_dump()
+
+    # Left out by model (issue 7): no key of an internal field, no digit of the phone anywhere.
+    assert public["contact"] == {"name": order.contact.name}
+    assert not {"flags", "priority", "hold", "supply_orders", "credit_notes"} & set(public)
+    assert set(public["history"][0]) == {"at", "status", "event"}
+    assert order.contact.phone not in str(public) and order.contact.phone[-4:] not in str(public)
+    assert public["total"] == order.total
 
 
 def test_the_body_fingerprint_ignores_key_order_but_not_content():

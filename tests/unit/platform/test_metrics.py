@@ -45,6 +45,9 @@ def test_install_appends_a_listener_and_keeps_the_other_client_options():
 def test_the_route_sums_every_listener_this_process_installed():
     app = FastAPI()
     app.include_router(metrics.router)
+    for route in metrics.router.routes:  # the ops:read check is tested with the access matrix
+        for dep in route.dependencies:  # type: ignore[attr-defined]
+            app.dependency_overrides[dep.dependency] = lambda: None
     first = metrics.install({})["event_listeners"][0]
     second = metrics.install({})["event_listeners"][0]
     with TestClient(app) as client:
