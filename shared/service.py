@@ -27,7 +27,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared import metrics
-from shared.access.door import Gate, RateLimiter, parse_rate_limits, public
+from shared.access.door import ERROR_RESPONSES, Gate, RateLimiter, parse_rate_limits, public
 from shared.access.keys import access_db_name
 from shared.access.registry import KeyRegistry
 from shared.bus import Bus
@@ -171,7 +171,7 @@ def create_service_app(
         """Liveness: the process answers."""
         return {"status": "ok", "service": settings.service_name}
 
-    @app.get("/ready", tags=["ops"], dependencies=[public()])
+    @app.get("/ready", tags=["ops"], dependencies=[public()], responses={503: ERROR_RESPONSES[503]})
     async def ready(ctx: Context) -> JSONResponse:
         """Readiness: the broker and the store are reachable, and whatever ``ready_checks`` adds."""
 

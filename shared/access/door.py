@@ -22,17 +22,41 @@ from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.params import Depends as DependsParam
+from pydantic import BaseModel
 
 from shared.access.principal import Principal
 from shared.access.registry import KeyRegistry
 from shared.access.roles import ROLES, Permission
 from shared.http import ApiError
 
-# OpenAPI: the answers every authenticated route may give besides its own.
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    fields: dict[str, Any]
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx and 5xx answer of every service (API.md): ``{"error": {code, message, fields}}``."""
+
+    error: ErrorDetail
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+# OpenAPI: the error answers a route may give besides its own, all with the one error body.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "no key, or a key that is malformed, unknown, revoked or expired"},
-    403: {"description": "the key's role lacks this route's permission"},
-    429: {"description": "the key is over its role's rate; see Retry-After"},
+    400: _error("malformed JSON"),
+    401: _error("no key, or a key that is malformed, unknown, revoked or expired"),
+    403: _error("the key's role lacks this route's permission, or the key does not act for that customer"),
+    404: _error("no such object, or another customer's (the same answer)"),
+    409: _error("the request does not fit the object's state, or it changed meanwhile"),
+    413: _error("the request body is over the size limit"),
+    422: _error("invalid input: unknown or server-owned fields, bounds, control characters"),
+    429: _error("the key is over its role's rate; see Retry-After"),
+    503: _error("a dependency (store, broker, another service) is not reachable; see Retry-After"),
 }
 
 
