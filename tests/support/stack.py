@@ -98,6 +98,8 @@ class Stack:
 
     def start(self, names: Iterable[str]) -> Stack:
         names = list(names)
+        if not self.keys:
+            self.provision_keys()
         for name in names:
             self.ports.setdefault(name, free_port())
         for name in names:
