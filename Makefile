@@ -23,7 +23,7 @@ pytest_tier = rc=0; SIMULATE=0 $(PY) -m pytest $(1) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make: no tests collected in: $(1)"; rc=0; fi; exit $$rc
 tiers = $(wildcard $(1))
 
-.PHONY: help install run keys test test-unit test-integration test-e2e test-repeat lint fmt docs bench compose-config clean
+.PHONY: help install run keys fuzz test test-unit test-integration test-e2e test-repeat lint fmt docs bench compose-config clean
 
 help: ## List the targets
 	@echo "Order-management platform - make targets:"
@@ -65,6 +65,10 @@ test-repeat: ## Run the whole suite REPEAT times in a row (default 3) to find fl
 keys: ## Manage API keys: make keys ARGS='create --role ops --name ops.li' (list, revoke ID, dev-keys)
 	@$(BOOT_LITE)
 	$(PY) -m shared.access $${ARGS:-list}
+
+fuzz: ## schemathesis on every service's OpenAPI with a key of every role (FUZZ_EXAMPLES=20, FUZZ_ROLES=...)
+	@$(BOOTSTRAP)
+	$(PY) -m devstack.fuzz
 
 docs: ## Regenerate documents made from code (the saga diagram in docs/ARCHITECTURE.md)
 	@$(BOOT_LITE)
