@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from services.aftersales import handlers
 from services.aftersales.handlers import Deps
+from services.aftersales.ports import ORDER_RETURN_PAGES, RECENT_RETURN_PAGES
 from services.aftersales.schemas import InspectionCreate, ReturnCreate, ReturnPublic
+from shared import paging
 from shared.access.door import ERROR_RESPONSES, requires
 from shared.access.principal import Principal
 from shared.access.roles import Permission as P
@@ -47,7 +49,8 @@ async def create_return(
         lines=[(line.sku, line.quantity) for line in body.lines],
         reason=body.reason,
         by=who.name,
-        idempotency_key=idempotency_key,
+        # The caller's own keys: another caller's "r-1" is another key (issue 7).
+        idempotency_key=f"{who.key_id}:{idempotency_key}" if idempotency_key else None,
         acts_for=who.acts_for,
     )
     return ReturnPublic.of(ret)
@@ -75,16 +78,26 @@ async def read_return(return_id: str, deps: AftersalesDeps, who: Reader) -> Retu
     return ReturnPublic.of(ret)
 
 
-@router.get("", response_model=list[ReturnPublic])
+@router.get("", response_model=list[ReturnPublic], responses=paging.PAGE_HEADERS)
 async def list_returns(
     deps: AftersalesDeps,
+    request: Request,
+    response: Response,
     who: Reader,
     order_id: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1)] = 100,
+    limit: paging.Limit = paging.DEFAULT_LIMIT,
+    cursor: paging.Cursor = None,
 ) -> list[ReturnPublic]:
-    """The returns of an order (``?order_id=``), else the most recent ones."""
+    """The returns of an order (``?order_id=``, in their order), else the most recent ones, a page
+    at a time (docs/API.md "Paging": a scoped key's page may be short, and still carries
+    ``Next-Cursor`` when more may follow)."""
+    size = paging.page_size(limit, deps.settings.max_page)
+    keyset = ORDER_RETURN_PAGES if order_id is not None else RECENT_RETURN_PAGES
+    after = keyset.parse(cursor)
     if order_id is not None:
-        returns = await deps.returns.for_order(order_id)
+        page = await deps.returns.page_of_order(order_id, size, after)
     else:
-        returns = await deps.returns.recent(min(limit, deps.settings.max_page))
+        page = await deps.returns.recent(size, after)
+    paging.link_next(request, response, keyset, page)
+    returns = page.items
     return [ReturnPublic.of(ret) for ret in returns if who.acts_for(ret.customer_id)]

@@ -65,9 +65,11 @@ async def post_order(
     if who.channel is not None and body.channel != who.channel:
         raise ApiError(403, "forbidden", f"this key places orders on the {who.channel} channel only",
                        {"channel": f"must be {who.channel} for this key"})  # fmt: skip
-    key = (idempotency_key or "").strip() or None
+    # Keys are the caller's own: another caller's "demo-1" is another key (no replay of their order).
+    raw = (idempotency_key or "").strip()
+    key = f"{who.key_id}:{raw}" if raw else None
     doc = await handlers.place_order(
-        intake, body.to_request(), idempotency_key=key, body_hash=body.fingerprint()
+        intake, body.to_request(), idempotency_key=key, body_hash=body.fingerprint(), placed_by=who.name
     )
     return order_view(doc, who.internal)
 

@@ -25,20 +25,22 @@ Doc = dict[str, Any]
 
 
 async def place_order(
-    intake: Intake, request: OrderRequest, *, idempotency_key: str | None = None, body_hash: str = ""
+    intake: Intake, request: OrderRequest, *, idempotency_key: str | None = None, body_hash: str = "",
+    placed_by: str = "intake",
 ) -> Doc:
-    """Check, number and store a new order, and ask billing for credit; a known key replays its order."""
+    """Check, number and store a new order, and ask billing for credit; a known key replays its order.
+    ``placed_by`` (the caller's key name, issue 7) is who the history says placed it."""
     if idempotency_key:
         claim = await intake.keys.get(idempotency_key)
         if claim is not None:
-            return await _replay(intake, claim, request, body_hash)
+            return await _replay(intake, claim, request, body_hash, placed_by)
     request, catalogue, customer = await _door(intake, request)
     order_id = await _next_order_id(intake)
     if idempotency_key:
         claim = await intake.keys.claim(idempotency_key, body_hash, order_id)
         if claim.target != order_id:  # a racing twin claimed the key first; our number stays unused
-            return await _replay(intake, claim, request, body_hash)
-    return await _create(intake, order_id, request, catalogue, customer)
+            return await _replay(intake, claim, request, body_hash, placed_by)
+    return await _create(intake, order_id, request, catalogue, customer, placed_by)
 
 
 async def _door(intake: Intake, request: OrderRequest) -> tuple[OrderRequest, Any, dict[str, Any]]:
@@ -70,7 +72,8 @@ async def _next_order_id(intake: Intake) -> str:
 
 
 async def _create(
-    intake: Intake, order_id: str, request: OrderRequest, catalogue: Any, customer: dict[str, Any]
+    intake: Intake, order_id: str, request: OrderRequest, catalogue: Any, customer: dict[str, Any],
+    placed_by: str = "intake",
 ) -> Doc:
     now = intake.now()
     today = now.astimezone(ZoneInfo(intake.settings.business_timezone)).date()
@@ -86,6 +89,7 @@ async def _create(
         today=today,
         at=now,
         past=past,
+        by=placed_by,
     )
     envelopes = [new_envelope(command, producer=intake.settings.service_name) for command in commands]
     try:
@@ -108,7 +112,9 @@ async def _create(
     return doc
 
 
-async def _replay(intake: Intake, claim: Claim, request: OrderRequest, body_hash: str) -> Doc:
+async def _replay(
+    intake: Intake, claim: Claim, request: OrderRequest, body_hash: str, placed_by: str = "intake"
+) -> Doc:
     """The order an idempotency key already names; finish it if its first request died mid-way."""
     if claim.fingerprint != body_hash:
         raise IdempotencyKeyReused("this Idempotency-Key was used with a different body")
@@ -120,4 +126,4 @@ async def _replay(intake: Intake, claim: Claim, request: OrderRequest, body_hash
         await asyncio.sleep(0.05)
     log.warning("idempotency claim without an order: placing it", extra={"order_id": claim.target})
     request, catalogue, customer = await _door(intake, request)
-    return await _create(intake, claim.target, request, catalogue, customer)
+    return await _create(intake, claim.target, request, catalogue, customer, placed_by)

@@ -31,6 +31,7 @@ def place(
     today: date,
     at: datetime | None = None,
     past: Sequence[PastOrder] = (),
+    by: str = "intake",
 ) -> tuple[Order, list[Command]]:
     """Accept a checked order (R1.4, R1.5), rank and screen it (R1.6, R1.7), ask for credit (R3.1)."""
     errors = validate(request, catalogue)
@@ -63,5 +64,5 @@ def place(
         address=order.delivery_address, quantities=order.quantities(), at=at, past=past, policy=policy
     )
     order.needs_approval = policy.approval_over is not None and order.total > policy.approval_over
-    order.set_status(INITIAL, "intake", f"received via {order.channel}", at)
+    order.set_status(INITIAL, by, f"received via {order.channel}", at)
     return order, [reserve_credit(order)]

@@ -120,6 +120,23 @@ async def test_the_same_idempotency_key_and_body_return_the_same_order(api, door
     assert await orders_of(api, order_body["customer_id"]) == [first.json()["order_id"]]
 
 
+async def test_an_idempotency_key_is_the_callers_own_and_the_history_names_who_placed(stack, door):
+    order_body = body(door)
+    headers = {"Idempotency-Key": "order-1"}  # two integrations picking the same key by chance
+
+    async with stack.client("intake", as_="storefront") as shop, stack.client("intake", as_="erp") as erp:
+        by_shop = await shop.post("/orders", json=order_body, headers=headers)
+        by_erp = await erp.post("/orders", json=order_body, headers=headers)
+        shop_again = await shop.post("/orders", json=order_body, headers=headers)
+    async with stack.client("intake", as_="ops") as ops:
+        seen = (await ops.get(f"/orders/{by_shop.json()['order_id']}")).json()
+
+    assert by_shop.status_code == by_erp.status_code == 201
+    assert by_shop.json()["order_id"] != by_erp.json()["order_id"]  # never another caller's order
+    assert shop_again.json()["order_id"] == by_shop.json()["order_id"]
+    assert (seen["history"][0]["status"], seen["history"][0]["by"]) == ("pending_review", "shop.web")
+
+
 async def test_racing_duplicates_of_one_idempotency_key_make_one_order(api, door):
     order_body = body(door)
     headers = {"Idempotency-Key": uuid.uuid4().hex}
