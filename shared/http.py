@@ -43,7 +43,9 @@ async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(error_body("malformed_json", "the request body is not valid JSON"), 400)
     fields: dict[str, str] = {}
     for err in errors:
-        fields.setdefault(_field_path(tuple(err.get("loc", ()))), str(err.get("msg", "invalid")))
+        # An unknown or server-owned field (status, total, exposure, by, ...) is named, never stored.
+        message = "unknown field" if err.get("type") == "extra_forbidden" else str(err.get("msg", "invalid"))
+        fields.setdefault(_field_path(tuple(err.get("loc", ()))), message)
     return JSONResponse(error_body("validation_failed", "the request has invalid fields", fields), 422)
 
 

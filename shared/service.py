@@ -31,6 +31,7 @@ from shared.access.door import ERROR_RESPONSES, Gate, RateLimiter, parse_rate_li
 from shared.access.keys import access_db_name
 from shared.access.registry import KeyRegistry
 from shared.bus import Bus
+from shared.door import DoorMiddleware
 from shared.http import error_body, install_error_handlers
 from shared.http_client import ResilientHttp
 from shared.logs import configure_logging
@@ -165,6 +166,7 @@ def create_service_app(
         title=title or f"{settings.service_name} service", description=description, lifespan=lifespan
     )
     install_error_handlers(app)
+    app.add_middleware(DoorMiddleware, max_body_bytes=settings.max_body_bytes)  # 413 / 422 (issue 7)
 
     @app.get("/health", tags=["ops"], dependencies=[public()])
     async def health() -> dict[str, str]:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, ClassVar, TypeVar
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.bounds import DEFAULT_MAX_BODY_BYTES
 from shared.registry import REGISTRY
 
 URLS = {entry.name: entry.default_url for entry in REGISTRY}
@@ -87,6 +88,9 @@ class ServiceSettings(BaseSettings):
     auth_touch_s: float = Field(default=60.0, gt=0)
     rate_limit_default: str = "50/100"
     rate_limits: str = "service=2000/4000,admin=500/1000,ops=200/400,warehouse=200/400"
+
+    # Request bodies over this many bytes are a 413 before they are read (shared.door, issue 7).
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1)
 
     log_level: str = "INFO"
     log_json: bool = True

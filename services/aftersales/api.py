@@ -89,15 +89,14 @@ async def list_returns(
     cursor: paging.Cursor = None,
 ) -> list[ReturnPublic]:
     """The returns of an order (``?order_id=``, in their order), else the most recent ones, a page
-    at a time (docs/API.md "Paging": a scoped key's page may be short, and still carries
-    ``Next-Cursor`` when more may follow)."""
-    size = paging.page_size(limit, deps.settings.max_page)
+    at a time (docs/API.md "Paging"); a storefront's or ERP's pages hold only its customers'."""
+    size, mine = paging.page_size(limit, deps.settings.max_page), who.customer_filter()
     keyset = ORDER_RETURN_PAGES if order_id is not None else RECENT_RETURN_PAGES
     after = keyset.parse(cursor)
     if order_id is not None:
-        page = await deps.returns.page_of_order(order_id, size, after)
+        page = await deps.returns.page_of_order(order_id, size, after, mine)
     else:
-        page = await deps.returns.recent(size, after)
+        page = await deps.returns.recent(size, after, mine)
     paging.link_next(request, response, keyset, page)
     returns = page.items
     return [ReturnPublic.of(ret) for ret in returns if who.acts_for(ret.customer_id)]

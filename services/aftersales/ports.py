@@ -16,6 +16,12 @@ from typing import Protocol
 from services.aftersales.domain import RefundLedger, Return
 from shared.aggregates import AggregateStore, Loaded
 from shared.envelope import Envelope
+from shared.paging import Key, Keyset, Page
+
+# GET /returns?order_id= pages by (order_seq, return_id), oldest first; GET /returns (recent) by
+# (requested_at, return_id), newest first. Two lists, two kinds of cursor.
+ORDER_RETURN_PAGES = Keyset("returns-of-order", int, str)
+RECENT_RETURN_PAGES = Keyset("returns", datetime, str)
 
 
 class ReturnStore(AggregateStore[Return], Protocol):
@@ -34,8 +40,18 @@ class ReturnStore(AggregateStore[Return], Protocol):
         """Every return of the order, oldest first."""
         ...
 
-    async def recent(self, limit: int) -> list[Return]:
-        """The newest returns."""
+    async def page_of_order(
+        self, order_id: str, limit: int, after: Key | None = None, customers: tuple[str, ...] | None = None
+    ) -> Page[Return]:
+        """The returns of the order oldest first, after the key (order_seq, return_id) ``after``;
+        only ``customers``' (ids, ``PREFIX*``) unless None."""
+        ...
+
+    async def recent(
+        self, limit: int, after: Key | None = None, customers: tuple[str, ...] | None = None
+    ) -> Page[Return]:
+        """The newest returns first, after the key (requested_at, return_id) ``after``; only
+        ``customers``' unless None."""
         ...
 
 

@@ -8,28 +8,31 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from services.aftersales.domain import Return
+from shared.bounds import OrderId, Quantity
+from shared.schemas import MULTILINE, RequestModel
 
-Quantity = Annotated[int, Field(strict=True, gt=0, le=1_000_000)]  # positive ints only (API.md)
 
-
-class ReturnLineIn(BaseModel):
+class ReturnLineIn(RequestModel):
     sku: str = Field(min_length=1, max_length=100)
-    quantity: Quantity
+    quantity: Quantity  # positive ints only (API.md)
 
 
-class ReturnCreate(BaseModel):
-    """``POST /returns``: which units of which order come back, and why (R8.3)."""
+class ReturnCreate(RequestModel):
+    """``POST /returns``: which units of which order come back, and why (R8.3).
 
-    order_id: str = Field(min_length=1, max_length=100)
+    ``order_id`` has intake's bound: an id intake would refuse is a 422 here, never a 503 (issue 7).
+    """
+
+    order_id: OrderId
     lines: list[ReturnLineIn] = Field(min_length=1, max_length=500)
     reason: str = Field(min_length=1, max_length=1000)
 
 
-class InspectionCreate(BaseModel):
-    """``POST /returns/{id}/inspection``: the verdict on arrival."""
+class InspectionCreate(RequestModel):
+    """``POST /returns/{id}/inspection``: the verdict on arrival; the note may span lines."""
 
     result: Literal["pass", "fail"]
-    note: str = Field(default="", max_length=2000)
+    note: Annotated[str, Field(max_length=2000), MULTILINE] = ""
 
 
 class ReturnLinePublic(BaseModel):

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from services.billing.deps import Billing
 from services.billing.domain import Customer, PaymentConflict, UnknownOrder
 from services.billing.handlers import put_customer
 from services.billing.invoicing import record_payment
+from services.billing.ports import INVOICE_PAGES
 from services.billing.schemas import (
     CustomerInternal,
     CustomerPublic,
@@ -23,6 +24,7 @@ from services.billing.schemas import (
     PaymentCreate,
     PaymentPublic,
 )
+from shared import paging
 from shared.access.door import ERROR_RESPONSES, requires
 from shared.access.principal import Principal
 from shared.access.roles import Permission as P
@@ -101,21 +103,29 @@ async def post_payment(
     )
 
 
-@router.get("/invoices", response_model=list[InvoicePublic])
+@router.get("/invoices", response_model=list[InvoicePublic], responses=paging.PAGE_HEADERS)
 async def list_invoices(
     billing: Deps,
+    request: Request,
+    response: Response,
     who: Annotated[Principal, requires(P.INVOICES_READ)],
     order_id: Annotated[str | None, Query(max_length=200)] = None,
     customer_id: Annotated[str | None, Query(max_length=200)] = None,
+    limit: paging.Limit = paging.DEFAULT_LIMIT,
+    cursor: paging.Cursor = None,
 ) -> list[InvoicePublic]:
-    """Invoices and credit notes of an order (or a customer), oldest first (R6.2: never edited)."""
-    limit = billing.settings.max_page
+    """Invoices and credit notes of an order (or a customer), oldest first (R6.2: never edited),
+    a page at a time (docs/API.md "Paging"); an ERP key's pages hold only its customers'."""
+    after = INVOICE_PAGES.parse(cursor)
+    size, mine = paging.page_size(limit, billing.settings.max_page), who.customer_filter()
     if order_id:
-        documents = await billing.invoices.for_order(order_id, limit)
+        page = await billing.invoices.page(order_id=order_id, limit=size, after=after, customers=mine)
     elif customer_id:
-        documents = await billing.invoices.for_customer(customer_id, limit)
+        page = await billing.invoices.page(customer_id=customer_id, limit=size, after=after, customers=mine)
     else:
         raise ApiError(422, "validation_failed", "give order_id or customer_id", {"order_id": "required"})
+    paging.link_next(request, response, INVOICE_PAGES, page)
+    documents = page.items
     return [InvoicePublic.of(doc) for doc in documents if who.acts_for(doc.customer_id)]
 
 

@@ -14,8 +14,11 @@ from typing import Any, Protocol
 from services.billing.domain import Customer, Invoice, Payment
 from shared.aggregates import AggregateStore, Loaded
 from shared.envelope import Envelope
+from shared.paging import Key, Keyset, Page
 
 Doc = dict[str, Any]
+# GET /invoices pages oldest first by (issued_at, invoice_id).
+INVOICE_PAGES = Keyset("invoices", datetime, str)
 
 
 class CustomerStore(AggregateStore[Customer], Protocol):
@@ -36,6 +39,14 @@ class InvoiceStore(Protocol):
     async def for_order(self, order_id: str, limit: int = 500) -> list[Invoice]: ...
 
     async def for_customer(self, customer_id: str, limit: int = 500) -> list[Invoice]: ...
+
+    async def page(
+        self, *, order_id: str | None = None, customer_id: str | None = None, limit: int,
+        after: Key | None = None, customers: tuple[str, ...] | None = None,
+    ) -> Page[Invoice]:
+        """An order's (or else a customer's) documents oldest first, after the key
+        (issued_at, invoice_id) ``after``; only ``customers``' (ids, ``PREFIX*``) unless None."""
+        ...
 
     async def get(self, invoice_id: str) -> Invoice | None: ...
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, Field
 
 from services.billing.domain import Customer, Invoice
+from shared.bounds import Money, PositiveMoney
+from shared.schemas import RequestModel
 
-Money = Annotated[StrictInt, Field(ge=0)]  # fen; floats are refused (API.md)
 
+class CustomerPut(RequestModel):
+    """``PUT /customers/{id}``; ``exposure`` and the per-order figures are the server's (issue 7)."""
 
-class CustomerPut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=300)
     payment_terms: Literal["credit", "prepaid", "deposit"]
     credit_limit: Money
@@ -73,10 +74,9 @@ class CustomerInternal(CustomerPublic):
         )
 
 
-class PaymentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PaymentCreate(RequestModel):
     order_id: str = Field(min_length=1, max_length=200)
-    amount: Annotated[StrictInt, Field(gt=0)]
+    amount: PositiveMoney
     reference: str = Field(min_length=1, max_length=200)
 
 

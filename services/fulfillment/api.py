@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Request, Response
 
 from services.fulfillment.completion import SupplyOrderNotFound, complete_supply
 from services.fulfillment.deps import Fulfillment
 from services.fulfillment.domain import SupplyOrderCancelled
+from services.fulfillment.ports import SUPPLY_ORDER_PAGES
 from services.fulfillment.schemas import SupplyOrderPublic, public
+from shared import paging
 from shared.access.door import ERROR_RESPONSES, requires
 from shared.access.roles import Permission as P
 from shared.errors import ConcurrencyError
@@ -27,19 +29,24 @@ Deps = Annotated[Fulfillment, Depends(get_fulfillment)]
 router = APIRouter(prefix="/supply-orders", tags=["fulfillment"], responses=ERROR_RESPONSES)
 
 
-@router.get("", response_model=list[SupplyOrderPublic], dependencies=[requires(P.SUPPLY_READ)])
+@router.get("", response_model=list[SupplyOrderPublic], dependencies=[requires(P.SUPPLY_READ)],
+            responses=paging.PAGE_HEADERS)  # fmt: skip
 async def list_supply_orders(
     ful: Deps,
+    request: Request,
+    response: Response,
     order_id: str | None = None,
     status: Literal["open", "completed", "cancelled"] | None = None,
-    limit: Annotated[int, Query(ge=1)] = 100,
+    limit: paging.Limit = paging.DEFAULT_LIMIT,
+    cursor: paging.Cursor = None,
 ) -> list[SupplyOrderPublic]:
-    """The supply orders of one order (``?order_id=``), or the newest ones, optionally by status."""
-    if order_id is not None:
-        orders = await ful.supply_orders.of_order(order_id)
-        return [public(o) for o in orders if status is None or o.status.value == status]
-    newest = await ful.supply_orders.page(status=status, limit=min(limit, ful.settings.max_page))
-    return [public(o) for o in newest]
+    """The supply orders of one order (``?order_id=``, oldest first), or the open ones oldest first,
+    or the newest ones, optionally by status; a page at a time (docs/API.md "Paging")."""
+    after = SUPPLY_ORDER_PAGES.parse(cursor)
+    size = paging.page_size(limit, ful.settings.max_page)
+    page = await ful.supply_orders.page(order_id=order_id, status=status, limit=size, after=after)
+    paging.link_next(request, response, SUPPLY_ORDER_PAGES, page)
+    return [public(o) for o in page.items]
 
 
 @router.get("/{supply_order_id}", response_model=SupplyOrderPublic, dependencies=[requires(P.SUPPLY_READ)])

@@ -8,11 +8,16 @@ tests/integration/fulfillment/ hold both to the same behaviour.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from services.fulfillment.domain import SupplyOrder, SupplyRequest
 from shared.aggregates import AggregateStore, Loaded
 from shared.envelope import Envelope
+from shared.paging import Key, Keyset, Page
+
+# GET /supply-orders pages by (created_at, supply_order_id), in the list's direction.
+SUPPLY_ORDER_PAGES = Keyset("supply-orders", datetime, str)
 
 
 class SupplyRequestStore(AggregateStore[SupplyRequest], Protocol):
@@ -35,6 +40,9 @@ class SupplyOrderStore(AggregateStore[SupplyOrder], Protocol):
         """An order's supply orders, oldest first."""
         ...
 
-    async def page(self, *, status: str | None, limit: int) -> list[SupplyOrder]:
-        """Open ones oldest first (a work queue: none starves), otherwise the newest first."""
+    async def page(
+        self, *, order_id: str | None = None, status: str | None = None, limit: int, after: Key | None = None
+    ) -> Page[SupplyOrder]:
+        """A page after the key (created_at, supply_order_id) ``after``: one order's oldest first,
+        open ones oldest first (a work queue: none starves), otherwise the newest first."""
         ...

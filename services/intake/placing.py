@@ -30,6 +30,9 @@ async def place_order(
 ) -> Doc:
     """Check, number and store a new order, and ask billing for credit; a known key replays its order.
     ``placed_by`` (the caller's key name, issue 7) is who the history says placed it."""
+    if len(request.lines) > intake.settings.max_lines:  # before the catalogue is asked for every SKU
+        limit = intake.settings.max_lines
+        raise OrderInvalid({"lines": f"at most {limit} lines per order, not {len(request.lines)}"})
     if idempotency_key:
         claim = await intake.keys.get(idempotency_key)
         if claim is not None:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator
 
 from services.intake.domain.screening import Policy
+from shared.bounds import MAX_LINES
 from shared.settings import ServiceSettings, env_alias
 
 _env = env_alias("intake")  # INTAKE_<NAME>, else <NAME>, else the field name (shared.settings)
@@ -39,6 +40,8 @@ class Settings(ServiceSettings):
     write_attempts: int = Field(20, ge=1, validation_alias=_env("write_attempts"))
     # A duplicate POST waits this long for the first one to finish before taking its claim over.
     idempotency_wait_s: float = Field(5.0, gt=0, validation_alias=_env("idempotency_wait_s"))
+    # Lines one order may have (issue 7); more is a 422 naming ``lines`` before the catalogue is asked.
+    max_lines: int = Field(500, ge=1, le=MAX_LINES, validation_alias=_env("max_lines"))
     # GET /orders page size: default and ceiling.
     page_size: int = Field(50, ge=1, validation_alias=_env("page_size"))
     max_page: int = Field(200, ge=1, validation_alias=_env("max_page"))

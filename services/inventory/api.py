@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from services.inventory.deps import Inventory
 from services.inventory.domain import DomainError, Product
+from services.inventory.ports import PRODUCT_PAGES
 from services.inventory.schemas import (
     ProductPublic,
     ProductPut,
@@ -20,6 +21,7 @@ from services.inventory.schemas import (
     product_public,
     stock_public,
 )
+from shared import paging
 from shared.access.door import ERROR_RESPONSES, requires
 from shared.access.roles import Permission as P
 from shared.errors import ConcurrencyError
@@ -61,15 +63,25 @@ async def get_product(sku: SKU, inv: Deps) -> ProductPublic:
     return product_public(product)
 
 
-@router.get("/products", response_model=list[ProductPublic], dependencies=[requires(P.CATALOG_READ)])
+@router.get("/products", response_model=list[ProductPublic], dependencies=[requires(P.CATALOG_READ)],
+            responses=paging.PAGE_HEADERS)  # fmt: skip
 async def list_products(
-    inv: Deps, sku: Annotated[list[str] | None, Query()] = None, limit: Annotated[int, Query(ge=1)] = 100
+    inv: Deps,
+    request: Request,
+    response: Response,
+    sku: Annotated[list[str] | None, Query()] = None,
+    limit: paging.Limit = paging.DEFAULT_LIMIT,
+    cursor: paging.Cursor = None,
 ) -> list[ProductPublic]:
-    """The products named by ``?sku=`` (unknown ones absent), or a page of the catalogue."""
+    """The products named by ``?sku=`` (unknown ones absent), or a page of the catalogue by SKU
+    (docs/API.md "Paging": ``Next-Cursor`` and ``Link`` name the next page)."""
+    after = PRODUCT_PAGES.parse(cursor)
     if sku:
         found = await inv.products.get_many(sku)
         return [product_public(found[s]) for s in dict.fromkeys(sku) if s in found]
-    return [product_public(p) for p in await inv.products.page(min(limit, inv.settings.max_page))]
+    page = await inv.products.page(paging.page_size(limit, inv.settings.max_page), after)
+    paging.link_next(request, response, PRODUCT_PAGES, page)
+    return [product_public(p) for p in page.items]
 
 
 @router.put("/stock/{sku}", response_model=StockPublic, dependencies=[requires(P.STOCK_WRITE)])

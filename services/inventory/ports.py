@@ -13,8 +13,10 @@ from typing import Any, Protocol
 from services.inventory.domain import Product, Reservation, ReturnReceipt
 from shared.aggregates import AggregateStore, Loaded
 from shared.envelope import Envelope
+from shared.paging import Key, Keyset, Page
 
 Doc = dict[str, Any]
+PRODUCT_PAGES = Keyset("products", str)  # the catalogue by SKU: the key is the last SKU given
 
 
 class ReservationStore(AggregateStore[Reservation], Protocol):
@@ -75,4 +77,6 @@ class ProductStore(Protocol):
 
     async def get_many(self, skus: Iterable[str]) -> dict[str, Product]: ...
 
-    async def page(self, limit: int) -> list[Product]: ...
+    async def page(self, limit: int, after: Key | None = None) -> Page[Product]:
+        """The catalogue by SKU, ``limit`` at a time, after the key (SKU,) ``after``."""
+        ...

@@ -4,31 +4,42 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from services.inventory.adapters.mongo_stock import from_doc
 from services.inventory.domain import Product
+from shared.bounds import Count, LeadTimeDays, Money
+from shared.schemas import RequestModel
 
 # Warehouse names become map keys in the stock document; keep them plain.
 WAREHOUSE = r"^[A-Za-z0-9_\-]{1,50}$"
 
 
-class ProductPut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ProductPut(RequestModel):
+    """``PUT /products/{sku}``; bounded so that no lead time or price can poison the saga (issue 7)."""
+
     name: str = Field(min_length=1, max_length=200)
-    unit_price: int = Field(ge=0, strict=True, description="fen")
+    unit_price: Money
     sourcing: Literal["make", "buy"]
-    lead_time_days: int = Field(ge=0, strict=True)
+    lead_time_days: LeadTimeDays
     tracking: Literal["none", "batch", "serial"] = "none"
 
 
-class ProductPublic(ProductPut):
+class ProductPublic(BaseModel):
+    """A catalogue entry as stored (a product stored before the bounds may exceed them)."""
+
     sku: str
+    name: str
+    unit_price: int = Field(description="fen")
+    sourcing: Literal["make", "buy"]
+    lead_time_days: int
+    tracking: Literal["none", "batch", "serial"] = "none"
 
 
-class StockPut(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    on_hand: int = Field(ge=0, strict=True)
+class StockPut(RequestModel):
+    """``PUT /stock/{sku}``: the counted quantity; ``reserved`` and ``available`` are the server's."""
+
+    on_hand: Count
     warehouse: str | None = Field(None, pattern=WAREHOUSE)
 
 

@@ -10,6 +10,7 @@ from services.logistics.carrier_reports import report_event
 from services.logistics.deps import Logistics
 from services.logistics.domain import InvalidTransition, Shipment, packing_list
 from services.logistics.schemas import CarrierEventCreate, PackingListPublic, ShipmentPublic
+from shared import paging
 from shared.access.door import ERROR_RESPONSES, requires
 from shared.access.roles import Permission as P
 from shared.http import ApiError
@@ -35,9 +36,17 @@ async def _shipment(logistics: Logistics, shipment_id: str) -> Shipment:
 
 @router.get("/shipments", response_model=list[ShipmentPublic], dependencies=[requires(P.SHIPMENTS_READ)])
 async def list_shipments(
-    logistics: Deps, order_id: Annotated[str, Query(min_length=1, max_length=200)]
+    logistics: Deps,
+    order_id: Annotated[str, Query(min_length=1, max_length=200)],
+    limit: paging.Limit = paging.DEFAULT_LIMIT,
+    cursor: paging.Cursor = None,
 ) -> list:
-    """The shipments of an order (at most one per order), with tracking number and events (R5.2)."""
+    """The shipments of an order (at most one per order), with tracking number and events (R5.2).
+
+    Always one page (docs/API.md "Paging"): ``limit`` is taken like on every list, no
+    ``Next-Cursor`` is ever given, so any ``cursor`` is a 422."""
+    if cursor is not None:
+        raise paging.bad_cursor()
     loaded = await logistics.shipments.load(order_id)
     return [] if loaded is None or loaded.aggregate.tombstone else [ShipmentPublic.of(loaded.aggregate)]
 

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from services.logistics.domain import Shipment
+from shared.schemas import MULTILINE, RequestModel
 
 
-class CarrierEventCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CarrierEventCreate(RequestModel):
     type: Literal["picked_up", "in_transit", "delivered", "delayed", "lost"]
     at: AwareDatetime | None = None  # the carrier's time; ISO 8601 with a UTC offset (API.md)
-    note: str = Field("", max_length=1000)
+    note: Annotated[str, Field(max_length=1000), MULTILINE] = ""
 
 
 class EventPublic(BaseModel):

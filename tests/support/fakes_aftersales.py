@@ -11,14 +11,16 @@ from pymongo.errors import DuplicateKeyError
 
 from services.aftersales.adapters.documents import Doc, from_doc, to_doc
 from services.aftersales.adapters.mongo_ledgers import ledger_doc, ledger_from_doc
-from services.aftersales.adapters.mongo_returns import changed_doc
+from services.aftersales.adapters.mongo_returns import IN_ORDER, NEWEST_FIRST, changed_doc
 from services.aftersales.domain import OrderSnapshot, RefundLedger, Return, counter_key, format_return_id
 from services.aftersales.ports import RefundLedgerStore, ReturnStore
 from shared.aggregates import Loaded
 from shared.envelope import Envelope
 from shared.errors import ConcurrencyError
+from shared.paging import Key, Page, slice_page
 from shared.store import stage
 from tests.support.fakes import FakeBus, FakeDocuments, FakeDocumentStore
+from tests.support.paging import sees
 
 
 class FakeReturnStore(FakeDocumentStore, ReturnStore):
@@ -57,9 +59,17 @@ class FakeReturnStore(FakeDocumentStore, ReturnStore):
         docs = sorted(self.collection.find_all(order_id=order_id), key=lambda d: d["order_seq"])
         return [from_doc(doc) for doc in docs]
 
-    async def recent(self, limit: int) -> list[Return]:
-        docs = sorted(self.collection.find_all(), key=lambda d: d["requested_at"], reverse=True)
-        return [from_doc(doc) for doc in docs[:limit]]
+    async def page_of_order(
+        self, order_id: str, limit: int, after: Key | None = None, customers: tuple[str, ...] | None = None
+    ) -> Page[Return]:
+        docs = [d for d in self.collection.find_all(order_id=order_id) if sees(customers, d["customer_id"])]
+        return slice_page(docs, IN_ORDER, after, limit).map(from_doc)
+
+    async def recent(
+        self, limit: int, after: Key | None = None, customers: tuple[str, ...] | None = None
+    ) -> Page[Return]:
+        docs = [d for d in self.collection.find_all() if sees(customers, d["customer_id"])]
+        return slice_page(docs, NEWEST_FIRST, after, limit).map(from_doc)
 
 
 class FakeRefundLedgerStore(FakeDocumentStore, RefundLedgerStore):

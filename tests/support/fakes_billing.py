@@ -10,7 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from services.billing.adapters.mongo_customers import from_doc, new_doc, saved_doc, to_doc
+from services.billing.adapters.mongo_invoices import OLDEST_FIRST
 from services.billing.adapters.mongo_invoices import from_doc as invoice_from_doc
+from services.billing.adapters.mongo_invoices import page_query as invoice_page_query
 from services.billing.adapters.mongo_invoices import to_doc as invoice_to_doc
 from services.billing.adapters.mongo_order_links import LINKED, RELEASED
 from services.billing.deps import Billing
@@ -18,8 +20,10 @@ from services.billing.domain import Customer, Invoice, Payment, document_number,
 from services.billing.settings import Settings
 from shared.aggregates import Loaded
 from shared.envelope import Envelope
+from shared.paging import Key, Page, slice_page
 from shared.store import Doc, stage
 from tests.support.fakes import FakeBus, FakeDocuments, FakeDocumentStore
+from tests.support.paging import sees
 
 Hook = Callable[[], Awaitable[None]]
 
@@ -64,6 +68,14 @@ class FakeInvoiceStore(FakeDocumentStore):
 
     async def for_customer(self, customer_id: str, limit: int = 500) -> list[Invoice]:
         return self._oldest_first(self.collection.find_all(customer_id=customer_id), limit)
+
+    async def page(
+        self, *, order_id: str | None = None, customer_id: str | None = None, limit: int,
+        after: Key | None = None, customers: tuple[str, ...] | None = None,
+    ) -> Page[Invoice]:
+        docs = [d for d in self.collection.find_all(**invoice_page_query(order_id, customer_id))
+                if sees(customers, d["customer_id"])]  # fmt: skip
+        return slice_page(docs, OLDEST_FIRST, after, limit).map(invoice_from_doc)
 
     async def get(self, invoice_id: str) -> Invoice | None:
         doc = self.collection.find(_id=invoice_id)

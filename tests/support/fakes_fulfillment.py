@@ -15,6 +15,7 @@ from services.fulfillment.domain import SupplyOrder, SupplyRequest
 from services.fulfillment.ports import SupplyOrderStore, SupplyRequestStore
 from shared.aggregates import Loaded
 from shared.envelope import Envelope
+from shared.paging import Key, Page, slice_page
 from shared.store import Doc
 from tests.support.fakes import FakeBus, FakeDocuments, FakeDocumentStore
 
@@ -74,8 +75,9 @@ class FakeSupplyOrderStore(FakeDocumentStore, SupplyOrderStore):
         docs = sorted(self.collection.find_all(order_id=order_id), key=lambda d: (d["created_at"], d["sku"]))
         return [orders_doc.from_doc(doc) for doc in docs]
 
-    async def page(self, *, status: str | None, limit: int) -> list[SupplyOrder]:
-        docs = self.collection.find_all(**({"status": status} if status else {}))
-        docs.sort(key=lambda d: d["_id"])
-        docs.sort(key=lambda d: d["created_at"], reverse=status != "open")
-        return [orders_doc.from_doc(doc) for doc in docs[:limit]]
+    async def page(
+        self, *, order_id: str | None = None, status: str | None = None, limit: int, after: Key | None = None
+    ) -> Page[SupplyOrder]:
+        docs = self.collection.find_all(**orders_doc.page_query(order_id, status))
+        order = orders_doc.page_order(order_id, status)
+        return slice_page(docs, order, after, limit).map(orders_doc.from_doc)

@@ -18,6 +18,7 @@ from services.inventory.settings import Settings
 from shared.aggregates import Loaded
 from shared.envelope import Envelope, utcnow
 from shared.keys import encode_key
+from shared.paging import Key, Order, Page, slice_page
 from shared.store import Doc, stage
 from tests.support.fakes import FakeBus, FakeDocuments, FakeDocumentStore
 
@@ -152,8 +153,9 @@ class FakeProductStore:
     async def get_many(self, skus: Iterable[str]) -> dict[str, Product]:
         return {sku: self.products[sku] for sku in sorted(set(skus)) if sku in self.products}
 
-    async def page(self, limit: int) -> list[Product]:
-        return [self.products[sku] for sku in sorted(self.products)][:limit]
+    async def page(self, limit: int, after: Key | None = None) -> Page[Product]:
+        docs = [{"_id": sku} for sku in self.products]
+        return slice_page(docs, Order("_id"), after, limit).map(lambda doc: self.products[doc["_id"]])
 
 
 def fake_inventory(bus: FakeBus, **settings: Any) -> Inventory:

@@ -18,9 +18,13 @@ from shared.aggregates import Loaded
 from shared.envelope import Envelope
 from shared.errors import ConcurrencyError
 from shared.outbox import Outbox
+from shared.paging import Key, Order, Page, both, find_page, visible_to
 from shared.store import insert_doc, stage
 
 from .documents import Doc, from_doc, to_doc
+
+IN_ORDER = Order("order_seq")  # one order's returns: 1, 2, 3...
+NEWEST_FIRST = Order("requested_at", -1)
 
 
 def changed_doc(loaded: Loaded[Return], envelopes: Sequence[Envelope]) -> Doc:
@@ -82,6 +86,14 @@ class MongoReturnStore:
         cursor = self.returns.find({"order_id": order_id}).sort("order_seq", ASCENDING)
         return [from_doc(doc) async for doc in cursor]
 
-    async def recent(self, limit: int) -> list[Return]:
-        cursor = self.returns.find({}).sort("requested_at", DESCENDING).limit(limit)
-        return [from_doc(doc) async for doc in cursor]
+    async def page_of_order(
+        self, order_id: str, limit: int, after: Key | None = None, customers: tuple[str, ...] | None = None
+    ) -> Page[Return]:
+        query = both({"order_id": order_id}, visible_to(customers))
+        return (await find_page(self.returns, query, IN_ORDER, after, limit)).map(from_doc)
+
+    async def recent(
+        self, limit: int, after: Key | None = None, customers: tuple[str, ...] | None = None
+    ) -> Page[Return]:
+        page = await find_page(self.returns, visible_to(customers), NEWEST_FIRST, after, limit)
+        return page.map(from_doc)

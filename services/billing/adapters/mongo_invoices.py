@@ -17,9 +17,16 @@ from services.billing.domain import Invoice, InvoiceLine, document_number, perio
 from shared.aggregates import Loaded
 from shared.envelope import Envelope
 from shared.outbox import Outbox
+from shared.paging import Key, Order, Page, both, find_page, visible_to
 from shared.store import insert_doc, plain, stage
 
 Doc = dict[str, Any]
+OLDEST_FIRST = Order("issued_at")
+
+
+def page_query(order_id: str | None, customer_id: str | None) -> Doc:
+    """An order's documents, or else a customer's."""
+    return {"order_id": order_id} if order_id is not None else {"customer_id": customer_id}
 
 
 def invoice_key(order_id: str) -> str:
@@ -60,7 +67,7 @@ class MongoInvoiceStore:
     async def create_indexes(self) -> None:
         await self.collection.create_index("key", unique=True)
         await self.collection.create_index([("order_id", ASCENDING), ("issued_at", ASCENDING)])
-        await self.collection.create_index("customer_id")
+        await self.collection.create_index([("customer_id", ASCENDING), ("issued_at", ASCENDING)])
 
     async def by_key(self, key: str) -> Invoice | None:
         """The document of a business event (``invoice_key``, ``credit_note_key``), if written."""
@@ -74,6 +81,13 @@ class MongoInvoiceStore:
     async def for_customer(self, customer_id: str, limit: int = 500) -> list[Invoice]:
         cursor = self.collection.find({"customer_id": customer_id}).sort("issued_at", ASCENDING).limit(limit)
         return [from_doc(doc) async for doc in cursor]
+
+    async def page(
+        self, *, order_id: str | None = None, customer_id: str | None = None, limit: int,
+        after: Key | None = None, customers: tuple[str, ...] | None = None,
+    ) -> Page[Invoice]:
+        query = both(page_query(order_id, customer_id), visible_to(customers))
+        return (await find_page(self.collection, query, OLDEST_FIRST, after, limit)).map(from_doc)
 
     async def get(self, invoice_id: str) -> Invoice | None:
         doc = await self.collection.find_one({"_id": invoice_id})

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from services.intake.domain.order import CHANNELS, Line
+from shared.bounds import MAX_MONEY
 
 Catalogue = Mapping[str, Mapping[str, Any]]  # sku -> {name, unit_price, ...}
 
@@ -76,7 +77,9 @@ def _check_line(i: int, line: LineRequest, catalogue: Catalogue, errors: dict[st
         errors[f"{at}.unit_price"] = "must not be negative"
         return
     expected = line.quantity * unit_price(line, catalogue)
-    if line.amount is not None and line.amount != expected:
+    if expected > MAX_MONEY:  # a sum the store and every later step can still hold (issue 7)
+        errors[f"{at}.amount"] = f"quantity x unit price is {expected}, over the bound of {MAX_MONEY}"
+    elif line.amount is not None and line.amount != expected:
         errors[f"{at}.amount"] = f"quantity x unit price is {expected}, not {line.amount}"
 
 
@@ -99,7 +102,9 @@ def validate(request: OrderRequest, catalogue: Catalogue) -> dict[str, str]:
         return errors
     subtotal = sum((line.quantity or 0) * unit_price(line, catalogue) for line in request.lines)
     total = subtotal - request.discount + request.freight
-    if total < 0:
+    if total > MAX_MONEY:
+        errors["total"] = f"lines - discount + freight is {total}, over the bound of {MAX_MONEY}"
+    elif total < 0:
         value = subtotal + request.freight
         errors["discount"] = f"discount {request.discount} exceeds the order value {value}"
     elif request.total is not None and request.total != total:

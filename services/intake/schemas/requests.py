@@ -1,4 +1,9 @@
-"""Request bodies of intake's HTTP contract (API.md "intake: orders")."""
+"""Request bodies of intake's HTTP contract (API.md "intake: orders").
+
+Every body is a shared.schemas.RequestModel: unknown or server-owned fields (``status``,
+``history``, ``by`` ...) and control characters are a 422 naming the field; every integer has
+the bounds of shared.bounds (issue 7). ``remarks`` is free text and may hold line breaks.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +12,21 @@ import json
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import Field
 
 from services.intake.domain.validation import LineRequest, OrderRequest
+from shared.bounds import MAX_LINES, Money, Quantity
+from shared.schemas import MULTILINE, RequestModel
 
-# Bounds keep absurd input a 422 rather than a store error (BSON integers are 64-bit).
-Money = Annotated[StrictInt, Field(ge=0, le=10**15, description="fen")]
-Quantity = Annotated[StrictInt, Field(le=10**9)]  # positivity is a domain check with a clear message
 Text = Annotated[str, Field(max_length=500)]
 
 
-class ContactIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ContactIn(RequestModel):
     name: Text
     phone: Annotated[str, Field(max_length=40)]
 
 
-class LineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LineIn(RequestModel):
     sku: Annotated[str, Field(max_length=100)]
     name: Text | None = None
     spec: Text | None = Field(None, description='e.g. "red / L" (R1.2)')
@@ -33,20 +35,20 @@ class LineIn(BaseModel):
     amount: Money | None = Field(None, description="when given, must be quantity x unit price (R1.5)")
 
 
-class OrderCreate(BaseModel):
+class OrderCreate(RequestModel):
     """`POST /orders` (API.md); `amount` per line and `total` are optional cross-checks (R1.5)."""
 
-    model_config = ConfigDict(extra="forbid")
     customer_id: Annotated[str, Field(max_length=200)]
     channel: Annotated[str, Field(max_length=40)]
     payment_terms: Text | None = None
     required_by: date | None = None
     delivery_address: Text
     contact: ContactIn
-    lines: Annotated[list[LineIn], Field(max_length=500)]
+    # The intake setting max_lines (default 500) is checked when the order is placed; this is the ceiling.
+    lines: Annotated[list[LineIn], Field(max_length=MAX_LINES)]
     discount: Money = 0
     freight: Money = 0
-    remarks: Annotated[str, Field(max_length=2000)] = ""
+    remarks: Annotated[str, Field(max_length=2000), MULTILINE] = ""
     total: Money | None = None
 
     def to_request(self) -> OrderRequest:
@@ -71,15 +73,13 @@ class OrderCreate(BaseModel):
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-class Reason(BaseModel):
+class Reason(RequestModel):
     """`POST /orders/{id}/cancel`: why. Who is the caller's key (R9.3, issue 7): a `by` is a 422."""
 
-    model_config = ConfigDict(extra="forbid")
     reason: Annotated[str, Field(min_length=1, max_length=1000)]
 
 
-class Decision(BaseModel):
+class Decision(RequestModel):
     """`POST /orders/{id}/approve|reject`: why (R2.2); who decided is the caller's key (issue 7)."""
 
-    model_config = ConfigDict(extra="forbid")
     reason: Annotated[str, Field(min_length=1, max_length=1000)]

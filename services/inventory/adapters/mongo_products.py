@@ -9,8 +9,10 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from services.inventory.domain import Product
 from shared.envelope import utcnow
+from shared.paging import Key, Order, Page, find_page
 
 Doc = dict[str, Any]
+BY_SKU = Order("_id")
 
 
 def to_doc(product: Product) -> Doc:
@@ -59,5 +61,5 @@ class MongoProductStore:
             return {}
         return {doc["_id"]: from_doc(doc) async for doc in self.collection.find({"_id": {"$in": wanted}})}
 
-    async def page(self, limit: int) -> list[Product]:
-        return [from_doc(doc) async for doc in self.collection.find().sort("_id", 1).limit(limit)]
+    async def page(self, limit: int, after: Key | None = None) -> Page[Product]:
+        return (await find_page(self.collection, {}, BY_SKU, after, limit)).map(from_doc)

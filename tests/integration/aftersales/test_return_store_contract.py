@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -18,8 +19,10 @@ from shared.contracts import ReturnRejected
 from shared.envelope import Envelope, new_envelope
 from shared.errors import ConcurrencyError
 from shared.outbox import Outbox
+from shared.paging import Page
 from tests.support.fakes import FakeBus
 from tests.support.fakes_aftersales import FakeRefundLedgerStore, FakeReturnStore
+from tests.support.paging import instants, walk
 from tests.unit.aftersales.builders import AT, a_return, an_order
 
 pytestmark = pytest.mark.integration
@@ -144,10 +147,100 @@ async def test_an_orders_returns_list_in_their_order_and_the_newest_come_first_o
         await returns.insert(ret, [])
 
     listed = await returns.for_order(order.order_id)
-    newest = await returns.recent(2)
+    newest = (await returns.recent(2)).items
 
     assert [r.order_seq for r in listed] == [1, 2]
     assert [r.return_id for r in newest] == [second.return_id, first.return_id]
+
+
+
+# --- pages (issue 7: every list pages with a cursor) ----------------------------------------------
+
+
+async def some_returns(returns: Any) -> list[Any]:
+    """Eight returns of eight orders, requested at the instants of tests.support.paging."""
+    added = []
+    for at in instants(AT):
+        ret = a_return(an_order())
+        ret.requested_at = at
+        added.append(ret)
+    for ret in reversed(added):
+        await returns.insert(ret, [])
+    return added
+
+
+def ids(pages: list[list[Any]]) -> list[str]:
+    return [r.return_id for page in pages for r in page]
+
+
+def newest_first(added: list[Any]) -> list[str]:
+    return [r.return_id for r in sorted(added, key=lambda r: (r.requested_at, r.return_id), reverse=True)]
+
+
+async def test_recent_returns_page_three_at_a_time_newest_first_each_once(stores):
+    returns, _, _ = stores
+    added = await some_returns(returns)
+
+    pages = await walk(lambda after: returns.recent(3, after))
+
+    assert [len(p) for p in pages] == [3, 3, 2]
+    assert ids(pages) == newest_first(added)
+
+
+async def test_a_return_requested_between_pages_repeats_and_skips_none_of_the_older_ones(stores):
+    returns, _, _ = stores
+    added = await some_returns(returns)
+    newer = a_return(an_order())
+    newer.requested_at = instants(AT)[-1] + timedelta(milliseconds=300)
+
+    async def request(after_page: int) -> None:
+        if after_page == 1:
+            await returns.insert(newer, [])
+
+    pages = await walk(lambda after: returns.recent(3, after), request)
+
+    assert ids(pages) == newest_first(added)  # the new one is before the pages already read
+
+
+async def test_an_orders_returns_page_in_their_order_and_a_later_one_comes_last(stores):
+    returns, _, _ = stores
+    order = an_order()
+    added = [a_return(order, seq=n) for n in range(1, 8)]
+    for ret in reversed(added):
+        await returns.insert(ret, [])
+    eighth = a_return(order, seq=8)
+
+    async def request(after_page: int) -> None:
+        if after_page == 2:
+            await returns.insert(eighth, [])
+
+    pages = await walk(lambda after: returns.page_of_order(order.order_id, 3, after), request)
+
+    assert [len(p) for p in pages] == [3, 3, 2]
+    assert [r.order_seq for p in pages for r in p] == list(range(1, 9))
+    assert (await returns.page_of_order(order.order_id, 8)).next is None
+
+
+async def test_a_scoped_keys_pages_hold_only_its_customers_and_are_full(stores):
+    returns, _, _ = stores
+    added = await some_returns(returns)
+    for i, ret in enumerate(added[:5]):  # five of the eight belong to other customers
+        other = replace(an_order(), customer_id=f"OTHER-{i}")
+        stranger = a_return(other)
+        stranger.requested_at = ret.requested_at
+        await returns.insert(stranger, [])
+    order = an_order()
+    for seq in (1, 2, 3):
+        await returns.insert(a_return(order, seq=seq), [])
+
+    pages = await walk(lambda after: returns.recent(3, after, ("CUST-*", "VIP-9")))
+    of_order = await walk(lambda after: returns.page_of_order(order.order_id, 2, after, ("X-*", "CUST-1")))
+
+    assert [len(p) for p in pages] == [3, 3, 3, 2]  # eight plus the order's three, and no stranger
+    assert ids(pages) == newest_first([*added, *[r for p in of_order for r in p]])
+    assert [r.order_seq for p in of_order for r in p] == [1, 2, 3]
+    assert (await returns.page_of_order(order.order_id, 5, None, ("OTHER-*",))).items == []
+    assert (await returns.recent(5, None, ())) == Page([], None)  # a key bound to no customer
 
 
 async def test_return_numbers_count_up_per_month(stores):

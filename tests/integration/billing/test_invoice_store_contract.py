@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from shared.envelope import new_envelope
 from shared.outbox import Outbox
 from tests.support.fakes import FakeBus
 from tests.support.fakes_billing import FakeInvoiceStore, FakePaymentStore
+from tests.support.paging import instants, walk
 
 pytestmark = pytest.mark.integration
 AT = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
@@ -101,3 +103,83 @@ async def test_a_payment_is_recorded_once_per_reference(stores):
     again = await payments.record(Payment(reference, "SO-other", 9_000, AT), "CUST-A")
 
     assert again == first and await payments.for_order(order_id) == [first]
+
+
+# --- pages (issue 7: every list pages with a cursor) ----------------------------------------------
+
+
+async def a_customers_invoices(invoices: Any, customer_id: str) -> list[Any]:
+    """Eight invoices of one customer, issued at the instants of tests.support.paging."""
+    added = [replace(await an_invoice(invoices, customer_id=customer_id), issued_at=at)
+             for at in instants(AT)]  # fmt: skip
+    for invoice in reversed(added):
+        await invoices.add(invoice, [])
+    return added
+
+
+def oldest_first(documents: list[Any]) -> list[str]:
+    return [d.invoice_id for d in sorted(documents, key=lambda d: (d.issued_at, d.invoice_id))]
+
+
+def flat(pages: list[list[Any]]) -> list[str]:
+    return [d.invoice_id for page in pages for d in page]
+
+
+async def test_a_customers_invoices_page_three_at_a_time_oldest_first_each_once(stores):
+    invoices, _, _ = stores
+    customer_id = f"CUST-{uuid.uuid4().hex[:8]}"
+    added = await a_customers_invoices(invoices, customer_id)
+    await invoices.add(await an_invoice(invoices, customer_id="CUST-OTHER"), [])
+
+    pages = await walk(lambda after: invoices.page(customer_id=customer_id, limit=3, after=after))
+
+    assert [len(p) for p in pages] == [3, 3, 2]
+    assert flat(pages) == oldest_first(added)
+
+
+async def test_an_invoice_issued_between_pages_comes_last_and_none_older_repeats_or_goes_missing(stores):
+    invoices, _, _ = stores
+    customer_id = f"CUST-{uuid.uuid4().hex[:8]}"
+    added = await a_customers_invoices(invoices, customer_id)
+    # Issued between the pages, in the same second as the last page's items: after all of them.
+    newer = replace(await an_invoice(invoices, customer_id=customer_id), issued_at=instants(AT)[-1])
+    newer = replace(newer, invoice_id=f"{newer.invoice_id}Z")
+
+    async def issue(after_page: int) -> None:
+        if after_page == 1:
+            await invoices.add(newer, [])
+
+    pages = await walk(lambda after: invoices.page(customer_id=customer_id, limit=3, after=after), issue)
+
+    assert flat(pages) == [*oldest_first(added), newer.invoice_id]
+
+
+async def test_an_orders_invoice_and_credit_notes_page_oldest_first(stores):
+    invoices, _, _ = stores
+    invoice = await an_invoice(invoices)
+    notes = [replace(invoice, invoice_id=f"CN-{i}-{uuid.uuid4().hex[:6]}", kind="credit_note",
+                     return_id=f"RT-{uuid.uuid4().hex[:8]}", issued_at=at)
+             for i, at in enumerate(instants(AT)[1:4])]  # fmt: skip
+    for document in (*notes, invoice):
+        await invoices.add(document, [])
+
+    pages = await walk(lambda after: invoices.page(order_id=invoice.order_id, limit=2, after=after))
+
+    assert flat(pages) == oldest_first([invoice, *notes]) and [len(p) for p in pages] == [2, 2]
+
+
+async def test_an_erps_pages_hold_only_its_customers_documents(stores):
+    invoices, _, _ = stores
+    customer_id = f"CUST-{uuid.uuid4().hex[:8]}"
+    added = await a_customers_invoices(invoices, customer_id)
+    await invoices.add(await an_invoice(invoices, customer_id="OTHER-1"), [])  # the other key's own
+
+    mine = await walk(lambda after: invoices.page(customer_id=customer_id, limit=3, after=after,
+                                                  customers=("CUST-*",)))  # fmt: skip
+    theirs = await invoices.page(customer_id=customer_id, limit=3, customers=("OTHER-*", "VIP-1"))
+    of_order = await invoices.page(order_id=added[0].order_id, limit=3, customers=(customer_id,))
+
+    assert flat(mine) == oldest_first(added)
+    assert (theirs.items, theirs.next) == ([], None)  # nothing of another customer, not even a cursor
+    assert of_order.items == [added[0]]
+    assert (await invoices.page(customer_id=customer_id, limit=3, customers=())).items == []

@@ -20,6 +20,7 @@ from shared.errors import ConcurrencyError
 from shared.outbox import Outbox
 from tests.support.fakes import FakeBus
 from tests.support.fakes_fulfillment import FakeSupplyOrderStore
+from tests.support.paging import instants, walk
 from tests.unit.fulfillment.builders import AT, a_supply_order, uid
 
 pytestmark = pytest.mark.integration
@@ -129,8 +130,79 @@ async def test_open_supply_orders_page_oldest_first_and_all_of_them_newest_first
     for order in (new, done, old):
         await orders.add(order, {})
 
-    open_ones = await orders.page(status="open", limit=10)
-    newest = await orders.page(status=None, limit=2)
+    open_ones = (await orders.page(status="open", limit=10)).items
+    newest = (await orders.page(status=None, limit=2)).items
 
     assert [o.supply_order_id for o in open_ones] == [old.supply_order_id, new.supply_order_id]
     assert [o.supply_order_id for o in newest] == [done.supply_order_id, new.supply_order_id]
+
+
+# --- pages (issue 7: every list pages with a cursor) ----------------------------------------------
+
+# name -> (the page's filters, True meaning the order's id; its direction)
+LISTS: dict[str, tuple[dict[str, Any], int]] = {
+    "newest": ({}, -1), "open": ({"status": "open"}, 1), "of an order": ({"order_id": True}, 1),
+}
+
+
+async def some_supply_orders(orders: Any, order_id: str) -> list[Any]:
+    """Eight supply orders of one order, open, created at the instants of tests.support.paging."""
+    added = [a_supply_order(order_id, f"SKU-{i}", at=at) for i, at in enumerate(instants(AT))]
+    for order in reversed(added):
+        await orders.add(order, {})
+    return added
+
+
+def in_order(added: list[Any], direction: int) -> list[str]:
+    ordered = sorted(added, key=lambda o: (o.created_at, o.supply_order_id), reverse=direction < 0)
+    return [o.supply_order_id for o in ordered]
+
+
+def listing(orders: Any, name: str, order_id: str):  # type: ignore[no-untyped-def]
+    query = {k: order_id if v is True else v for k, v in LISTS[name][0].items()}
+    return lambda after: orders.page(**query, limit=3, after=after)
+
+
+@pytest.mark.parametrize("name", list(LISTS))
+async def test_supply_orders_page_three_at_a_time_each_once_in_the_lists_order(store, name):
+    orders, _ = store
+    order_id = uid("SO")
+    added = await some_supply_orders(orders, order_id)
+
+    pages = await walk(listing(orders, name, order_id))
+
+    assert [len(p) for p in pages] == [3, 3, 2]
+    assert [o.supply_order_id for p in pages for o in p] == in_order(added, LISTS[name][1])
+
+
+@pytest.mark.parametrize("name", list(LISTS))
+async def test_a_supply_order_raised_between_pages_repeats_and_skips_none_of_the_older(store, name):
+    orders, _ = store
+    order_id = uid("SO")
+    added = await some_supply_orders(orders, order_id)
+    newer = a_supply_order(order_id, "SKU-NEW", at=AT + timedelta(milliseconds=2_500))
+
+    async def raise_one(after_page: int) -> None:
+        if after_page == 1:
+            await orders.add(newer, {})
+
+    pages = await walk(listing(orders, name, order_id), between=raise_one)
+
+    listed = [o.supply_order_id for p in pages for o in p]
+    if LISTS[name][1] < 0:  # newest first: the new one comes before the pages already read
+        assert listed == in_order(added, -1)
+    else:  # oldest first: it comes last
+        assert listed == [*in_order(added, 1), newer.supply_order_id]
+
+
+async def test_a_supply_order_page_holds_only_its_orders_and_status(store):
+    orders, _ = store
+    order_id = uid("SO")
+    mine, done, other = a_supply_order(order_id, "SKU-A"), a_supply_order(order_id, "SKU-B"), a_supply_order()
+    done.complete(AT)
+    for order in (mine, done, other):
+        await orders.add(order, {})
+
+    page = await orders.page(order_id=order_id, status="open", limit=5)
+
+    assert ([o.supply_order_id for o in page.items], page.next) == ([mine.supply_order_id], None)

@@ -4,6 +4,7 @@ import pytest
 
 from services.intake.domain.errors import OrderInvalid
 from services.intake.domain.validation import LineRequest, build_lines, validate
+from shared.bounds import MAX_MONEY, MAX_QUANTITY
 
 
 def test_a_complete_consistent_request_has_no_errors(make):
@@ -136,3 +137,21 @@ def test_placing_an_invalid_order_raises_with_every_field_error(make):
 
     assert raised.value.code == "validation_failed"
     assert raised.value.fields == {"lines.0.sku": "unknown SKU NOPE"}
+
+
+def test_a_line_worth_more_than_the_money_bound_is_refused_on_its_amount(make):
+    # Each field is within its bound (issue 7), but their product would not fit the store's integers.
+    request = make.request(lines=[LineRequest(sku="LAMP-1", quantity=MAX_QUANTITY, unit_price=MAX_MONEY)])
+
+    errors = validate(request, make.catalogue)
+
+    assert list(errors) == ["lines.0.amount"] and "over the bound" in errors["lines.0.amount"]
+
+
+def test_an_order_whose_lines_add_up_past_the_money_bound_is_refused_on_its_total(make):
+    line = LineRequest(sku="LAMP-1", quantity=1, unit_price=MAX_MONEY)
+    request = make.request(lines=[line, line])
+
+    errors = validate(request, make.catalogue)
+
+    assert list(errors) == ["total"] and "over the bound" in errors["total"]
