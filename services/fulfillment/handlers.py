@@ -17,6 +17,7 @@ from services.fulfillment.deps import Fulfillment
 from services.fulfillment.domain import SupplyOrder, SupplyRequest, SupplyStatus, kind_for
 from services.fulfillment.settings import Settings
 from shared.aggregates import Again, Decision
+from shared.bounds import MAX_LEAD_TIME_DAYS
 from shared.contracts import (
     CancelSupply,
     Message,
@@ -48,6 +49,9 @@ def supply_orders_for(cmd: RaiseSupply, settings: Settings) -> list[SupplyOrder]
     for s in cmd.shortages:
         quantity = wanted.get(s.sku, (0, s.sourcing, s.lead_time_days))[0] + s.quantity
         wanted[s.sku] = (quantity, s.sourcing, s.lead_time_days)
+        if s.lead_time_days > MAX_LEAD_TIME_DAYS:  # stored before the door bounded it (issue 7)
+            log.warning("lead time over the bound; expecting the goods at the bound",
+                        extra={"sku": s.sku, "lead_time_days": s.lead_time_days})  # fmt: skip
     now = now_ms()
     return [
         SupplyOrder.raise_for(

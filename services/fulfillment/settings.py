@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
+from shared.bounds import MAX_LEAD_TIME_DAYS
 from shared.settings import ServiceSettings, env_alias
 
 _env = env_alias("fulfillment")  # FULFILLMENT_<NAME>, else <NAME>, else the field name (shared.settings)
@@ -18,7 +19,9 @@ class Settings(ServiceSettings):
     port: int = 8003
 
     # R4.2: a catalogue lead time of 0 means "not known"; expect the goods after this many days.
-    default_lead_time_days: int = Field(default=7, ge=1, validation_alias=_env("default_lead_time_days"))
+    default_lead_time_days: int = Field(
+        default=7, ge=1, le=MAX_LEAD_TIME_DAYS, validation_alias=_env("default_lead_time_days")
+    )
     # Optimistic writes retried in place before the message goes back to the bus's back-off.
     write_attempts: int = Field(default=50, ge=1, validation_alias=_env("write_attempts"))
     # GET /supply-orders returns at most this many.

@@ -20,8 +20,18 @@ class OrderLookup(Protocol):
     async def get(self, order_id: str) -> OrderSnapshot | None: ...
 
 
+# What intake answers for an id that names no order it has: not found, or an id it refuses
+# outright (too long, a character a path may not hold). Either way the caller asked for an order
+# that does not exist: a client error (422 unknown_order), never a retryable 503 (issue 7).
+NO_SUCH_ORDER = frozenset({400, 404, 414, 422})
+# Answers that may well be different later: intake failing, overloaded, or refusing this
+# service's own key (a rotation or revocation; an operator's matter, not the client's).
+TRY_LATER = frozenset({401, 403, 408, 425, 429})
+
+
 class HttpOrderLookup:
-    """``GET {intake_url}/orders/{order_id}``; intake down or confused -> DependencyUnavailable (503)."""
+    """``GET {intake_url}/orders/{order_id}``; no such order (or an id intake refuses) -> None;
+    intake down, failing or refusing our key -> DependencyUnavailable (503)."""
 
     def __init__(self, http: httpx.AsyncClient, intake_url: str) -> None:
         self.http = http
@@ -34,11 +44,15 @@ class HttpOrderLookup:
         except httpx.HTTPError as exc:
             log.warning("intake not reachable", extra={"order_id": order_id, "error": repr(exc)})
             raise DependencyUnavailable("intake (orders) is not reachable; try again shortly") from exc
-        if response.status_code == 404:
+        status = response.status_code
+        if status in NO_SUCH_ORDER:
             return None
-        if response.status_code != 200:
-            log.warning("intake answered %d", response.status_code, extra={"order_id": order_id})
-            raise DependencyUnavailable(f"intake (orders) answered {response.status_code}")
+        if status >= 500 or status in TRY_LATER:
+            log.warning("intake answered %d", status, extra={"order_id": order_id})
+            raise DependencyUnavailable(f"intake (orders) answered {status}")
+        if status != 200:  # our call is wrong (a 405, a 409 ...): a bug to fix, not to retry
+            log.error("intake answered %d", status, extra={"order_id": order_id})
+            raise RuntimeError(f"intake (orders) answered {status} to GET /orders/{{id}}")
         try:
             return order_from_json(response.json())
         except (KeyError, TypeError, ValueError) as exc:

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Literal
 
 from services.fulfillment.domain.errors import InvalidQuantity, SupplyOrderCancelled
+from shared.bounds import MAX_LEAD_TIME_DAYS
 
 SupplyKind = Literal["production", "purchase"]
 
@@ -28,10 +29,16 @@ def kind_for(sourcing: str) -> SupplyKind:
 
 
 def expected_at(now: datetime, lead_time_days: int, default_lead_time_days: int) -> datetime:
-    """Arrival is now + lead time (R4.2); a catalogue lead time of 0 means 'unknown', use the default."""
+    """Arrival is now + lead time (R4.2); a catalogue lead time of 0 means 'unknown', use the default.
+
+    A lead time over MAX_LEAD_TIME_DAYS (a catalogue entry stored before the door bounded it, issue 7)
+    is taken as that bound: the supply order is raised and the order moves on, instead of the date
+    arithmetic overflowing and the RaiseSupply being parked with the order waiting forever.
+    """
     if lead_time_days < 0:
         raise InvalidQuantity("lead time cannot be negative", {"lead_time_days": str(lead_time_days)})
-    return now + timedelta(days=lead_time_days or default_lead_time_days)
+    days = min(lead_time_days or default_lead_time_days, MAX_LEAD_TIME_DAYS)
+    return now + timedelta(days=days)
 
 
 @dataclass

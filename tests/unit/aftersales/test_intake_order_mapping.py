@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from services.aftersales.adapters.intake import order_from_json
+from services.aftersales.adapters.intake import HttpOrderLookup, order_from_json
+from shared.errors import DependencyUnavailable
 
 
 def intake_order(**extra):  # type: ignore[no-untyped-def]
@@ -47,3 +49,27 @@ def test_a_partly_shipped_line_limits_what_can_come_back():
 def test_an_order_without_lines_cannot_be_read():
     with pytest.raises(KeyError):
         order_from_json({"order_id": "SO1", "customer_id": "C", "status": "completed"})
+
+
+def lookup_answering(status: int) -> HttpOrderLookup:
+    """The lookup against an intake that answers every GET with ``status`` and the error body."""
+    body = {"error": {"code": "x", "message": "x", "fields": {}}}
+    transport = httpx.MockTransport(lambda request: httpx.Response(status, json=body))
+    return HttpOrderLookup(httpx.AsyncClient(transport=transport), "http://intake")
+
+
+@pytest.mark.parametrize("status", [400, 404, 414, 422])
+async def test_an_id_intake_refuses_or_does_not_know_is_no_such_order_never_a_retry(status: int):
+    # An over-long order id once came back as a 503 with Retry-After (issue 7): a client error.
+    assert await lookup_answering(status).get("SO" + "9" * 60) is None
+
+
+@pytest.mark.parametrize("status", [401, 403, 429, 500, 502, 503])
+async def test_intake_failing_or_refusing_this_services_key_is_unavailable_for_now(status: int):
+    with pytest.raises(DependencyUnavailable):
+        await lookup_answering(status).get("SO202405001")
+
+
+async def test_an_answer_that_means_our_call_is_wrong_is_a_bug_not_a_retry():
+    with pytest.raises(RuntimeError):
+        await lookup_answering(405).get("SO202405001")

@@ -11,7 +11,7 @@ from services.fulfillment.deps import Fulfillment
 from services.fulfillment.domain import SupplyOrderCancelled, SupplyRequest
 from services.fulfillment.handlers import cancel_supply, raise_supply
 from services.fulfillment.settings import Settings
-from shared.contracts import SupplyCancelled
+from shared.contracts import RaiseSupply, Shortage, SupplyCancelled
 from shared.envelope import reply_id
 from tests.support.fakes import FakeBus
 from tests.support.fakes_fulfillment import FakeSupplyOrderStore, FakeSupplyRequestStore
@@ -290,3 +290,16 @@ async def test_completing_an_unknown_supply_order_is_not_found_and_writes_nothin
         await complete_supply(uid("PO"), ful)
 
     assert supply_orders.writes == 0
+
+
+async def test_a_raise_for_a_lead_time_of_a_hundred_million_days_raises_supply_and_replies(ful, bus):
+    # PUT /products/X {"lead_time_days": 100000000} stored before the bound (issue 7).
+    order_id = uid("SO")
+    shortage = Shortage(sku=uid("SKU"), quantity=1, sourcing="buy", lead_time_days=100_000_000)
+    command = sent(RaiseSupply(order_id=order_id, shortages=[shortage]))
+
+    await raise_supply(command.message(), command, ful)  # type: ignore[arg-type]
+
+    [reply] = bus.published
+    assert reply.type == "SupplyRaised"
+    assert [s["sku"] for s in reply.payload["supply_orders"]] == [shortage.sku]

@@ -12,6 +12,7 @@ from services.fulfillment.domain import (
     expected_at,
     kind_for,
 )
+from shared.bounds import MAX_LEAD_TIME_DAYS
 
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 
@@ -78,3 +79,12 @@ def test_cancelling_twice_cancels_once():
     assert order.cancel(NOW) is True
     assert order.cancel(NOW) is False
     assert order.status is SupplyStatus.CANCELLED
+
+
+@pytest.mark.parametrize("lead_time_days", [MAX_LEAD_TIME_DAYS + 1, 100_000_000, 2**63])
+def test_a_lead_time_past_the_bound_expects_the_goods_at_the_bound_instead_of_overflowing(lead_time_days):
+    # A catalogue entry stored before the door bounded lead times (issue 7) once parked RaiseSupply
+    # with "OverflowError: date value out of range" and left the order waiting forever.
+    order = a_supply_order(lead_time_days=lead_time_days)
+
+    assert order.expected_at == NOW + timedelta(days=MAX_LEAD_TIME_DAYS)
