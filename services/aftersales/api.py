@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from services.aftersales import handlers
 from services.aftersales.handlers import Deps
@@ -30,6 +30,7 @@ def get_deps(ctx: Context) -> Deps:
 AftersalesDeps = Annotated[Deps, Depends(get_deps)]
 router = APIRouter(prefix="/returns", tags=["returns"], responses=ERROR_RESPONSES)
 Reader = Annotated[Principal, requires(P.RETURNS_READ)]
+ReturnId = Annotated[str, Path(min_length=1, max_length=100)]
 
 
 @router.post("", status_code=201, response_model=ReturnPublic)
@@ -58,7 +59,7 @@ async def create_return(
 
 @router.post("/{return_id}/inspection", status_code=202, response_model=ReturnPublic)
 async def record_inspection(
-    return_id: str, body: InspectionCreate, deps: AftersalesDeps,
+    return_id: ReturnId, body: InspectionCreate, deps: AftersalesDeps,
     who: Annotated[Principal, requires(P.RETURNS_INSPECT)],
 ) -> ReturnPublic:
     """Record the inspection on arrival: pass restocks and refunds, fail rejects (409 once decided).
@@ -70,7 +71,7 @@ async def record_inspection(
 
 
 @router.get("/{return_id}", response_model=ReturnPublic)
-async def read_return(return_id: str, deps: AftersalesDeps, who: Reader) -> ReturnPublic:
+async def read_return(return_id: ReturnId, deps: AftersalesDeps, who: Reader) -> ReturnPublic:
     """One return with its lines, refund and history."""
     ret = await handlers.get_return(deps, return_id)
     if not who.acts_for(ret.customer_id):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from services.fulfillment.completion import SupplyOrderNotFound, complete_supply
 from services.fulfillment.deps import Fulfillment
@@ -26,6 +26,7 @@ def get_fulfillment(ctx: Context) -> Fulfillment:
 Deps = Annotated[Fulfillment, Depends(get_fulfillment)]
 
 
+SupplyOrderId = Annotated[str, Path(min_length=1, max_length=100)]
 router = APIRouter(prefix="/supply-orders", tags=["fulfillment"], responses=ERROR_RESPONSES)
 
 
@@ -35,7 +36,7 @@ async def list_supply_orders(
     ful: Deps,
     request: Request,
     response: Response,
-    order_id: str | None = None,
+    order_id: Annotated[str | None, Query(max_length=40)] = None,
     status: Literal["open", "completed", "cancelled"] | None = None,
     limit: paging.Limit = paging.DEFAULT_LIMIT,
     cursor: paging.Cursor = None,
@@ -50,7 +51,7 @@ async def list_supply_orders(
 
 
 @router.get("/{supply_order_id}", response_model=SupplyOrderPublic, dependencies=[requires(P.SUPPLY_READ)])
-async def get_supply_order(supply_order_id: str, ful: Deps) -> SupplyOrderPublic:
+async def get_supply_order(supply_order_id: SupplyOrderId, ful: Deps) -> SupplyOrderPublic:
     """One supply order."""
     loaded = await ful.supply_orders.load(supply_order_id)
     if loaded is None:
@@ -63,7 +64,7 @@ async def get_supply_order(supply_order_id: str, ful: Deps) -> SupplyOrderPublic
     response_model=SupplyOrderPublic,
     dependencies=[requires(P.SUPPLY_COMPLETE)],
 )
-async def complete_supply_order(supply_order_id: str, ful: Deps) -> SupplyOrderPublic:
+async def complete_supply_order(supply_order_id: SupplyOrderId, ful: Deps) -> SupplyOrderPublic:
     """Production finished or goods received: stock goes up and the waiting order continues."""
     try:
         return public(await complete_supply(supply_order_id, ful))

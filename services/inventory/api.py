@@ -69,7 +69,7 @@ async def list_products(
     inv: Deps,
     request: Request,
     response: Response,
-    sku: Annotated[list[str] | None, Query()] = None,
+    sku: Annotated[list[str] | None, Query(max_length=1000)] = None,  # intake asks for up to max_lines
     limit: paging.Limit = paging.DEFAULT_LIMIT,
     cursor: paging.Cursor = None,
 ) -> list[ProductPublic]:

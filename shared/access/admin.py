@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from shared.access.door import ERROR_RESPONSES, requires
 from shared.access.keys import KeyRecord, issue
@@ -19,19 +19,19 @@ from shared.access.principal import Principal
 from shared.access.registry import now_ms
 from shared.access.roles import Permission
 from shared.http import ApiError
+from shared.schemas import RequestModel
 
 router = APIRouter(prefix="/keys", tags=["access"], responses=ERROR_RESPONSES)
 Admin = Annotated[Principal, requires(Permission.KEYS_MANAGE)]
 KeyId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]
-_TEXT = r"^[^\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]*$"
 
 
-class KeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class KeyCreate(RequestModel):
+    """``POST /keys``: no unknown fields, no control characters (shared.schemas)."""
 
-    name: Annotated[str, Field(min_length=1, max_length=100, pattern=_TEXT)]
+    name: Annotated[str, Field(min_length=1, max_length=100)]
     role: Annotated[str, Field(max_length=40)]
-    channel: Annotated[str | None, Field(max_length=40, pattern=_TEXT)] = None
+    channel: Annotated[str | None, Field(max_length=40)] = None
     customers: Annotated[list[Annotated[str, Field(max_length=101)]], Field(max_length=1000)] = []
     expires_at: datetime | None = None
 

@@ -126,8 +126,38 @@ async def authenticate(request: Request) -> Principal:
     return principal
 
 
+_QUERY_NAMES: dict[int, frozenset[str]] = {}
+
+
+def _declared_query(route: Any) -> frozenset[str]:
+    """The query parameters a route (and its dependencies) declares, by the name clients send."""
+    names = _QUERY_NAMES.get(id(route))
+    if names is None:
+        found: set[str] = set()
+        pending = [route.dependant]
+        while pending:
+            dependant = pending.pop()
+            found |= {param.alias for param in dependant.query_params}
+            pending.extend(dependant.dependencies)
+        names = _QUERY_NAMES[id(route)] = frozenset(found)
+    return names
+
+
+def refuse_unknown_query(request: Request) -> None:
+    """A query parameter the route does not declare is a 422 naming it (issue 7), like an
+    unknown body field: a misspelt ``?custmer_id=`` must not silently list everything."""
+    route = request.scope.get("route")
+    if route is None or not hasattr(route, "dependant"):
+        return
+    unknown = sorted(set(request.query_params) - _declared_query(route))
+    if unknown:
+        raise ApiError(422, "validation_failed", "the request has unknown query parameters",
+                       {name: "unknown query parameter" for name in unknown})  # fmt: skip
+
+
 def requires(permission: Permission) -> Any:
-    """The dependency of a route that needs ``permission``; it gives the route the Principal."""
+    """The dependency of a route that needs ``permission``; it gives the route the Principal.
+    After the key and the permission, it refuses query parameters the route does not declare."""
 
     async def check(request: Request) -> Principal:
         principal = await authenticate(request)
@@ -136,6 +166,7 @@ def requires(permission: Permission) -> Any:
                 403, "forbidden", f"a {principal.role.name} key may not do this (needs {permission.value})",
                 {"permission": permission.value},
             )  # fmt: skip
+        refuse_unknown_query(request)
         return principal
 
     check.permission = permission  # type: ignore[attr-defined]

@@ -72,3 +72,13 @@ async def test_a_burst_of_300_bad_requests_gets_4xx_and_health_keeps_answering(s
 
     assert set(codes) == {401}, sorted(set(codes))
     assert all(h.status_code == 200 for h in during)
+
+
+async def test_an_unknown_query_parameter_is_a_422_naming_it(stack: Stack):
+    async with stack.client("inventory", as_="ops") as ops:
+        misspelt = await ops.get("/products", params={"limt": 2, "sku": "X"})
+        known = await ops.get("/products", params={"limit": 2})
+
+    assert misspelt.status_code == 422
+    assert misspelt.json()["error"]["fields"] == {"limt": "unknown query parameter"}
+    assert known.status_code == 200
