@@ -13,6 +13,7 @@ from services.logistics.schemas import CarrierEventCreate, PackingListPublic, Sh
 from shared import paging
 from shared.access.door import ERROR_RESPONSES, requires
 from shared.access.roles import Permission as P
+from shared.errors import DependencyUnavailable
 from shared.http import ApiError
 from shared.service import Context
 
@@ -65,8 +66,14 @@ async def get_shipment(shipment_id: Id, logistics: Deps) -> ShipmentPublic:
     dependencies=[requires(P.PACKING_READ)],
 )
 async def get_packing_list(shipment_id: Id, logistics: Deps) -> PackingListPublic:
-    """The packing list that goes with the goods: order number, consignee, address, phone (R5.2)."""
-    sheet = packing_list(await _shipment(logistics, shipment_id))
+    """The packing list that goes with the goods: order number, consignee, address, phone (R5.2).
+
+    The phone is intake's, asked for now (issue 7): 503 when intake cannot be asked, 404 when it
+    has no such order; never a list without the phone."""
+    shipment = await _shipment(logistics, shipment_id)
+    if logistics.phones is None:  # bootstrap always wires intake; a bare test container may not
+        raise DependencyUnavailable("logistics has no way to ask intake for the consignee's phone")
+    sheet = packing_list(shipment, await logistics.phones.phone(shipment.order_id))
     return PackingListPublic(
         order_id=sheet.order_id,
         shipment_id=sheet.shipment_id,

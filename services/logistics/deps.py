@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pymongo.errors import DuplicateKeyError
 
 from services.logistics.domain import CarrierRules, Shipment
-from services.logistics.ports import ShipmentsById, ShipmentStore
+from services.logistics.ports import ConsigneePhones, ShipmentsById, ShipmentStore
 from services.logistics.settings import Settings
 from shared.aggregates import AggregateStore, Answers, Changed, Decision, NotFound, change
 from shared.contracts import Message
@@ -24,6 +24,8 @@ class Logistics:
 
     settings: Settings
     shipments: ShipmentStore
+    # Intake, asked for the consignee's phone when a packing list is printed (issue 7).
+    phones: ConsigneePhones | None = None
 
     @property
     def rules(self) -> CarrierRules:

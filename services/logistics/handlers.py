@@ -46,7 +46,7 @@ async def create_shipment(cmd: CreateShipment, env: Envelope, logistics: Logisti
             carrier=booking.carrier,
             mode=booking.mode,
             tracking_number=tracking_number(booking.carrier, secrets.randbelow(10**12)),
-            consignee=Consignee(cmd.contact_name, cmd.contact_phone, cmd.delivery_address),
+            consignee=Consignee(cmd.contact_name, cmd.delivery_address),
             lines=tuple((ln.sku, ln.quantity) for ln in cmd.lines),
             amount=cmd.amount,
             at=utcnow(),

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.logistics import consumers
-from services.logistics.adapters import MongoShipmentStore
+from services.logistics.adapters import HttpConsigneePhones, MongoShipmentStore
 from services.logistics.api import router
 from services.logistics.deps import Logistics
 from services.logistics.settings import Settings
@@ -22,8 +22,10 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     async def wire(ctx: ServiceContext) -> None:
         shipments = MongoShipmentStore(ctx.db["shipments"], ctx.outbox)
         await shipments.create_indexes()
+        await shipments.forget_phones()
         ctx.outbox.watch(shipments.collection)
-        logistics = Logistics(settings=settings, shipments=shipments)
+        phones = HttpConsigneePhones(ctx.resilient_http, settings.intake_url)
+        logistics = Logistics(settings=settings, shipments=shipments, phones=phones)
         consumers.subscribe(ctx.bus, logistics)
         ctx.state["logistics"] = logistics
 

@@ -1,4 +1,5 @@
-"""What logistics' handlers need from a store (issue 6): the shipment repository port.
+"""What logistics needs from outside (issue 6): the shipment repository port, and the consignee's
+phone, which intake keeps (issue 7).
 
 ``MongoShipmentStore`` implements it on the real store; ``FakeShipmentStore`` (tests/support) in
 memory, held to the same behaviour by tests/integration/logistics/test_shipment_store_contract.py.
@@ -23,6 +24,14 @@ class ShipmentStore(AggregateStore[Shipment], Protocol):
 
     async def insert(self, shipment: Shipment, envelopes: Sequence[Envelope]) -> Loaded[Shipment]:
         """Store a new shipment (or tombstone); DuplicateKeyError when the order has one already."""
+        ...
+
+
+class ConsigneePhones(Protocol):
+    """The phone of an order's consignee, asked of its owner when a packing list is printed."""
+
+    async def phone(self, order_id: str) -> str:
+        """ConsigneeUnknown when there is no such order, DependencyUnavailable when it cannot be asked."""
         ...
 
 

@@ -49,11 +49,13 @@ class ShipmentPublic(BaseModel):
 
 
 class PackingListPublic(BaseModel):
+    """What goes with the goods (R5.2); internal roles only (``packing:read``)."""
+
     order_id: str
     shipment_id: str
     carrier: str
     tracking_number: str
     consignee: str
     address: str
-    phone: str
+    phone: str = Field(description="the consignee's phone as intake has it when the list is printed")
     lines: list[dict[str, str | int]]

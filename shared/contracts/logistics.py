@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
+
+from pydantic import model_validator
 
 from shared.contracts.base import Command, Event, LineQty, Priority
 
@@ -14,10 +16,19 @@ class CreateShipment(Command):
     customer_id: str
     delivery_address: str
     contact_name: str
-    contact_phone: str
+    # No phone (issue 7): it stays with intake, which logistics asks when it prints the packing list.
     amount: int
     lines: list[LineQty]
     priority: Priority = "normal"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_the_phone_of_older_senders(cls, data: Any) -> Any:
+        # An intake from before issue 7 still sends ``contact_phone``: accepted, and dropped unread,
+        # so a rolling upgrade parks nothing and no copy of the phone is kept.
+        if isinstance(data, dict) and "contact_phone" in data:
+            return {k: v for k, v in data.items() if k != "contact_phone"}
+        return data
 
 
 class CancelShipment(Command):

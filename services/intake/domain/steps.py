@@ -98,7 +98,6 @@ def create_shipment(order: Order) -> Command:
         customer_id=order.customer_id,
         delivery_address=order.delivery_address,
         contact_name=order.contact.name,
-        contact_phone=order.contact.phone,
         amount=order.total,
         lines=line_quantities(order),
         priority=order.priority,  # type: ignore[arg-type]

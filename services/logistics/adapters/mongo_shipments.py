@@ -7,6 +7,7 @@ a change causes ride in the same write (shared.store.stage) until the outbox has
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,14 +20,11 @@ from shared.outbox import Outbox
 from shared.store import insert_doc, stage
 
 Doc = dict[str, Any]
+log = logging.getLogger(__name__)
 
 
 def to_doc(s: Shipment) -> Doc:
-    consignee = (
-        None
-        if s.consignee is None
-        else {"name": s.consignee.name, "phone": s.consignee.phone, "address": s.consignee.address}
-    )
+    consignee = None if s.consignee is None else {"name": s.consignee.name, "address": s.consignee.address}
     return {
         "_id": s.shipment_id,
         "order_id": s.order_id,
@@ -43,7 +41,9 @@ def to_doc(s: Shipment) -> Doc:
 
 
 def from_doc(doc: Doc) -> Shipment:
-    consignee = Consignee(**doc["consignee"]) if doc.get("consignee") else None
+    raw = doc.get("consignee")
+    # Shipments booked before issue 7 also hold a phone: not read, and gone with the next write.
+    consignee = Consignee(raw["name"], raw["address"]) if raw else None
     return Shipment(
         doc["_id"],
         doc["order_id"],
@@ -81,6 +81,17 @@ class MongoShipmentStore:
         # One booking per order: a redelivered or racing CreateShipment cannot book twice.
         await self.collection.create_index("order_id", unique=True)
         await self.collection.create_index("tracking_number")
+
+    async def forget_phones(self) -> int:
+        """Remove the consignee phones shipments booked before issue 7 kept (intake owns the phone
+        now); run at start-up, a no-op once done. No version bump: a writer that read such a
+        document writes its consignee without the phone all the same (``to_doc``)."""
+        result = await self.collection.update_many(
+            {"consignee.phone": {"$exists": True}}, {"$unset": {"consignee.phone": ""}}
+        )
+        if result.modified_count:
+            log.info("removed stored consignee phones", extra={"count": result.modified_count})
+        return result.modified_count
 
     async def load(self, order_id: str) -> Loaded[Shipment] | None:
         doc = await self.collection.find_one({"order_id": order_id})

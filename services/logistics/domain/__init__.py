@@ -1,6 +1,6 @@
 """Logistics' pure domain: carrier rules (R5.1), shipments and carrier events (R5.2-R5.4)."""
 
-from .errors import CannotCancel, InvalidTransition, LogisticsError
+from .errors import CannotCancel, ConsigneeUnknown, InvalidTransition, LogisticsError
 from .packing import PackingList, packing_list
 from .rules import DEDICATED_VEHICLE, EXPRESS, Booking, CarrierRules, tracking_number
 from .shipment import CARRIER_EVENTS, Consignee, EventOutcome, Shipment, ShipmentEvent
@@ -13,6 +13,7 @@ __all__ = [
     "CannotCancel",
     "CarrierRules",
     "Consignee",
+    "ConsigneeUnknown",
     "EventOutcome",
     "InvalidTransition",
     "LogisticsError",

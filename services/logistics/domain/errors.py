@@ -29,3 +29,11 @@ class ShipmentNotFound(LogisticsError):
 
     status = 404
     code = "not_found"
+
+
+class ConsigneeUnknown(LogisticsError):
+    """Intake has no order for this shipment, so there is no phone to print (issue 7): a 404 that
+    says so, never a packing list without the phone."""
+
+    status = 404
+    code = "not_found"

@@ -22,8 +22,9 @@ class PackingList:
     lines: tuple[tuple[str, int], ...]
 
 
-def packing_list(shipment: Shipment) -> PackingList:
-    """Print data for a booked shipment; a cancellation recorded before booking has none."""
+def packing_list(shipment: Shipment, phone: str) -> PackingList:
+    """Print data for a booked shipment, with the consignee's ``phone`` as intake has it now (the
+    shipment does not keep it, issue 7); a cancellation recorded before booking has none."""
     if shipment.tombstone or shipment.consignee is None:
         raise InvalidTransition(f"order {shipment.order_id} was never booked: nothing to pack")
     c = shipment.consignee
@@ -34,6 +35,6 @@ def packing_list(shipment: Shipment) -> PackingList:
         shipment.tracking_number,
         c.name,
         c.address,
-        c.phone,
+        phone,
         shipment.lines,
     )

@@ -50,8 +50,10 @@ class ShipmentEvent:
 
 @dataclass(frozen=True)
 class Consignee:
+    """Who receives the goods, and where. Not their phone: intake keeps it, logistics asks for it
+    when it prints the packing list (issue 7), so no shipment, message or parked copy holds it."""
+
     name: str
-    phone: str
     address: str
 
 

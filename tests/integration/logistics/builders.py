@@ -19,7 +19,6 @@ def a_booking(
         customer_id="CUST-1",
         delivery_address=address,
         contact_name="Wang Li",
-        contact_phone="13812345678",
         amount=amount,
         lines=[LineQty(sku="LAMP-RED", quantity=2)],
     )

@@ -53,15 +53,51 @@ async def test_a_duplicate_create_shipment_books_one_shipment(http, probe):
     assert len((await http.get("/shipments", params={"order_id": order_id})).json()) == 1
 
 
-async def test_the_packing_list_names_order_consignee_address_and_phone(http, probe):
+async def test_the_packing_list_names_order_consignee_address_and_the_phone_intake_has(
+    http, probe, intake, stack
+):
     order_id = uid("SO")
+    intake.add_order(order_id, phone="13812345678")
     await probe.publish(a_booking(order_id))
     shipment_id = (await probe.wait_for("ShipmentCreated", order_id))[0].payload["shipment_id"]
+    asked = len(intake.keys)
 
     sheet = (await http.get(f"/shipments/{shipment_id}/packing-list")).json()
 
     assert (sheet["order_id"], sheet["consignee"], sheet["phone"]) == (order_id, "Wang Li", "13812345678")
     assert sheet["address"].startswith("上海市") and sheet["lines"] == [{"sku": "LAMP-RED", "quantity": 2}]
+    [key] = intake.keys[asked:]  # asked once, with logistics' own key, not the caller's (issue 7)
+    assert key.startswith("Bearer oms_") and key.removeprefix("Bearer ") not in stack.keys.values()
+
+
+async def test_the_phone_is_intakes_as_it_is_when_the_list_is_printed_and_never_stored(http, probe, intake):
+    order_id = uid("SO")
+    intake.add_order(order_id, phone="13812345678")
+    await probe.publish(a_booking(order_id))
+    shipment_id = (await probe.wait_for("ShipmentCreated", order_id))[0].payload["shipment_id"]
+    intake.add_order(order_id, phone="13900001111")  # the customer gave a new number
+
+    sheet = (await http.get(f"/shipments/{shipment_id}/packing-list")).json()
+
+    assert sheet["phone"] == "13900001111"
+    for path in (f"/shipments/{shipment_id}", f"/shipments?order_id={order_id}"):
+        assert "1381234" not in (await http.get(path)).text
+
+
+async def test_without_intake_the_packing_list_is_a_503_and_for_an_order_intake_lacks_a_404(http, probe):
+    unknown, broken = uid("SO"), uid("BROKEN")
+    for order_id in (unknown, broken):
+        await probe.publish(a_booking(order_id))
+    ids = {o: (await probe.wait_for("ShipmentCreated", o))[0].payload["shipment_id"] for o in (unknown, broken)}
+
+    missing = await http.get(f"/shipments/{ids[unknown]}/packing-list")
+    failing = await http.get(f"/shipments/{ids[broken]}/packing-list")
+
+    assert missing.status_code == 404, missing.text
+    assert missing.json()["error"]["code"] == "not_found" and unknown in missing.json()["error"]["message"]
+    assert failing.status_code == 503, failing.text
+    assert failing.json()["error"]["code"] == "dependency_unavailable" and failing.headers["Retry-After"]
+    assert "phone" not in missing.json()  # never a list without the phone
 
 
 async def test_cancelling_a_booked_shipment_replies_cancelled(http, probe):

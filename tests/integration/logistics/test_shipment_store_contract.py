@@ -161,3 +161,23 @@ async def test_the_fingerprint_tells_a_changed_shipment_from_an_unchanged_one(st
     assert shipments.fingerprint(a_shipment()) != before  # another shipment
     shipment.record("picked_up", AT)
     assert shipments.fingerprint(shipment) != before
+
+
+async def test_phones_that_shipments_booked_before_issue_7_kept_are_removed_at_start_up(mongo_url: str):
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
+    collection = client[f"c{uuid.uuid4().hex[:8]}_logistics"]["shipments"]
+    shipments = MongoShipmentStore(collection, Outbox(FakeBus(), Settings()))  # type: ignore[arg-type]
+    old, new = a_shipment(), a_shipment()
+    await shipments.insert(old, [])
+    await shipments.insert(new, [])
+    await collection.update_one({"_id": old.shipment_id}, {"$set": {"consignee.phone": "13812345678"}})
+    try:
+        assert (await shipments.load(old.order_id)).aggregate.consignee == old.consignee  # not read
+
+        assert await shipments.forget_phones() == 1
+        assert await shipments.forget_phones() == 0  # done once
+
+        stored = await collection.find_one({"_id": old.shipment_id})
+        assert stored is not None and stored["consignee"] == {"name": "Wang Li", "address": "上海市浦东新区世纪大道100号"}
+    finally:
+        await client.close()

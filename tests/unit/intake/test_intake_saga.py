@@ -136,7 +136,6 @@ def test_reserved_stock_books_a_shipment_with_the_delivery_details(make):
             customer_id="C-ACME",
             delivery_address="1 Nanjing Road, Shanghai",
             contact_name="Li Lei",
-            contact_phone="13812345678",
             amount=order.total,
             priority="normal",
             lines=[c.LineQty(sku="LAMP-1", quantity=2), c.LineQty(sku="SHADE-R", quantity=3)],

@@ -23,7 +23,7 @@ def a_shipment(order_id: str | None = None) -> Shipment:
         carrier="SF Express",
         mode="express",
         tracking_number="SF000000000001",
-        consignee=Consignee("Wang Li", "13812345678", "上海市浦东新区世纪大道100号"),
+        consignee=Consignee("Wang Li", "上海市浦东新区世纪大道100号"),
         lines=(("LAMP-RED", 2),),
         amount=50_000,
         at=AT,
@@ -36,7 +36,6 @@ def a_booking(order_id: str, *, amount: int = 50_000) -> CreateShipment:
         customer_id="CUST-1",
         delivery_address="上海市浦东新区世纪大道100号",
         contact_name="Wang Li",
-        contact_phone="13812345678",
         amount=amount,
         lines=[LineQty(sku="LAMP-RED", quantity=2)],
     )

@@ -60,6 +60,21 @@ async def test_a_booking_writes_one_shipment_and_replies_once(logistics, shipmen
     assert (loaded.doc["outbox"], loaded.doc["outbox_at"]) == ({}, None)  # cleared by id after the publish
 
 
+async def test_a_booking_from_an_intake_of_before_issue_7_is_booked_and_its_phone_kept_nowhere(
+    logistics, shipments, bus
+):
+    order_id = uid("SO")
+    payload = {**a_booking(order_id).model_dump(mode="json"), "contact_phone": "13812345678"}
+    command = sent(a_booking(order_id)).model_copy(update={"payload": payload})  # the old shape
+
+    await create_shipment(command.message(), command, logistics)
+
+    loaded = await shipments.load(order_id)
+    assert "contact_phone" not in command.message().model_dump()  # dropped when read, not refused
+    assert loaded.aggregate.consignee is not None and loaded.aggregate.consignee.name == "Wang Li"
+    assert "13812345678" not in str(loaded.doc) and bus.types() == ["ShipmentCreated"]
+
+
 async def test_a_duplicate_booking_writes_nothing_and_is_answered_again_under_the_same_message_id(
     logistics, shipments, bus
 ):
