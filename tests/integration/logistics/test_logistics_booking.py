@@ -88,7 +88,9 @@ async def test_without_intake_the_packing_list_is_a_503_and_for_an_order_intake_
     unknown, broken = uid("SO"), uid("BROKEN")
     for order_id in (unknown, broken):
         await probe.publish(a_booking(order_id))
-    ids = {o: (await probe.wait_for("ShipmentCreated", o))[0].payload["shipment_id"] for o in (unknown, broken)}
+    ids = {
+        o: (await probe.wait_for("ShipmentCreated", o))[0].payload["shipment_id"] for o in (unknown, broken)
+    }
 
     missing = await http.get(f"/shipments/{ids[unknown]}/packing-list")
     failing = await http.get(f"/shipments/{ids[broken]}/packing-list")

@@ -178,6 +178,6 @@ async def test_phones_that_shipments_booked_before_issue_7_kept_are_removed_at_s
         assert await shipments.forget_phones() == 0  # done once
 
         stored = await collection.find_one({"_id": old.shipment_id})
-        assert stored is not None and stored["consignee"] == {"name": "Wang Li", "address": "上海市浦东新区世纪大道100号"}
+        assert stored is not None and set(stored["consignee"]) == {"name", "address"}
     finally:
         await client.close()
