@@ -22,12 +22,14 @@ from shared.registry import SERVICES
 ROOT = Path(__file__).resolve().parent.parent
 EXCHANGE = "<prefix>.bus"
 TIMER_MESSAGES = frozenset({"DeadlinePassed"})  # published by shared.timers to the scheduling service
+# Published by shared.bus (delivery.py) of every service when it parks a message of an order (issue 7).
+PARKING_MESSAGES = frozenset({"MessageParked"})
 
 
 def senders() -> dict[str, set[str]]:
     """message type -> the services that publish it: an event's owner; for a command, every other
     service whose code (outside its consumers.py) names it, and for a timer's message the service
-    that schedules it (shared.timers sends it to itself)."""
+    that schedules it (shared.timers sends it to itself); a parking report comes from every service."""
     named: dict[str, set[str]] = {name: set() for name in MESSAGE_TYPES}
     for service in SERVICES:
         for path in sorted((ROOT / "services" / service).rglob("*.py")):
@@ -43,6 +45,8 @@ def senders() -> dict[str, set[str]]:
             found[name] = {cls.SERVICE}
         elif name in TIMER_MESSAGES:
             found[name] = {cls.SERVICE}
+        elif name in PARKING_MESSAGES:
+            found[name] = set(SERVICES)
         else:
             found[name] = named[name] - {cls.SERVICE}
     return found

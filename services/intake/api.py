@@ -90,9 +90,14 @@ async def list_orders(
     channel: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
+    stuck: Annotated[bool | None, Query(description="internal roles: orders with a parked message")] = None,
 ) -> OrderPage:
     """A page of orders, newest first; pass `next_cursor` back as `cursor` for the next page.
-    A storefront or ERP key sees only its own customers' orders."""
+    A storefront or ERP key sees only its own customers' orders; `stuck=true` (internal roles)
+    lists the orders a message of which is parked (issue 7)."""
+    if stuck is not None and not who.internal:
+        raise ApiError(403, "forbidden", "only internal roles may ask for stuck orders",
+                       {"stuck": "internal roles only"})  # fmt: skip
     fields = {}
     if status is not None and status not in STATUSES:
         fields["status"] = f"must be one of {', '.join(STATUSES)}"
@@ -107,7 +112,7 @@ async def list_orders(
     filters = {k: v for k, v in (("status", status), ("customer_id", customer_id), ("channel", channel)) if v}
     size = min(limit or intake.settings.page_size, intake.settings.max_page)
     docs = await intake.orders.page(
-        filters, size + 1, int(cursor) if cursor else None, customers=who.customer_filter()
+        filters, size + 1, int(cursor) if cursor else None, customers=who.customer_filter(), stuck=stuck
     )
     more = len(docs) > size
     docs = docs[:size]

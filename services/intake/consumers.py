@@ -1,7 +1,8 @@
 """The one place that lists what intake consumes (ARCHITECTURE.md) and which handler runs.
 
 Every reply the saga table knows (domain/saga.py TABLE) goes to ``handle_reply``, so adding a
-reply to the table subscribes to it; a completed return has its own use case (R8.3).
+reply to the table subscribes to it; a completed return has its own use case (R8.3). A parked
+message of an order is no reply: it marks the order stuck without moving it (domain/stuck.py).
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from services.intake.domain.saga import REPLY_TYPES
 from services.intake.handlers import Intake
 from shared.bus import Bus
 from shared.bus.binding import Consumes, subscribe_all
-from shared.contracts import DeadlinePassed
+from shared.contracts import DeadlinePassed, MessageParked
 
 CONSUMES: Consumes[Intake] = {
     **{reply: handlers.handle_reply for reply in REPLY_TYPES},  # ReturnCompleted too: one path (R8.3)
     DeadlinePassed: handlers.on_deadline_passed,  # durable timers (shared.timers) of the saga's deadline rows
+    MessageParked: handlers.message_parked,  # a service parked a message of an order: it is stuck (issue 7)
 }
 
 

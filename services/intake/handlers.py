@@ -13,12 +13,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from services.intake.deps import Intake
-from services.intake.domain import saga
+from services.intake.domain import saga, stuck
 from services.intake.domain.errors import OrderNotFound
 from services.intake.domain.order import Order
 from services.intake.placing import place_order
 from shared.aggregates import Loaded, NotFound, change
-from shared.contracts import Command, DeadlinePassed, Event, Message
+from shared.contracts import Command, DeadlinePassed, Event, Message, MessageParked
 from shared.envelope import Envelope, new_envelope
 from shared.errors import PermanentError
 
@@ -93,11 +93,31 @@ async def on_deadline_passed(message: DeadlinePassed, envelope: Envelope, intake
     )
 
 
+async def message_parked(message: MessageParked, envelope: Envelope, intake: Intake) -> None:
+    """A service parked a message of the order: mark it stuck (issue 7); its status stays."""
+    try:
+        await _change(intake, message.order_id, lambda order: stuck.mark(order, message, intake.now()),
+                      causation=envelope)  # fmt: skip
+    except OrderNotFound:  # e.g. a message about an order that was never placed: nothing to mark
+        log.warning("parked message of an order intake does not have",
+                    extra={"parked_type": message.message_type, "service": message.service})  # fmt: skip
+        return
+    log.warning("order stuck: a message of it is parked",
+                extra={"parked_type": message.message_type, "service": message.service})  # fmt: skip
+
+
 async def _on_message(
     intake: Intake, order_id: str, envelope: Envelope, decide: Callable[[Order], list[Command]]
 ) -> None:
+    def moved_on(order: Order) -> list[Command]:
+        steps_before = dict(order.saga.steps)
+        commands = decide(order)
+        if order.stuck:  # what this message moved the order past is not stuck any more (issue 7)
+            stuck.clear_passed(order, envelope.message_id, envelope.causation_id, steps_before, intake.now())
+        return commands
+
     try:
-        await _change(intake, order_id, decide, causation=envelope)
+        await _change(intake, order_id, moved_on, causation=envelope)
     except OrderNotFound as exc:
         # Orders are stored before their first command is published, so this is not a race.
         raise PermanentError(f"{envelope.type} for an order intake does not have: {order_id}") from exc

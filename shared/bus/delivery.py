@@ -1,7 +1,7 @@
 """What happens to one delivery: parse, run its handler, ack after the handler returned (after the
 store write); a handler that raises is retried through the service's TTL queues with back-off,
-and after ``max_attempts`` (or at once for a PermanentError) parked with its error, and the
-consumer keeps going."""
+and after ``max_attempts`` (or at once for a PermanentError) parked with its error, reported to
+the order's owner (``MessageParked``, reports.py), and the consumer keeps going."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from aio_pika.abc import AbstractIncomingMessage
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 
-from shared.envelope import parse_envelope
+from shared.bus.reports import parked_report
+from shared.envelope import Envelope, parse_envelope
 from shared.errors import PermanentError
 from shared.logs import log_context
 
@@ -33,6 +34,7 @@ class Deliveries:
         self.bus = bus
 
     async def handle(self, delivery: AbstractIncomingMessage) -> None:
+        envelope: Envelope | None = None
         try:
             envelope = parse_envelope(delivery.body)
             handler = self.bus._handlers.get(envelope.type)
@@ -40,7 +42,7 @@ class Deliveries:
                 raise PermanentError(f"{self.bus.names.service} has no handler for {envelope.type}")
             message = envelope.message()
         except PermanentError as exc:
-            await self._park(delivery, str(exc))
+            await self._park(delivery, str(exc), envelope=envelope)
             return
         headers = {k: str(v) for k, v in (delivery.headers or {}).items() if isinstance(v, str | bytes)}
         parent = propagate.extract(headers if "traceparent" in headers else envelope.trace)
@@ -63,21 +65,23 @@ class Deliveries:
                 await handler(message, envelope)
             except PermanentError as exc:
                 log.error("message cannot be processed, parking it", extra={"error": str(exc)})
-                await self._park(delivery, str(exc))
+                await self._park(delivery, str(exc), envelope=envelope)
                 return
             except Exception as exc:
-                await self._retry_or_park(delivery, exc)
+                await self._retry_or_park(delivery, exc, envelope)
                 return
             await delivery.ack()
             log.info("message handled", extra={"ms": round((time.perf_counter() - started) * 1000, 1)})
 
-    async def _retry_or_park(self, delivery: AbstractIncomingMessage, exc: Exception) -> None:
+    async def _retry_or_park(
+        self, delivery: AbstractIncomingMessage, exc: Exception, envelope: Envelope | None = None
+    ) -> None:
         previous = (delivery.headers or {}).get(ATTEMPTS_HEADER, 0)
         attempts = (previous if isinstance(previous, int) else 0) + 1
         error = f"{type(exc).__name__}: {exc}"
         if attempts >= self.bus.settings.max_attempts:
             log.error("handler failed %d times, parking", attempts, extra={"error": error}, exc_info=exc)
-            await self._park(delivery, error, attempts)
+            await self._park(delivery, error, attempts, envelope=envelope)
             return
         delays = self.bus.settings.retry_delays_ms
         delay = delays[min(attempts - 1, len(delays) - 1)]
@@ -88,7 +92,14 @@ class Deliveries:
         await self._send_direct(self.bus.names.retry(delay), delivery, headers)
         await delivery.ack()
 
-    async def _park(self, delivery: AbstractIncomingMessage, error: str, attempts: int = 1) -> None:
+    async def _park(
+        self,
+        delivery: AbstractIncomingMessage,
+        error: str,
+        attempts: int = 1,
+        *,
+        envelope: Envelope | None = None,
+    ) -> None:
         headers = dict(delivery.headers or {})
         headers.update(
             {
@@ -98,7 +109,20 @@ class Deliveries:
             }
         )
         await self._send_direct(self.bus.names.parked, delivery, headers)
+        await self._report_parked(delivery, envelope, error, attempts)
         await delivery.ack()
+
+    async def _report_parked(
+        self, delivery: AbstractIncomingMessage, envelope: Envelope | None, error: str, attempts: int
+    ) -> None:
+        """Tell intake the order has a parked message (shared/bus/reports.py); best effort."""
+        report = parked_report(delivery, envelope, self.bus.names.service, error, attempts)
+        if report is None:
+            return
+        try:
+            await self.bus.publish(report)
+        except Exception as exc:  # the parked copy is safe; only the order's stuck mark is missing
+            log.warning("could not report a parked message", extra={"error": repr(exc)})
 
     async def _send_direct(
         self, queue: str, delivery: AbstractIncomingMessage, headers: dict[str, Any]

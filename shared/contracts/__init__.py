@@ -67,6 +67,9 @@ from shared.contracts.logistics import (
     ShipmentDispatched,
     ShipmentLost,
 )
+from shared.contracts.parking import (
+    MessageParked,
+)
 from shared.contracts.timers import (
     DeadlinePassed,
 )
@@ -105,6 +108,7 @@ __all__ = [
     "IssueInvoice",
     "LineQty",
     "Message",
+    "MessageParked",
     "PaymentReceived",
     "PricedLine",
     "Priority",

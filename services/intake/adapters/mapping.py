@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from services.intake.domain.numbering import parse_order_number
-from services.intake.domain.order import Contact, HistoryEntry, Line, Order, SagaState, SupplyOrder
+from services.intake.domain.order import Contact, HistoryEntry, Line, Order, SagaState, Stuck, SupplyOrder
 from services.intake.domain.screening import PastOrder
 from shared.store import plain
 
@@ -62,6 +62,9 @@ def to_fields(order: Order) -> Doc:
         "credit_notes": list(order.credit_notes),
         "returned_quantities": [{"sku": s, "quantity": q} for s, q in order.returned_quantities.items()],
         "returns": [{"return_id": r, "outcome": o} for r, o in order.returns.items()],
+        # Parked messages of the order (issue 7); ``stuck_since`` is what GET /orders?stuck= asks for.
+        "stuck": [plain(entry) for entry in order.stuck],
+        "stuck_since": min((entry.since for entry in order.stuck), default=None),
         "created_at": order.created_at,
     }
 
@@ -106,6 +109,7 @@ def from_doc(doc: Doc) -> Order:
         credit_notes=list(doc.get("credit_notes") or []),
         returned_quantities={r["sku"]: r["quantity"] for r in doc.get("returned_quantities") or []},
         returns={r["return_id"]: r["outcome"] for r in doc.get("returns") or []},
+        stuck=[Stuck(**entry) for entry in doc.get("stuck") or []],
         created_at=doc["created_at"],
     )
 

@@ -47,6 +47,7 @@ class MongoOrderStore:
         for field in ("status", "customer_id", "channel"):
             await self.collection.create_index([(field, ASCENDING), ("seq", DESCENDING)])
         await self.collection.create_index([("created_at", DESCENDING)])
+        await self.collection.create_index([("stuck_since", ASCENDING), ("seq", DESCENDING)])
 
     async def get(self, order_id: str) -> Doc | None:
         return await self.collection.find_one({"_id": order_id})
@@ -93,13 +94,16 @@ class MongoOrderStore:
 
     async def page(
         self, filters: dict[str, str], limit: int, before_seq: int | None,
-        customers: tuple[str, ...] | None = None,
+        customers: tuple[str, ...] | None = None, stuck: bool | None = None,
     ) -> list[Doc]:
         """Up to ``limit`` orders matching ``filters`` (status, customer_id, channel), newest first;
-        ``customers`` (ids or ``PREFIX*``) restricts them to what a scoped key may see (issue 7)."""
+        ``customers`` (ids or ``PREFIX*``) restricts them to what a scoped key may see (issue 7);
+        ``stuck`` to orders with (True) or without (False) a parked message."""
         query: dict[str, Any] = dict(filters)
         if customers is not None:
             query.update(customer_query(customers))
+        if stuck is not None:
+            query["stuck_since"] = {"$ne": None} if stuck else None
         if before_seq is not None:
             query["seq"] = {"$lt": before_seq}
         cursor = self.collection.find(query).sort("seq", DESCENDING).limit(limit)

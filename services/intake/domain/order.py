@@ -82,6 +82,19 @@ class SupplyOrder:
 
 
 @dataclass
+class Stuck:
+    """A message of the order a service parked: where it waits for a person (issue 7, stuck.py)."""
+
+    message_id: str
+    message_type: str
+    step: str
+    service: str
+    error: str
+    since: datetime
+    attempts: int = 1
+
+
+@dataclass
 class SagaState:
     """Where the saga stands: each step's status (STEPS order), and the compensation under way."""
 
@@ -128,6 +141,8 @@ class Order:
     credit_notes: list[dict[str, object]] = field(default_factory=list)
     returned_quantities: dict[str, int] = field(default_factory=dict)
     returns: dict[str, str] = field(default_factory=dict)  # return_id -> "completed" | "rejected"
+    # Messages of the order a service parked, oldest first: the order is stuck (issue 7, stuck.py).
+    stuck: list[Stuck] = field(default_factory=list)
 
     @property
     def subtotal(self) -> int:

@@ -14,6 +14,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from services.intake.adapters import from_doc
+from services.intake.domain.order import Order
+from services.intake.domain.stuck import INTERNAL_EVENTS
 
 
 class ContactPublic(BaseModel):
@@ -58,6 +60,18 @@ class StepPublic(BaseModel):
     event: str | None = None
 
 
+class StuckView(BaseModel):
+    """The oldest parked message of an order: where it waits for a person (issue 7)."""
+
+    step: str = Field(description="the saga step the message belongs to (credit, stock, supply ...)")
+    message_type: str
+    message_id: str
+    service: str = Field(description="whose parking queue holds it: <prefix>.<service>.parked")
+    error: str
+    since: datetime
+    parked_messages: int = Field(description="how many messages of the order are parked, this one included")
+
+
 class OrderPublic(BaseModel):
     """An order as its storefront or ERP sees it (R9.1): status, lines, totals, steps, tracking."""
 
@@ -97,6 +111,9 @@ class OrderInternal(OrderPublic):
     history: list[HistoryPublic]  # type: ignore[assignment]
     supply_orders: list[SupplyOrderPublic]
     credit_notes: list[dict[str, Any]]
+    stuck: StuckView | None = Field(
+        default=None, description="a message of the order is parked: it waits for a person, not for a reply"
+    )
 
 
 class OrderPage(BaseModel):
@@ -111,7 +128,8 @@ def order_view(doc: dict[str, Any], internal: bool) -> OrderInternal | OrderPubl
         return full
     public = full.model_dump(include=set(OrderPublic.model_fields))
     public["contact"] = {"name": full.contact.name}
-    public["history"] = [{"at": h.at, "status": h.status, "event": h.event} for h in full.history]
+    steps = [h for h in full.history if h.event not in INTERNAL_EVENTS]  # a parked message is ours
+    public["history"] = [{"at": h.at, "status": h.status, "event": h.event} for h in steps]
     return OrderPublic.model_validate(public)
 
 
@@ -157,6 +175,22 @@ def order_internal(doc: dict[str, Any]) -> OrderInternal:
         expected_delivery=order.expected_delivery,
         invoice_ids=order.invoice_ids,
         credit_notes=order.credit_notes,
+        stuck=_stuck(order),
         returned_quantities=order.returned_quantities,
         created_at=order.created_at,
+    )
+
+
+def _stuck(order: Order) -> StuckView | None:
+    if not order.stuck:
+        return None
+    oldest = min(order.stuck, key=lambda entry: entry.since)
+    return StuckView(
+        step=oldest.step,
+        message_type=oldest.message_type,
+        message_id=oldest.message_id,
+        service=oldest.service,
+        error=oldest.error,
+        since=oldest.since,
+        parked_messages=len(order.stuck),
     )

@@ -17,7 +17,7 @@ from shared.errors import PermanentError
 from shared.outbox import Outbox
 from shared.settings import ServiceSettings
 from shared.store import insert_doc, stage
-from tests.support.barriers import eventually, parked_until
+from tests.support.barriers import eventually, parked_until, synced
 from tests.support.topology import delete_topology
 
 pytestmark = pytest.mark.integration
@@ -137,6 +137,63 @@ async def test_a_poison_message_is_parked_with_its_error_and_the_consumer_keeps_
     assert any("malformed envelope" in e for e in errors)
     poison_headers = next(h for _, h in parked if "cannot ever work" in str(h["x-error"]))
     assert poison_headers["x-attempts"] == 3
+    await bus.close()
+
+
+async def test_a_parked_message_of_an_order_is_reported_to_intake_once_and_a_broken_body_is_not(
+    settings, probe_for
+):
+    probe = await probe_for(settings.bus_prefix)
+
+    async def permanent(message: CommitStock, envelope: Envelope) -> None:
+        raise PermanentError("broken invariant")
+
+    async def failing(message: ReleaseStock, envelope: Envelope) -> None:
+        raise ValueError("cannot ever work")
+
+    bus = await _bus(settings, {CommitStock: permanent, ReleaseStock: failing})
+    refused = await probe.publish(CommitStock(order_id="SO-7"))
+    tried = await probe.publish(ReleaseStock(order_id="SO-8"))
+    await probe.publish_raw("cmd.inventory.ReleaseStock", b"{not json")  # names no order
+
+    parked = await parked_until(probe, "platformtest", 3)
+    await probe.wait_for("MessageParked", count=2)
+    await synced(probe)
+
+    reports = {e.correlation_id: e for e in probe.matching("MessageParked")}
+    assert len(parked) == 3 and set(reports) == {"SO-7", "SO-8"}
+    first, second = reports["SO-7"].payload, reports["SO-8"].payload
+    assert (first["message_id"], first["message_type"]) == (refused.message_id, "CommitStock")
+    assert first["attempts"] == 1
+    assert (second["message_id"], second["attempts"]) == (tried.message_id, 3)
+    assert first["service"] == "platformtest" and "broken invariant" in first["error"]
+    assert reports["SO-8"].routing_key == "cmd.intake.MessageParked"
+    await bus.close()
+
+
+async def test_a_report_that_cannot_be_published_does_not_keep_a_message_from_its_parking_queue(
+    settings, probe_for
+):
+    probe = await probe_for(settings.bus_prefix)
+
+    async def permanent(message: CommitStock, envelope: Envelope) -> None:
+        raise PermanentError("broken invariant")
+
+    bus = await _bus(settings, {CommitStock: permanent})
+    publish = bus.publish
+
+    async def broker_refuses_reports(envelope: Envelope) -> None:
+        if envelope.type == "MessageParked":
+            raise ConnectionError("refused")
+        await publish(envelope)
+
+    bus.publish = broker_refuses_reports  # type: ignore[method-assign]
+    await probe.publish(CommitStock(order_id="SO-9"))
+    await probe.publish(CommitStock(order_id="SO-10"))
+
+    parked = await parked_until(probe, "platformtest", 2)  # both parked, acked, the consumer went on
+
+    assert len(parked) == 2 and probe.matching("MessageParked") == []
     await bus.close()
 
 
