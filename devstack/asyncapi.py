@@ -9,56 +9,30 @@ docs/asyncapi.json and a unit test fails when that file is stale.
 
 from __future__ import annotations
 
-import ast
-import importlib
 import json
 from pathlib import Path
 from typing import Any
 
+from shared.bus import traffic
 from shared.contracts import MESSAGE_TYPES, Command, Message
 from shared.envelope import Envelope
-from shared.registry import SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent
 EXCHANGE = "<prefix>.bus"
-TIMER_MESSAGES = frozenset({"DeadlinePassed"})  # published by shared.timers to the scheduling service
-# Published by shared.bus (delivery.py) of every service when it parks a message of an order (issue 7).
-PARKING_MESSAGES = frozenset({"MessageParked"})
 
 
 def senders() -> dict[str, set[str]]:
     """message type -> the services that publish it: an event's owner; for a command, every other
     service whose code (outside its consumers.py) names it, and for a timer's message the service
-    that schedules it (shared.timers sends it to itself); a parking report comes from every service."""
-    named: dict[str, set[str]] = {name: set() for name in MESSAGE_TYPES}
-    for service in SERVICES:
-        for path in sorted((ROOT / "services" / service).rglob("*.py")):
-            if path.name == "consumers.py":
-                continue
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
-                if name in named:
-                    named[name].add(service)
-    found: dict[str, set[str]] = {}
-    for name, cls in MESSAGE_TYPES.items():
-        if not issubclass(cls, Command):
-            found[name] = {cls.SERVICE}
-        elif name in TIMER_MESSAGES:
-            found[name] = {cls.SERVICE}
-        elif name in PARKING_MESSAGES:
-            found[name] = set(SERVICES)
-        else:
-            found[name] = named[name] - {cls.SERVICE}
-    return found
+    that schedules it (shared.timers sends it to itself); a parking report comes from every service.
+    The same table limits what each service's RabbitMQ user may publish and what its consumers
+    accept from whom (shared/bus/traffic.py, issue 7)."""
+    return {name: set(found) for name, found in traffic.senders().items()}
 
 
 def consumers() -> dict[str, set[str]]:
     """message type -> the services whose CONSUMES table binds it."""
-    found: dict[str, set[str]] = {name: set() for name in MESSAGE_TYPES}
-    for service in SERVICES:
-        for cls in importlib.import_module(f"services.{service}.consumers").CONSUMES:
-            found[cls.__name__].add(service)
-    return found
+    return {name: set(found) for name, found in traffic.consumers().items()}
 
 
 def enveloped(cls: type[Message]) -> dict[str, Any]:

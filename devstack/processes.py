@@ -63,6 +63,14 @@ def ensure_rabbitmq(url: str = "amqp://guest:guest@127.0.0.1:5672/", timeout_s: 
     raise RuntimeError(f"RabbitMQ did not start within {timeout_s:.0f} s")
 
 
+def ensure_bus_users(url: str = "amqp://guest:guest@127.0.0.1:5672/") -> list[str]:
+    """Create or update one RabbitMQ user per service with its permissions on ``url``'s broker
+    (shared/bus/users.py: rabbitmqctl locally, RABBITMQ_API_URL elsewhere); idempotent (issue 7)."""
+    from shared.bus.users import provision
+
+    return provision(url)
+
+
 @dataclass
 class Proc:
     """A child process with its log file; ``stop`` sends SIGTERM, then SIGKILL after a grace."""

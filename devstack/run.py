@@ -24,6 +24,7 @@ from types import FrameType
 from devstack import demo, processes
 from devstack.processes import SERVICES, Proc, port_open
 from shared.access.provision import KeyAdmin
+from shared.bus.access import service_urls
 
 DATA = processes.ROOT / ".data"
 LOGS = DATA / "logs"
@@ -85,6 +86,15 @@ class LocalStack:
         self.rabbitmq_started = processes.ensure_rabbitmq(self.amqp_url)
         print(f"  ✓ RabbitMQ {'started' if self.rabbitmq_started else 'already running'} on 127.0.0.1:5672")
 
+    def bus_users(self) -> None:
+        """One RabbitMQ user per service, its permissions derived from the code (issue 7)."""
+        try:
+            users = processes.ensure_bus_users(self.amqp_url)
+        except (RuntimeError, OSError) as exc:  # keep going: the services will say they cannot log in
+            print(f"  ! bus users not provisioned: {exc}")
+            return
+        print(f"  ✓ bus users, one per service ({', '.join(users)})")
+
     def store(self) -> None:
         if self.mongo_url:
             return
@@ -101,7 +111,8 @@ class LocalStack:
         if busy:
             raise RuntimeError(f"ports in use: {', '.join(busy)} - is another `make run` running?")
         env = {"AMQP_URL": self.amqp_url, "MONGO_URL": self.mongo_url,
-               **{f"{n.upper()}_URL": url for n, url in self.urls.items()}}  # fmt: skip
+               **{f"{n.upper()}_URL": url for n, url in self.urls.items()},
+               **service_urls(self.amqp_url, SERVICES)}  # each on the bus as its own user  # fmt: skip
         procs = []
         for name in names:
             (LOGS / f"{name}.log").unlink(missing_ok=True)  # a fresh log per run
@@ -176,6 +187,7 @@ def main() -> int:
     try:
         print("Starting the order-management platform")
         stack.broker()
+        stack.bus_users()
         stack.store()
         stack.dev_keys()
         stack.services(names)

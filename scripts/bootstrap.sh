@@ -7,10 +7,12 @@
 #      the embedded MongoDB-compatible store) exactly as pinned in uv.lock.
 #   4. RabbitMQ running: started with `rabbitmq-server -detached` when nothing
 #      answers on 127.0.0.1:5672, unless AMQP_URL points at another broker.
+#   5. The services' RabbitMQ users (one per service, permissions derived from
+#      the code: python -m shared.bus.users), redone when that code changed.
 #
 # Every step checks first, so a second run on a ready machine takes well under
-# a second. Options: --no-broker skips steps 1 and 4 (e.g. lint-only jobs);
-# --sync runs `uv sync` even when the last sync is newer than uv.lock.
+# a second. Options: --no-broker skips steps 1, 4 and 5 (e.g. lint-only jobs);
+# --sync runs `uv sync` (and step 5) even when the last run is newer.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,7 +24,7 @@ for arg in "$@"; do
   case "$arg" in
     --no-broker) WITH_BROKER=0 ;;
     --sync) FORCE_SYNC=1 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "bootstrap: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -123,6 +125,7 @@ else
   touch "$STAMP"
 fi
 
+BROKER_STARTED=0
 # --- 4. RabbitMQ running ---------------------------------------------------------
 if [ "$WITH_BROKER" -eq 1 ]; then
   if [ "$LOCAL_BROKER" -eq 0 ]; then
@@ -135,6 +138,7 @@ if [ "$WITH_BROKER" -eq 1 ]; then
     log "WARNING: no broker on 127.0.0.1:5672; start it with: sudo rabbitmq-server -detached"
   else
     log "starting RabbitMQ (rabbitmq-server -detached)"
+    BROKER_STARTED=1
     PATH="$PATH:/usr/sbin" rabbitmq-server -detached >/dev/null 2>&1 || true
     deadline=$((SECONDS + ${RABBITMQ_START_TIMEOUT:-60}))
     until port_open 127.0.0.1 5672; do
@@ -144,5 +148,27 @@ if [ "$WITH_BROKER" -eq 1 ]; then
     # The port opens a moment before the broker accepts logins; await_startup covers that.
     PATH="$PATH:/usr/sbin" timeout 30 rabbitmqctl await_startup >/dev/null 2>&1 || true
     log "RabbitMQ is up"
+  fi
+fi
+
+# --- 5. the services' RabbitMQ users ---------------------------------------------
+# One user per service (oms-intake ...) limited to what its code declares, publishes and
+# consumes (shared/bus/users.py, issue 7). Idempotent; skipped while the stamp is newer than
+# the code the permissions are derived from and names the same broker and prefix. `make run`
+# and the test session provision again anyway. A remote broker needs RABBITMQ_API_URL.
+BUS_STAMP=.venv/.oms-bus-users
+BUS_TARGET="${AMQP_HOST}:${AMQP_PORT} ${BUS_PREFIX:-oms} ${RABBITMQ_API_URL:+api}"
+if [ "$WITH_BROKER" -eq 1 ] && { [ "$LOCAL_BROKER" -eq 1 ] || [ -n "${RABBITMQ_API_URL:-}" ]; } \
+    && port_open "$AMQP_HOST" "$AMQP_PORT"; then
+  if [ "$FORCE_SYNC" -eq 1 ] || [ "$BROKER_STARTED" -eq 1 ] || [ ! -f "$BUS_STAMP" ] \
+      || [ "$(cat "$BUS_STAMP")" != "$BUS_TARGET" ] \
+      || [ -n "$(find services shared/contracts shared/bus shared/registry.py -name '*.py' -newer "$BUS_STAMP" -print -quit)" ]; then
+    if out="$(PATH="$PATH:/usr/sbin" .venv/bin/python -m shared.bus.users 2>&1)"; then
+      printf '%s\n' "$BUS_TARGET" > "$BUS_STAMP"
+      log "$out"
+    else
+      log "WARNING: $out"
+      log "  the services cannot log in to the broker until it works (python -m shared.bus.users)"
+    fi
   fi
 fi

@@ -42,7 +42,7 @@ class ServiceSettings(BaseSettings):
 
     service_name: ClassVar[str] = "service"
 
-    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    amqp_url: str = ""  # see _bus_account: the service's own RabbitMQ user (issue 7)
     mongo_url: str = "mongodb://127.0.0.1:27017/?directConnection=true"
     # Prefixes isolate one deployment (or one test run) from another on shared servers.
     bus_prefix: str = "oms"
@@ -92,6 +92,17 @@ class ServiceSettings(BaseSettings):
     # Request bodies over this many bytes are a 413 before they are read (shared.door, issue 7).
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1)
 
+    # The bus's accounts (issue 7, shared/bus/access.py): service S is the RabbitMQ user
+    # bus_user_template with {service} = S and connects with <SERVICE>_AMQP_URL, else AMQP_URL, else
+    # that user on the local broker with <SERVICE>_AMQP_PASSWORD or its development password.
+    # Consumers refuse (park) a message its sender may not send; bus_trusted_senders are operator
+    # accounts trusted to send anything (comma-separated; guest is the local broker's operator, the
+    # deployments set their own), and without a user_id a message is refused while
+    # bus_require_sender is on.
+    bus_user_template: str = "oms-{service}"
+    bus_trusted_senders: Annotated[list[str], NoDecode] = ["guest"]
+    bus_require_sender: bool = True
+
     log_level: str = "INFO"
     log_json: bool = True
     otel_exporter_otlp_endpoint: str | None = None
@@ -123,6 +134,38 @@ class ServiceSettings(BaseSettings):
         from shared.access.door import parse_rate_limits
 
         parse_rate_limits(value if "=" in value or not value else f"admin={value}")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bus_account(cls, data: Any) -> Any:
+        # <SERVICE>_AMQP_URL wins over AMQP_URL; with neither, the service's own development account
+        # (shared.bus.access), never the broker's guest (issue 7).
+        if not isinstance(data, dict):
+            return data
+        from shared.bus.access import LOCAL_BROKER, service_url
+
+        own = os.environ.get(f"{cls.service_name.upper()}_AMQP_URL")
+        if own:
+            return {**data, "amqp_url": own}
+        if not data.get("amqp_url"):
+            template = data.get("bus_user_template") or os.environ.get("BUS_USER_TEMPLATE")
+            url = service_url(LOCAL_BROKER, cls.service_name, template or "oms-{service}")
+            return {**data, "amqp_url": url}
+        return data
+
+    @field_validator("bus_trusted_senders", mode="before")
+    @classmethod
+    def _names(cls, value: object) -> object:
+        if isinstance(value, str):  # "guest,ops-admin"; empty: nobody
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("bus_user_template")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        if value.format(service="x") == value.format(service="y"):
+            raise ValueError("bus_user_template must contain {service}")
         return value
 
     @property

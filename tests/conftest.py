@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.processes import ensure_rabbitmq, free_port, start_store
+from devstack.processes import ensure_bus_users, ensure_rabbitmq, free_port, start_store
 from shared.registry import SERVICES
 from tests.support.probe import BusProbe
 from tests.support.stack import Stack
@@ -30,8 +30,11 @@ def work_dir() -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def amqp_url() -> str:
+    """The operator's URL (tests and probes act as the operator); the services get their own users,
+    made (or brought up to date with the code) once per session (issue 7)."""
     url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
     ensure_rabbitmq(url)
+    ensure_bus_users(url)
     return url
 
 

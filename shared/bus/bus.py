@@ -15,6 +15,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 
+from shared.bus.access import SenderCheck, url_user
 from shared.bus.delivery import ATTEMPTS_HEADER, Deliveries
 from shared.bus.topology import Names, declare_exchange, declare_service_queues
 from shared.contracts import Message
@@ -43,6 +44,9 @@ class Bus:
         self._queue: aio_pika.abc.AbstractQueue | None = None
         self._consumer_tag: str | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
+        # Who this connection is (every publish names it in user_id) and whom the consumer believes.
+        self.user = url_user(settings.amqp_url)
+        self.senders = SenderCheck(settings, self.user)
         self._deliveries = Deliveries(self)
 
     def subscribe(self, message_type: type[M], handler: Callable[[M, Envelope], Awaitable[None]]) -> None:
@@ -66,6 +70,13 @@ class Bus:
                 log.warning("broker not reachable, retrying", extra={"error": str(exc), "attempt": attempt})
                 await asyncio.sleep(min(0.5 * attempt, 3.0))
         assert self._connection is not None
+        log.info("connected to the bus", extra={"bus_user": self.user})
+        if self.user in self.senders.trusted:
+            log.warning(
+                "connected to the bus as an operator account, not a service user: run "
+                "`python -m shared.bus.users` and give the service its own <SERVICE>_AMQP_URL",
+                extra={"bus_user": self.user},
+            )
         self._publish_channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
         self._exchange = await declare_exchange(self._publish_channel, self.names)
         if self._handlers:
@@ -120,7 +131,7 @@ class Bus:
             headers: dict[str, Any] = {}
             propagate.inject(headers)
             await self._exchange.publish(
-                _amqp_message(envelope.model_dump_json().encode(), envelope, headers),
+                _amqp_message(envelope.model_dump_json().encode(), envelope, headers, self.user),
                 routing_key=envelope.routing_key,
                 mandatory=mandatory,
             )
@@ -135,7 +146,8 @@ class Bus:
             if task is not None:
                 self._in_flight.discard(task)
 
-def _amqp_message(body: bytes, envelope: Envelope, headers: dict[str, Any]) -> aio_pika.Message:
+
+def _amqp_message(body: bytes, envelope: Envelope, headers: dict[str, Any], user: str) -> aio_pika.Message:
     return aio_pika.Message(
         body,
         headers=headers,
@@ -146,4 +158,5 @@ def _amqp_message(body: bytes, envelope: Envelope, headers: dict[str, Any]) -> a
         type=envelope.type,
         app_id=envelope.producer,
         timestamp=envelope.occurred_at,
+        user_id=user,  # RabbitMQ refuses a user_id that is not the connection's (issue 7)
     )

@@ -1,7 +1,9 @@
 """What happens to one delivery: parse, run its handler, ack after the handler returned (after the
 store write); a handler that raises is retried through the service's TTL queues with back-off,
 and after ``max_attempts`` (or at once for a PermanentError) parked with its error, reported to
-the order's owner (``MessageParked``, reports.py), and the consumer keeps going."""
+the order's owner (``MessageParked``, reports.py), and the consumer keeps going. A delivery whose
+sender may not send it (shared/bus/access.py) is parked at once, never handled and not reported:
+a forger must not be able to mark orders stuck (issue 7)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 
+from shared.bus.access import SENDER_HEADER
 from shared.bus.reports import parked_report
 from shared.envelope import Envelope, parse_envelope
 from shared.errors import PermanentError
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("shared.bus.bus")  # the name operators grep for "message handled"
 tracer = trace.get_tracer("shared.bus")
 ATTEMPTS_HEADER = "x-attempts"
+REFUSED = "message refused: its sender may not send it, parking it"
 
 
 class Deliveries:
@@ -60,6 +64,12 @@ class Deliveries:
             ),
             log_context(order_id=envelope.correlation_id, message_id=envelope.message_id, type=envelope.type),
         ):
+            sender = self.bus.senders.sender(delivery)
+            refusal = self.bus.senders.refusal(envelope.type, sender)
+            if refusal is not None:
+                log.error(REFUSED, extra={"error": refusal, "sender": sender})
+                await self._park(delivery, refusal, report=False)
+                return
             started = time.perf_counter()
             try:
                 await handler(message, envelope)
@@ -99,6 +109,7 @@ class Deliveries:
         attempts: int = 1,
         *,
         envelope: Envelope | None = None,
+        report: bool = True,
     ) -> None:
         headers = dict(delivery.headers or {})
         headers.update(
@@ -109,7 +120,8 @@ class Deliveries:
             }
         )
         await self._send_direct(self.bus.names.parked, delivery, headers)
-        await self._report_parked(delivery, envelope, error, attempts)
+        if report:
+            await self._report_parked(delivery, envelope, error, attempts)
         await delivery.ack()
 
     async def _report_parked(
@@ -127,8 +139,10 @@ class Deliveries:
     async def _send_direct(
         self, queue: str, delivery: AbstractIncomingMessage, headers: dict[str, Any]
     ) -> None:
-        """Publish a copy straight to one of this service's own queues (confirmed)."""
+        """Publish a copy straight to one of this service's own queues (confirmed). The copy is this
+        service's own (its user_id) and keeps who sent the original in ``x-sender``."""
         assert self.bus._publish_channel is not None
+        headers = {**headers, SENDER_HEADER: self.bus.senders.sender(delivery) or ""}
         message = aio_pika.Message(
             delivery.body,
             headers=headers,
@@ -138,5 +152,6 @@ class Deliveries:
             correlation_id=delivery.correlation_id,
             type=delivery.type,
             app_id=delivery.app_id,
+            user_id=self.bus.user,
         )
         await self.bus._publish_channel.default_exchange.publish(message, routing_key=queue, mandatory=True)

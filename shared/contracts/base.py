@@ -31,6 +31,11 @@ class Message(BaseModel):
 
 class Command(Message):
     KIND: ClassVar[Literal["command", "event"]] = "command"
+    # Who sends it is read from the code (shared/bus/traffic.py: the services that name the class);
+    # SENT_BY narrows that when a service names a command it never sends, e.g. to classify it. It
+    # may only name services whose code names the command (checked), and it limits the senders'
+    # RabbitMQ users and what consumers accept (issue 7).
+    SENT_BY: ClassVar[tuple[str, ...]] = ()
 
 
 class Event(Message):

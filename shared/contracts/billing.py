@@ -39,6 +39,7 @@ class IssueCreditNote(Command):
     """Refund returned goods with a negative entry, never an edit (R6.2, R8.3)."""
 
     SERVICE: ClassVar[str] = "billing"
+    SENT_BY: ClassVar[tuple[str, ...]] = ("aftersales",)  # the return saga; intake only classifies it
     return_id: str
     customer_id: str
     lines: list[PricedLine]

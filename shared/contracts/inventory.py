@@ -42,6 +42,7 @@ class RestockReturn(Command):
     """Put returned, sellable goods back on hand (R8.3)."""
 
     SERVICE: ClassVar[str] = "inventory"
+    SENT_BY: ClassVar[tuple[str, ...]] = ("aftersales",)  # the return saga; intake only classifies it
     return_id: str
     lines: list[LineQty]
 

@@ -38,6 +38,7 @@ from tests.support.stack import Stack
 
 HANDLED = "message handled"
 PARKING = "message cannot be processed, parking it"
+REFUSED = "message refused: its sender may not send it, parking it"  # shared/bus/delivery.py
 POLL_S = 0.05
 
 
@@ -112,9 +113,10 @@ def _about(stack: Stack, service: str, message_id: str) -> str:
 
 
 def is_parking(line: dict[str, Any]) -> bool:
-    """The line the bus logs when it parks a delivery its handler refused or failed on too often."""
+    """The line the bus logs when it parks a delivery its handler refused or failed on too often,
+    or whose sender may not send it."""
     msg = str(line.get("msg", ""))
-    return msg == PARKING or (msg.startswith("handler failed") and msg.endswith("parking"))
+    return msg in (PARKING, REFUSED) or (msg.startswith("handler failed") and msg.endswith("parking"))
 
 
 async def logged(

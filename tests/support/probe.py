@@ -10,15 +10,20 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
 from shared.bus import Names
+from shared.bus.access import url_user
 from shared.contracts import Message
 from shared.envelope import Envelope, new_envelope
 
 
 class BusProbe:
-    """Binds an exclusive queue to ``#`` on the stack's exchange and records every envelope."""
+    """Binds an exclusive queue to ``#`` on the stack's exchange and records every envelope.
+
+    It connects as the operator (``AMQP_URL``, guest locally) and names that user in ``user_id``
+    like every publisher: services trust the operator accounts of BUS_TRUSTED_SENDERS (issue 7)."""
 
     def __init__(self, amqp_url: str, prefix: str) -> None:
         self.amqp_url, self.prefix = amqp_url, prefix
+        self.user = url_user(amqp_url)
         self.seen: list[Envelope] = []
         self._changed = asyncio.Event()
         self._connection: aio_pika.abc.AbstractRobustConnection | None = None
@@ -62,13 +67,14 @@ class BusProbe:
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                 content_type="application/json",
                 message_id=env.message_id,
+                user_id=self.user,
             ),
             routing_key=env.routing_key,
         )
         return env
 
     async def publish_raw(self, routing_key: str, body: bytes) -> None:
-        await self.exchange.publish(aio_pika.Message(body), routing_key=routing_key)
+        await self.exchange.publish(aio_pika.Message(body, user_id=self.user), routing_key=routing_key)
 
     def matching(
         self, type_name: str, order_id: str | None = None, where: Callable[[Envelope], bool] | None = None

@@ -13,6 +13,8 @@ import httpx
 
 from devstack.processes import Proc, free_port, start_service, wait_ready
 from shared.access.provision import KeyAdmin
+from shared.bus.access import service_urls
+from shared.registry import SERVICES
 from tests.support.topology import delete_topology_sync
 
 RETRY_DELAYS_MS = (100, 300, 600)
@@ -66,6 +68,8 @@ class Stack:
             # sets its own (issue 7).
             "RATE_LIMIT_DEFAULT": "2000/4000",
             "RATE_LIMITS": "",
+            # Each service on the bus as its own RabbitMQ user (issue 7; tests/conftest.py makes them).
+            **service_urls(self.amqp_url, SERVICES),
         }
         for name, port in self.ports.items():
             env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
