@@ -30,6 +30,10 @@ class Permission(StrEnum):
     CUSTOMERS_READ = "customers:read"
     CUSTOMERS_WRITE = "customers:write"
     PAYMENTS_RECORD = "payments:record"
+    # Finance (R3.2, R3.3, R7.1): what waits for money, letters of credit checked, refunds paid out.
+    PAYMENTS_READ = "payments:read"
+    PAYMENTS_CHECK = "payments:check"
+    REFUNDS_PAY = "refunds:pay"
     INVOICES_READ = "invoices:read"
     SUPPLY_READ = "supply:read"
     SUPPLY_COMPLETE = "supply:complete"
@@ -77,13 +81,15 @@ ROLES: dict[str, Role] = {
               description="a shop: places, reads, cancels and returns its customers' orders"),
         _role("erp", P.CUSTOMERS_READ, P.CUSTOMERS_WRITE, P.CATALOG_READ, P.CATALOG_WRITE,
               P.STOCK_READ, P.ORDERS_PLACE, P.ORDERS_READ, P.ORDERS_CANCEL, P.PAYMENTS_RECORD,
-              P.INVOICES_READ, P.RETURNS_CREATE, P.RETURNS_READ, scoped=True, internal=False,
+              P.PAYMENTS_READ, P.INVOICES_READ, P.RETURNS_CREATE, P.RETURNS_READ, scoped=True, internal=False,
               description="a company's ERP: master data, orders, payments, invoices"),
         _role("warehouse", P.STOCK_READ, P.STOCK_WRITE, P.CATALOG_READ, P.SUPPLY_READ,
               P.SUPPLY_COMPLETE, P.SHIPMENTS_READ, P.PACKING_READ, P.RETURNS_READ,
               P.RETURNS_INSPECT, description="stock counts, supply arrivals, packing, inspections"),
         _role("carrier", P.SHIPMENTS_READ, P.SHIPMENTS_REPORT, internal=False,
               description="a carrier: reads shipments and reports their events"),
+        _role("finance", READS, P.PAYMENTS_RECORD, P.PAYMENTS_CHECK, P.REFUNDS_PAY,
+              description="finance: payments received, letters of credit, refunds paid out, every read"),
         _role("ops", _OPS, description="operations: review, approve, reject, cancel, every read"),
         _role("manager", _OPS, P.APPROVE_MANAGER, description="ops plus the manager approval tier"),
         _role("general_manager", _OPS, P.APPROVE_MANAGER, P.APPROVE_GENERAL_MANAGER,

@@ -16,6 +16,8 @@ class ReserveCredit(Command):
     customer_id: str
     amount: int = Field(ge=0)
     force: bool = False
+    payment_terms: str = ""  # the order's term (shared.terms); empty: the customer's (R3.2)
+    currency: str = "CNY"  # the order's: a payment in another currency is refused (R3.3)
 
 
 class ReleaseCredit(Command):
@@ -33,6 +35,8 @@ class IssueInvoice(Command):
     discount: int = 0
     freight: int = 0
     total: int
+    prices_include_tax: bool = True  # the order's unit prices are gross (with VAT) or net (R1.2, R6.1)
+    currency: str = "CNY"
 
 
 class IssueCreditNote(Command):
@@ -94,8 +98,26 @@ class CreditNoteIssued(Event):
 
 
 class PaymentReceived(Event):
-    """Finance confirmed money received for the order (R3.3)."""
+    """Finance confirmed money received for the order (R3.3); ``paid_total`` opens its gates (R3.2)."""
 
     SERVICE: ClassVar[str] = "billing"
     payment_id: str
     amount: int
+    paid_total: int = 0  # everything received for the order so far, net of refunds
+    currency: str = "CNY"
+    by: str = ""  # the principal who recorded it (R9.3)
+
+
+class RefundPayments(Command):
+    """Compensation of money received (R7.1 "deposits refunded"): a negative entry per payment."""
+
+    SERVICE: ClassVar[str] = "billing"
+    reason: str = ""
+
+
+class PaymentsRefunded(Event):
+    """What was received for the order is owed back: refund entries recorded (R6.2, R7.1)."""
+
+    SERVICE: ClassVar[str] = "billing"
+    refund_ids: list[str] = Field(default_factory=list)
+    amount: int = 0  # refunded now; 0 when nothing had been paid
