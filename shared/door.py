@@ -12,12 +12,20 @@
   reaches a store or a log line.
 
 Both answers carry the contract's error body (shared.http.error_body).
+
+``LoadShedding`` (issue 9) bounds the requests a process works on at once (``max_in_flight``):
+one more is answered at once with 503 ``overloaded`` and ``Retry-After``, before its body is read
+or its key looked up, so a burst is refused quickly instead of queueing until clients time out,
+and what was admitted keeps its latency. ``/health``, ``/ready`` and ``/ops/*`` are never shed:
+an overloaded service is alive and ready, only busy.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -148,3 +156,67 @@ class DoorMiddleware:
         except Exception:
             if not state["answered"]:
                 raise
+
+
+# Never shed: probes must tell "busy" from "down", and operators must see the metrics under load.
+UNSHED_PATHS = frozenset({"/health", "/ready", "/ops"})
+SHED_LOG_EVERY_S = 5.0  # one "requests shed" line per this many seconds at most, with the count
+
+
+def sheddable(path: str) -> bool:
+    return path not in UNSHED_PATHS and not path.startswith("/ops/")
+
+
+@dataclass
+class Admission:
+    """The door's count of requests in the process (one event loop: no lock needed)."""
+
+    limit: int
+    retry_after_s: int = 1
+    in_flight: int = 0
+    admitted: int = 0
+    shed: int = 0
+    _unlogged: int = 0
+    _logged_at: float = 0.0
+
+    def overloaded_body(self) -> dict[str, Any]:
+        return error_body(
+            "overloaded",
+            f"the service is working on {self.limit} requests already; retry after {self.retry_after_s} s",
+        )
+
+    def note_shed(self, path: str) -> None:
+        self.shed += 1
+        self._unlogged += 1
+        now = time.monotonic()
+        if now - self._logged_at >= SHED_LOG_EVERY_S:
+            log.warning(
+                "requests shed: the door is full",
+                extra={"shed": self._unlogged, "shed_total": self.shed, "limit": self.limit, "path": path},
+            )
+            self._unlogged, self._logged_at = 0, now
+
+
+class LoadShedding:
+    """503 ``overloaded`` with ``Retry-After`` while ``admission.limit`` requests are in the app."""
+
+    def __init__(self, app: ASGIApp, admission: Admission) -> None:
+        self.app = app
+        self.admission = admission
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not sheddable(scope.get("path", "")):
+            await self.app(scope, receive, send)
+            return
+        admission = self.admission
+        if admission.in_flight >= admission.limit:
+            admission.note_shed(scope.get("path", ""))
+            headers = {"Retry-After": str(admission.retry_after_s)}
+            await JSONResponse(admission.overloaded_body(), 503, headers=headers)(scope, receive, send)
+            return
+        admission.in_flight += 1
+        admission.admitted += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            admission.in_flight -= 1

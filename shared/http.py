@@ -70,10 +70,19 @@ async def _conflict(_: Request, exc: ConcurrencyError) -> JSONResponse:
     )
 
 
-async def _store_down(_: Request, exc: ConnectionFailure) -> JSONResponse:
-    log.warning("store not reachable during a request", extra={"error": str(exc)})
-    body = error_body("dependency_unavailable", "the store is not reachable; try again shortly")
-    return JSONResponse(body, 503, headers={"Retry-After": "2"})
+# Seconds a client is asked to wait when this service's own store cannot be reached (issue 9).
+STORE_RETRY_AFTER_S = 2
+
+
+async def _store_down(request: Request, exc: ConnectionFailure) -> JSONResponse:
+    # ConnectionFailure covers what PyMongo raises when the store is stopped, restarting or
+    # unreachable: ServerSelectionTimeoutError (no store within serverSelectionTimeoutMS),
+    # AutoReconnect (a connection dropped mid-operation, NotPrimaryError), NetworkTimeout (no
+    # answer within socketTimeoutMS), WaitQueueTimeoutError. None is the request's fault: 503.
+    about = {"error": str(exc)[:500], "error_type": type(exc).__name__, "path": request.url.path}
+    log.warning("store not reachable during a request", extra=about)
+    body = error_body("store_unavailable", "the store is not reachable; try again shortly")
+    return JSONResponse(body, 503, headers={"Retry-After": str(STORE_RETRY_AFTER_S)})
 
 
 async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -31,7 +31,7 @@ from shared.access.door import ERROR_RESPONSES, Gate, RateLimiter, parse_rate_li
 from shared.access.keys import access_db_name
 from shared.access.registry import KeyRegistry
 from shared.bus import Bus
-from shared.door import DoorMiddleware
+from shared.door import Admission, DoorMiddleware, LoadShedding
 from shared.http import error_body, install_error_handlers
 from shared.http_client import ResilientHttp
 from shared.logs import configure_logging
@@ -75,9 +75,21 @@ def get_context(request: Request) -> ServiceContext:
 Context = Annotated[ServiceContext, Depends(get_context)]
 
 
+def mongo_options(settings: ServiceSettings) -> dict[str, Any]:
+    """The store client's options: every wait bounded by a setting (issue 9), so an operation on an
+    unreachable store raises a ``ConnectionFailure`` (a 503 ``store_unavailable``, a retried
+    delivery) within about ``mongo_server_selection_timeout_ms`` instead of hanging."""
+    return {
+        "tz_aware": True,
+        "appname": settings.service_name,
+        "serverSelectionTimeoutMS": settings.mongo_server_selection_timeout_ms,
+        "connectTimeoutMS": settings.mongo_connect_timeout_ms,
+        "socketTimeoutMS": settings.mongo_socket_timeout_ms,
+    }
+
+
 def _mongo_client(settings: ServiceSettings) -> AsyncMongoClient[dict[str, Any]]:
-    options = {"tz_aware": True, "serverSelectionTimeoutMS": 10_000, "appname": settings.service_name}
-    return AsyncMongoClient(settings.mongo_url, **metrics.install(options))
+    return AsyncMongoClient(settings.mongo_url, **metrics.install(mongo_options(settings)))
 
 
 def _http_client(settings: ServiceSettings, api_key: str | None) -> httpx.AsyncClient:
@@ -167,6 +179,9 @@ def create_service_app(
     )
     install_error_handlers(app)
     app.add_middleware(DoorMiddleware, max_body_bytes=settings.max_body_bytes)  # 413 / 422 (issue 7)
+    # Outermost: a request over the bound is refused before anything else is spent on it (issue 9).
+    app.state.admission = Admission(settings.max_in_flight, settings.shed_retry_after_s)
+    app.add_middleware(LoadShedding, admission=app.state.admission)
 
     @app.get("/health", tags=["ops"], dependencies=[public()])
     async def health() -> dict[str, str]:

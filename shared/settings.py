@@ -91,6 +91,19 @@ class ServiceSettings(BaseSettings):
 
     # Request bodies over this many bytes are a 413 before they are read (shared.door, issue 7).
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1)
+    # Load shedding (shared.door.LoadShedding, issue 9): at most this many requests in the process
+    # at once (``<SERVICE>_MAX_IN_FLIGHT`` wins over ``MAX_IN_FLIGHT``); the next one is a 503
+    # ``overloaded`` with ``Retry-After: shed_retry_after_s`` at once, never a wait that times out.
+    # /health, /ready and /ops/* are never shed.
+    max_in_flight: int = Field(default=64, ge=1)
+    shed_retry_after_s: int = Field(default=1, ge=1)
+
+    # The store client's bounds (issue 9): how long an operation waits for a reachable store
+    # (server selection), for a new connection, and for an answer on an open one. A request that
+    # meets an unreachable store is a 503 ``store_unavailable`` within about these, never a hang.
+    mongo_server_selection_timeout_ms: int = Field(default=5_000, ge=100)
+    mongo_connect_timeout_ms: int = Field(default=2_000, ge=100)
+    mongo_socket_timeout_ms: int = Field(default=20_000, ge=100)
 
     # The bus's accounts (issue 7, shared/bus/access.py): service S is the RabbitMQ user
     # bus_user_template with {service} = S and connects with <SERVICE>_AMQP_URL, else AMQP_URL, else
@@ -111,10 +124,10 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _service_port(cls, data: Any) -> Any:
         # INTAKE_PORT ... AFTERSALES_PORT name one service's port where several share an environment;
-        # the specific name wins over the shared PORT.
+        # the specific name wins over the shared PORT (also for its API key and its door's bound).
         if not isinstance(data, dict):
             return data
-        for name in ("port", "api_key"):
+        for name in ("port", "api_key", "max_in_flight"):
             own = os.environ.get(f"{cls.service_name.upper()}_{name.upper()}")
             if own:
                 data = {**data, name: own}

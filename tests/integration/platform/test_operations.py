@@ -139,7 +139,7 @@ async def test_a_request_while_the_store_is_down_gets_a_503_not_a_500(amqp_url, 
             stock = await http.get(f"/stock/{uid('SKU')}")
             ready = await http.get("/ready")
 
-        assert stock.status_code == 503 and stock.json()["error"]["code"] == "dependency_unavailable"
+        assert stock.status_code == 503 and stock.json()["error"]["code"] == "store_unavailable"
         assert ready.status_code == 503 and ready.json()["checks"]["store"] is False
     finally:
         stack.stop()

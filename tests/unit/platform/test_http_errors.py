@@ -26,7 +26,7 @@ def app_raising(exc: Exception) -> TestClient:
     ("raised", "status", "code"),
     [
         (ConcurrencyError("lost the race"), 409, "conflict"),
-        (ServerSelectionTimeoutError("no store"), 503, "dependency_unavailable"),
+        (ServerSelectionTimeoutError("no store"), 503, "store_unavailable"),
         (DependencyUnavailable("inventory down"), 503, "dependency_unavailable"),
         (RuntimeError("bug"), 500, "internal_error"),
     ],
