@@ -49,12 +49,30 @@ class Envelope(BaseModel):
         return message_class(self.type).routing_key()
 
     def message(self) -> Message:
-        """The payload as its contract class; an unknown type or bad payload is permanent."""
+        """The payload as its contract class; an unknown type, a version newer than the class
+        (``NewerVersion``) or a bad payload is permanent: the consumer parks it."""
         cls = message_class(self.type)
+        check_version(self, cls)
         try:
             return cls.model_validate(self.payload)
         except ValueError as exc:
             raise PermanentError(f"invalid {self.type} payload: {exc}") from exc
+
+
+class NewerVersion(PermanentError):
+    """An envelope whose ``version`` is newer than this code's contract class reads (issue 9)."""
+
+
+def check_version(envelope: Envelope, cls: type[Message]) -> None:
+    """Refuse what this code cannot read: a version above ``cls.VERSION`` (a producer upgraded
+    before this consumer) or below 1. Older versions are the contract class's to read."""
+    if envelope.version > cls.VERSION:
+        raise NewerVersion(
+            f"{envelope.type} version {envelope.version} is newer than this service understands "
+            f"(up to {cls.VERSION}): parked until a consumer that reads it is deployed, then replay it"
+        )
+    if envelope.version < 1:
+        raise PermanentError(f"{envelope.type} version {envelope.version} is not a version (they start at 1)")
 
 
 def message_class(type_name: str) -> type[Message]:
@@ -93,6 +111,7 @@ def new_envelope(
     return Envelope(
         message_id=message_id,
         type=message.type_name(),
+        version=type(message).VERSION,
         correlation_id=message.order_id,
         causation_id=causation.message_id if causation else None,
         occurred_at=utcnow(),

@@ -18,7 +18,7 @@ from opentelemetry.trace import SpanKind
 
 from shared.bus.access import SENDER_HEADER
 from shared.bus.reports import parked_report
-from shared.envelope import Envelope, parse_envelope
+from shared.envelope import Envelope, NewerVersion, parse_envelope
 from shared.errors import PermanentError
 from shared.logs import log_context
 
@@ -29,6 +29,12 @@ log = logging.getLogger("shared.bus.bus")  # the name operators grep for "messag
 tracer = trace.get_tracer("shared.bus")
 ATTEMPTS_HEADER = "x-attempts"
 REFUSED = "message refused: its sender may not send it, parking it"
+PARKING = "message cannot be processed, parking it"
+
+
+def _about(envelope: Envelope, error: str) -> dict[str, object]:
+    return {"error": error, "order_id": envelope.correlation_id, "message_id": envelope.message_id,
+            "type": envelope.type, "version": envelope.version}  # fmt: skip
 
 
 class Deliveries:
@@ -46,6 +52,8 @@ class Deliveries:
                 raise PermanentError(f"{self.bus.names.service} has no handler for {envelope.type}")
             message = envelope.message()
         except PermanentError as exc:
+            if isinstance(exc, NewerVersion) and envelope is not None:  # a producer upgraded first (issue 9)
+                log.error(PARKING, extra=_about(envelope, str(exc)))
             await self._park(delivery, str(exc), envelope=envelope)
             return
         headers = {k: str(v) for k, v in (delivery.headers or {}).items() if isinstance(v, str | bytes)}
