@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import tempfile
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
-from devstack.processes import Proc, free_port, start_service, wait_ready
+from devstack.processes import Proc, ensure_rabbitmq, free_port, start_service, start_store, wait_ready
 from shared.access.provision import KeyAdmin
 from shared.bus.access import service_urls
 from shared.registry import SERVICES
+from tests.support.rabbit_node import RabbitNode
+from tests.support.tcp_proxy import TcpProxy
 from tests.support.topology import delete_topology_sync
 
 RETRY_DELAYS_MS = (100, 300, 600)
@@ -147,3 +153,123 @@ def wait_until(predicate, timeout: float = 20, interval: float = 0.2, message: s
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {message}")
         time.sleep(interval)
+
+
+LOCAL_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+@dataclass
+class OwnStack:
+    """What ``own_stack`` started: a work directory, a broker and a store, and (unless asked for
+    none) one ``Stack`` of services on fresh prefixes. ``amqp_url`` is the operator's URL of the
+    broker itself (probes, teardown); the services reach it through ``proxy`` when there is one."""
+
+    work: Path
+    amqp_url: str
+    mongo_url: str
+    store: Proc | None = None  # the embedded store, when this run started it
+    store_port: int = 0
+    node: RabbitNode | None = None  # a private RabbitMQ node, when asked for
+    proxy: TcpProxy | None = None  # a cuttable TCP proxy between the services and the broker
+    stack: Stack | None = None
+
+    @property
+    def log_dir(self) -> Path:
+        return self.work / "logs"
+
+    @property
+    def store_label(self) -> str:
+        return "embedded nx-27017" if self.store is not None else "external (MONGO_URL)"
+
+    def service_env(self) -> dict[str, str]:
+        """The services' broker URLs: through the proxy when there is one."""
+        if self.proxy is None:
+            return {}
+        url = self.proxy.url(self.amqp_url)
+        return {"AMQP_URL": url, **service_urls(url, SERVICES)}
+
+    def make_stack(self, extra_env: dict[str, str] | None = None) -> Stack:
+        """A ``Stack`` (not started) on this run's broker and store, its bus users provisioned
+        on a private node. The caller starts and stops it."""
+        stack = Stack(
+            amqp_url=self.amqp_url,
+            mongo_url=self.mongo_url,
+            log_dir=self.log_dir,
+            extra_env={**self.service_env(), **(extra_env or {})},
+        )
+        if self.node is not None:
+            self.node.provision(stack.prefix)
+        return stack
+
+    def kill_store(self) -> None:
+        """SIGKILL the embedded store (its data stays on disk)."""
+        if self.store is None:
+            raise RuntimeError("the store is external (MONGO_URL): this run cannot restart it")
+        self.store.kill()
+
+    def start_store(self) -> None:
+        """Start the embedded store again on the same port and data (after ``kill_store``)."""
+        self.store = start_store(self.work / "store", self.store_port, self.log_dir)
+
+    def restart_store(self, down_s: float = 0.0) -> float:
+        """SIGKILL the store, keep it down ``down_s``, start it again; returns the outage."""
+        began = time.monotonic()
+        self.kill_store()
+        if down_s:
+            time.sleep(down_s)
+        self.start_store()
+        return time.monotonic() - began
+
+
+@contextlib.contextmanager
+def own_stack(
+    tag: str,
+    *,
+    services: Iterable[str] = SERVICES,
+    extra_env: dict[str, str] | None = None,
+    private_broker: bool = False,
+    consumer_timeout_ms: int | None = None,
+    proxy: bool = False,
+    mongo_url: str | None = None,
+) -> Iterator[OwnStack]:
+    """A whole stack of one's own, for benches, chaos runs and devstack tools (issue 9).
+
+    - the broker: ``AMQP_URL`` (default the local one, started if needed), or with
+      ``private_broker`` a RabbitMQ node of its own (tests/support/rabbit_node.py, optionally with
+      a low ``consumer_timeout_ms``) that may be restarted or killed;
+    - the store: ``mongo_url``, else ``MONGO_URL``, else an embedded store of its own in the
+      work directory (which ``OwnStack.restart_store`` can restart);
+    - with ``proxy``, a ``TcpProxy`` between the services and the broker;
+    - ``services`` (default all six; empty for none) started as one ``Stack`` with fresh
+      prefixes and ``extra_env``; ``OwnStack.make_stack`` gives further stacks.
+
+    Everything is stopped and removed on exit, in reverse order.
+    """
+    with tempfile.TemporaryDirectory(prefix=f"oms-{tag}-") as tmp, contextlib.ExitStack() as cleanup:
+        work = Path(tmp)
+        if private_broker:
+            node = RabbitNode.start_new(consumer_timeout_ms=consumer_timeout_ms)
+            cleanup.callback(node.cleanup)
+            amqp_url = node.url
+        else:
+            node = None
+            amqp_url = os.environ.get("AMQP_URL", LOCAL_AMQP_URL)
+            ensure_rabbitmq(amqp_url)
+        own = OwnStack(work=work, amqp_url=amqp_url, mongo_url=mongo_url or os.environ.get("MONGO_URL", ""),
+                       node=node)  # fmt: skip
+        if not own.mongo_url:
+            own.store_port = free_port()
+            own.start_store()
+            own.mongo_url = f"mongodb://127.0.0.1:{own.store_port}/?directConnection=true"
+            cleanup.callback(lambda: own.store.stop() if own.store is not None else None)
+        if proxy:
+            target = urlsplit(amqp_url)
+            own.proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5672).start()
+            cleanup.callback(own.proxy.close)
+        names = list(services)
+        if names:
+            stack = own.make_stack(extra_env)
+            cleanup.callback(stack.stop)
+            stack.start(names)
+            own.stack = stack
+        yield own
