@@ -25,7 +25,6 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -34,10 +33,10 @@ import httpx
 
 from benches import messages
 from benches.saga_throughput import place_all, progress, statuses, wait_all
-from devstack.processes import SERVICES, ensure_rabbitmq, free_port, start_store
+from devstack.processes import SERVICES
 from tests.support.api import Shop
 from tests.support.probe import BusProbe
-from tests.support.stack import Stack
+from tests.support.stack import Stack, own_stack
 
 VICTIMS = ("intake", "billing")
 FINAL = frozenset({"completed", "cancelled", "rejected", "returned", "partially_returned"})
@@ -121,19 +120,11 @@ async def ledgers(
 
 
 async def run(args: argparse.Namespace) -> tuple[dict[str, object], messages.Report]:
-    amqp_url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-    ensure_rabbitmq(amqp_url)
-    with tempfile.TemporaryDirectory(prefix="oms-fault-") as tmp:
-        work = Path(tmp)
-        store = None
-        mongo_url = os.environ.get("MONGO_URL")
-        if not mongo_url:
-            store = start_store(work / "store", free_port(), work / "logs")
-            mongo_url = store.url
-        stack = Stack(amqp_url=amqp_url, mongo_url=mongo_url, log_dir=work / "logs")
-        log(f"starting {len(SERVICES)} services (store: {'embedded' if store else mongo_url})")
-        stack.start(SERVICES)
-        probe = await BusProbe(amqp_url, stack.prefix).start()
+    log(f"starting {len(SERVICES)} services")
+    with own_stack("fault") as own:
+        stack = own.stack
+        assert stack is not None
+        probe = await BusProbe(own.amqp_url, stack.prefix).start()
         shop = Shop(stack)
         log_paths = [proc.log_path for proc in stack.procs.values()]
         try:
@@ -168,9 +159,6 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, object], messages.Rep
         finally:
             await shop.close()
             await probe.close()
-            stack.stop()
-            if store is not None:
-                store.stop()
         # Restarts append to the same files, so each holds every incarnation of the service.
         by_status = Counter(final.get(o, "unknown") for o in ids)
         completed = [o for o in ids if final.get(o) == "completed"]
@@ -182,7 +170,7 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, object], messages.Rep
             "orders": args.orders,
             "concurrency": args.concurrency,
             "customers": args.customers,
-            "store": "embedded nx-27017" if store else "external",
+            "store": own.store_label,
             "kill_rounds": len(outages),
             "killed": list(VICTIMS),
             "outage_s": [round(o, 1) for o in outages],

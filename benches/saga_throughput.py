@@ -32,7 +32,6 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -44,11 +43,11 @@ from benches.load import Driver, Timing
 from benches.procstat import broker_pid
 from benches.replicas import Deployment, final_state
 from benches.watch import Watch
-from devstack.processes import SERVICES, ensure_rabbitmq, free_port, start_store
+from devstack.processes import SERVICES
 from shared.settings import ServiceSettings
 from tests.support.api import Shop, uid
 from tests.support.probe import BusProbe
-from tests.support.stack import Stack
+from tests.support.stack import OwnStack, own_stack
 
 # --- helpers the fault run (benches/fault_run.py) shares --------------------------------
 
@@ -245,15 +244,12 @@ class Run:
         )
 
 
-async def start(
-    amqp_url: str, mongo_url: str, log_dir: Path, replicas: int, pids: dict[str, int | None]
-) -> Run:
-    stack = Stack(amqp_url=amqp_url, mongo_url=mongo_url, log_dir=log_dir, extra_env=production_timing())
-    deployment = Deployment(stack, replicas=replicas)
+async def start(own: OwnStack, replicas: int, pids: dict[str, int | None]) -> Run:
+    deployment = Deployment(own.make_stack(production_timing()), replicas=replicas)
     log(f"starting {replicas} x {len(SERVICES)} service processes")
     try:
         deployment.start(SERVICES)
-        watch = await Watch(amqp_url, deployment.stack.prefix).start()
+        watch = await Watch(own.amqp_url, deployment.stack.prefix).start()
     except BaseException:
         deployment.stop()  # whatever did start
         raise
@@ -269,12 +265,12 @@ async def stop(run: Run | None) -> None:
 
 
 async def one_process_each(
-    args: argparse.Namespace, amqp_url: str, mongo_url: str, work: Path, pids: dict[str, int | None]
+    args: argparse.Namespace, own: OwnStack, pids: dict[str, int | None]
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     run = None
     try:
-        run = await start(amqp_url, mongo_url, work / "logs", 1, pids)
+        run = await start(own, 1, pids)
         customers, stock = await master_data(run.billing, run.inventory, args.customers, 10, 10**6)
         driver = Driver(
             run.watch, run.intake, run.logistics, customers, list(stock), args.concurrency, progress
@@ -293,7 +289,7 @@ async def one_process_each(
             out["half_load"]["offered_for_s"] = args.half_load_s
         else:
             out["half_load"] = report.phase([], time.perf_counter())
-        out["final_state"] = await run.final_state(mongo_url, stock)
+        out["final_state"] = await run.final_state(own.mongo_url, stock)
         out["mean_bytes"] = run.watch.mean_bytes
     finally:
         await stop(run)
@@ -339,12 +335,10 @@ async def measure_ceilings(
     }
 
 
-async def scale_out(
-    args: argparse.Namespace, amqp_url: str, mongo_url: str, work: Path, pids: dict[str, int | None]
-) -> dict[str, Any]:
+async def scale_out(args: argparse.Namespace, own: OwnStack, pids: dict[str, int | None]) -> dict[str, Any]:
     run = None
     try:
-        run = await start(amqp_url, mongo_url, work / "logs", args.replicas, pids)
+        run = await start(own, args.replicas, pids)
         customers, stock = await master_data(run.billing, run.inventory, args.customers, 10, 10_000)
         driver = Driver(
             run.watch, run.intake, run.logistics, customers, list(stock), args.concurrency, progress
@@ -354,7 +348,7 @@ async def scale_out(
         label = f"{args.replicas} replicas (closed loop)"
         figures = await run.measure("scale-out", driver.closed_loop(label, args.replica_orders, timeout))
         figures["replicas"] = args.replicas
-        figures["final_state"] = await run.final_state(mongo_url, stock)
+        figures["final_state"] = await run.final_state(own.mongo_url, stock)
         return figures
     finally:
         await stop(run)
@@ -362,16 +356,9 @@ async def scale_out(
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     began = time.perf_counter()
-    amqp_url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-    ensure_rabbitmq(amqp_url)
-    with tempfile.TemporaryDirectory(prefix="oms-bench-") as tmp:
-        work = Path(tmp)
-        store = None
-        mongo_url = os.environ.get("MONGO_URL")
-        if not mongo_url:
-            store = start_store(work / "store", free_port(), work / "logs")
-            mongo_url = store.url
-        pids = {"store": store.popen.pid if store else None, "rabbitmq": broker_pid(amqp_url)}
+    with own_stack("bench", services=()) as own:  # broker and store; each phase starts its stacks
+        store = own.store
+        pids = {"store": store.popen.pid if store else None, "rabbitmq": broker_pid(own.amqp_url)}
         result: dict[str, Any] = {
             "settings": {
                 "orders": args.orders,
@@ -384,18 +371,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "replicas": args.replicas,
                 "replica_orders": args.replica_orders,
                 "cores": os.cpu_count(),
-                "store": "embedded nx-27017" if store else "external (MONGO_URL)",
+                "store": own.store_label,
                 "broker_pid": pids["rabbitmq"],
             }
         }
-        try:
-            result.update(await one_process_each(args, amqp_url, mongo_url, work, pids))
-            result["ceilings"] = await measure_ceilings(result, amqp_url, mongo_url, pids)
-            if args.replicas > 1:
-                result["replicas"] = await scale_out(args, amqp_url, mongo_url, work, pids)
-        finally:
-            if store is not None:
-                store.stop()
+        result.update(await one_process_each(args, own, pids))
+        result["ceilings"] = await measure_ceilings(result, own.amqp_url, own.mongo_url, pids)
+        if args.replicas > 1:
+            result["replicas"] = await scale_out(args, own, pids)
     result["targets"] = report.evaluate(result)
     result["duration_s"] = round(time.perf_counter() - began, 1)
     return result

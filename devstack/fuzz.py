@@ -17,13 +17,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from devstack.processes import ROOT, ensure_rabbitmq, free_port, start_store
+from devstack.processes import ROOT
 from shared.registry import SERVICES
-from tests.support.stack import TEST_KEYS, Stack
+from tests.support.stack import TEST_KEYS, own_stack
 
 CHECKS = "not_a_server_error,response_schema_conformance"
 
@@ -59,42 +58,29 @@ def main() -> int:
     args = parser.parse_args()
     roles = [r for r in args.roles.split(",") if r]
     services = [s for s in args.services.split(",") if s]
-    amqp_url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-    ensure_rabbitmq(amqp_url)
-    with tempfile.TemporaryDirectory(prefix="oms-fuzz-") as tmp:
-        work = Path(tmp)
-        store = None
-        mongo_url = os.environ.get("MONGO_URL")
-        if not mongo_url:
-            store = start_store(work / "store", free_port(), work / "logs")
-            mongo_url = store.url
-        stack = Stack(amqp_url=amqp_url, mongo_url=mongo_url, log_dir=work / "logs")
-        print(f"fuzz: starting {len(SERVICES)} services; {len(services)} services x {len(roles)} roles, "
-              f"{args.examples} examples per operation, seed {args.seed}", flush=True)  # fmt: skip
-        totals = [0, 0, 0]
-        failed_runs: list[str] = []
-        try:
-            stack.start(SERVICES)
-            for service in services:
-                for role in roles:
-                    began = time.monotonic()
-                    report = Path(os.environ.get("FUZZ_REPORTS", work)) / f"{service}-{role}.json"
-                    done = schemathesis(stack.url(service), stack.key(role), args.examples, args.seed, report)
-                    ops, cases, failures = figures(report) if report.exists() else (0, 0, 1)
-                    if done.returncode != 0 and failures == 0:
-                        failures = 1  # schemathesis failed without a report entry (an error)
-                    totals = [totals[0] + ops, totals[1] + cases, totals[2] + failures]
-                    mark = "ok " if failures == 0 else "FAIL"
-                    took = time.monotonic() - began
-                    print(f"  {mark} {service:<12} as {role:<17} {ops:>3} operations {cases:>5} cases "
-                          f"{failures:>3} failures ({took:.0f} s)", flush=True)  # fmt: skip
-                    if failures:
-                        failed_runs.append(f"{service} as {role}")
-                        print(done.stdout[-2500:], flush=True)
-        finally:
-            stack.stop()
-            if store is not None:
-                store.stop()
+    print(f"fuzz: starting {len(SERVICES)} services; {len(services)} services x {len(roles)} roles, "
+          f"{args.examples} examples per operation, seed {args.seed}", flush=True)  # fmt: skip
+    totals = [0, 0, 0]
+    failed_runs: list[str] = []
+    with own_stack("fuzz") as own:
+        stack, work = own.stack, own.work
+        assert stack is not None
+        for service in services:
+            for role in roles:
+                began = time.monotonic()
+                report = Path(os.environ.get("FUZZ_REPORTS", work)) / f"{service}-{role}.json"
+                done = schemathesis(stack.url(service), stack.key(role), args.examples, args.seed, report)
+                ops, cases, failures = figures(report) if report.exists() else (0, 0, 1)
+                if done.returncode != 0 and failures == 0:
+                    failures = 1  # schemathesis failed without a report entry (an error)
+                totals = [totals[0] + ops, totals[1] + cases, totals[2] + failures]
+                mark = "ok " if failures == 0 else "FAIL"
+                took = time.monotonic() - began
+                print(f"  {mark} {service:<12} as {role:<17} {ops:>3} operations {cases:>5} cases "
+                      f"{failures:>3} failures ({took:.0f} s)", flush=True)  # fmt: skip
+                if failures:
+                    failed_runs.append(f"{service} as {role}")
+                    print(done.stdout[-2500:], flush=True)
     print(f"fuzz: {totals[0]} operations, {totals[1]} cases, {totals[2]} failures"
           + (f" in {', '.join(failed_runs)}" if failed_runs else ""))  # fmt: skip
     return 1 if totals[2] else 0
