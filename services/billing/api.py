@@ -1,4 +1,4 @@
-"""Billing's HTTP contract (API.md): customers and their credit, payments, invoices.
+"""Billing's HTTP contract (API.md): customers and their credit, invoices (money: api_money.py).
 
 Every route declares its permission (shared.access). An ERP key acts for its company's
 customers only: another customer, its orders and invoices are a 404 (issue 7); credit figures
@@ -12,18 +12,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from services.billing.deps import Billing
-from services.billing.domain import Customer, PaymentConflict, UnknownOrder
+from services.billing.domain import Customer
 from services.billing.handlers import put_customer
-from services.billing.invoicing import record_payment
 from services.billing.ports import INVOICE_PAGES
-from services.billing.schemas import (
-    CustomerInternal,
-    CustomerPublic,
-    CustomerPut,
-    InvoicePublic,
-    PaymentCreate,
-    PaymentPublic,
-)
+from services.billing.schemas import CustomerInternal, CustomerPublic, CustomerPut, InvoicePublic
 from shared import paging
 from shared.access.door import ERROR_RESPONSES, requires
 from shared.access.principal import Principal
@@ -43,8 +35,13 @@ def get_billing(ctx: Context) -> Billing:
 Deps = Annotated[Billing, Depends(get_billing)]
 
 
-def _view(customer: Customer, who: Principal) -> CustomerView:
-    return CustomerInternal.of(customer) if who.internal else CustomerPublic.of(customer)
+async def _view(billing: Billing, customer: Customer, who: Principal) -> CustomerView:
+    if not who.internal:
+        return CustomerPublic.of(customer)
+    # Another service's key (intake's door, once per order placed) reads terms: no list, no query.
+    shown = 0 if who.role.name == "service" else billing.settings.open_orders_shown
+    orders = await billing.accounts.open_for_customer(customer.customer_id, shown) if shown else []
+    return CustomerInternal.of(customer, orders, billing.settings.special_invoice_taxpayer)
 
 
 def _not_found(what: str) -> ApiError:
@@ -53,54 +50,32 @@ def _not_found(what: str) -> ApiError:
 
 @router.put("/customers/{customer_id}", response_model=CustomerView)
 async def put_customer_terms(
-    customer_id: Id, body: CustomerPut, billing: Deps, response: Response,
+    customer_id: Id,
+    body: CustomerPut,
+    billing: Deps,
+    response: Response,
     who: Annotated[Principal, requires(P.CUSTOMERS_WRITE)],
 ) -> CustomerView:
-    """Create or update a customer's payment terms and credit limit (R3.1, R3.2)."""
+    """Create or update a customer's payment terms (R3.2), credit limit (R3.1) and tax identity (R6.1)."""
     if not who.acts_for(customer_id):
         raise _not_found(f"customer {customer_id}")
     customer, created = await put_customer(
-        billing, customer_id, body.name, body.payment_terms, body.credit_limit
+        billing, customer_id, body.name, body.payment_terms, body.credit_limit, body.taxpayer, body.tax_number
     )
     response.status_code = 201 if created else 200
-    return _view(customer, who)
+    return await _view(billing, customer, who)
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerView)
 async def get_customer(
     customer_id: Id, billing: Deps, who: Annotated[Principal, requires(P.CUSTOMERS_READ)]
 ) -> CustomerView:
-    """A customer's terms; internal roles also see the credit limit, exposure (held + unpaid
-    invoiced), available credit and the per-order figures."""
-    loaded = await billing.customers.load(customer_id) if who.acts_for(customer_id) else None
-    if loaded is None:
+    """A customer's terms; internal roles also see the credit limit, exposure (held + receivable),
+    unapplied money, available credit, the invoice type it gets and its open orders."""
+    customer = await billing.customers.get(customer_id) if who.acts_for(customer_id) else None
+    if customer is None:
         raise _not_found(f"customer {customer_id}")
-    return _view(loaded.aggregate, who)
-
-
-@router.post("/payments", status_code=201, response_model=PaymentPublic)
-async def post_payment(
-    body: PaymentCreate, billing: Deps, who: Annotated[Principal, requires(P.PAYMENTS_RECORD)]
-) -> PaymentPublic:
-    """Record money received for an order; the same reference is recorded once (R3.3)."""
-    try:
-        payment, customer_id = await record_payment(
-            billing, body.order_id, body.amount, body.reference, acts_for=who.acts_for
-        )
-    except UnknownOrder as exc:  # 404 not_found (shared.http), naming the field
-        exc.fields = {"order_id": "unknown to billing"}
-        raise
-    except PaymentConflict as exc:  # 409 payment_conflict
-        exc.fields = {"reference": "already used"}
-        raise
-    return PaymentPublic(
-        payment_id=payment.reference,
-        reference=payment.reference,
-        order_id=payment.order_id,
-        customer_id=customer_id,
-        amount=payment.amount,
-        received_at=payment.received_at,
-    )
+    return await _view(billing, customer, who)
 
 
 @router.get("/invoices", response_model=list[InvoicePublic], responses=paging.PAGE_HEADERS)

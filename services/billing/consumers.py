@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from services.billing.handlers import Billing, release_credit, reserve_credit
 from services.billing.invoicing import issue_credit_note, issue_invoice
+from services.billing.payments import refund_payments
 from shared.bus import Bus
 from shared.bus.binding import Consumes, subscribe_all
-from shared.contracts import IssueCreditNote, IssueInvoice, ReleaseCredit, ReserveCredit
+from shared.contracts import IssueCreditNote, IssueInvoice, RefundPayments, ReleaseCredit, ReserveCredit
 
 CONSUMES: Consumes[Billing] = {
-    ReserveCredit: reserve_credit,  # R3.1 credit check
+    ReserveCredit: reserve_credit,  # R3.1 credit check, R3.2 terms
     ReleaseCredit: release_credit,  # R7.1 compensation
     IssueInvoice: issue_invoice,  # R6.1
     IssueCreditNote: issue_credit_note,  # R6.2, R8.3
+    RefundPayments: refund_payments,  # R7.1 "deposits refunded", R6.2 negative entries
 }
 
 

@@ -1,10 +1,11 @@
-"""Billing use cases for credit (R3.1, R7.1) and customers: load, decide in the domain, save + reply.
+"""Billing use cases for credit (R3.1, R3.2, R7.1) and customers.
 
-Every change goes through ``Billing.update_customer`` (``shared.aggregates.change`` with the
-customer's turn in this process): the reply is staged in the customer document the decision is
-written to and published right after the write, so a crash can lose neither the change nor its
-reply; a duplicate writes nothing and is answered again under the same id. Invoicing lives in
-``invoicing.py``; both share the ``Billing`` dependencies (deps.py).
+A credit check is two writes of the order's account around one conditional update of its
+customer (exposure.py): the account enters ``checking``, the customer's document holds the credit
+within its limit or not, the account records the answer with the reply staged, and the reply is
+published. A release writes the account (its reply staged), moves the customer's figures, then
+publishes. A duplicate writes nothing and is answered again under the same id (shared.aggregates).
+Invoicing lives in ``invoicing.py``, money in ``payments.py``; all share ``Billing`` (deps.py).
 """
 
 from __future__ import annotations
@@ -13,10 +14,18 @@ import logging
 
 from pymongo.errors import DuplicateKeyError
 
-from services.billing.adapters.mongo_order_links import is_released
-from services.billing.deps import Billing
-from services.billing.domain import Customer
-from services.billing.domain.customer import CreditDecision
+from services.billing import exposure
+from services.billing.deps import Billing, Then
+from services.billing.domain import (
+    CHECKING,
+    HELD,
+    INVOICED,
+    REFUSED,
+    RELEASED,
+    SKIPPED,
+    Customer,
+    OrderAccount,
+)
 from shared.aggregates import Again, Decision
 from shared.contracts import (
     CreditLimitExceeded,
@@ -27,90 +36,176 @@ from shared.contracts import (
     ReserveCredit,
 )
 from shared.envelope import Envelope
+from shared.terms import TERMS, normalise
 
 log = logging.getLogger(__name__)
 __all__ = ["Billing", "put_customer", "release_credit", "reserve_credit"]
 
 
-async def reserve_credit(cmd: ReserveCredit, env: Envelope, billing: Billing) -> None:
-    """Hold credit for the order or refuse it over the limit (R3.1); nothing after a release."""
-    link = await billing.links.claim(cmd.order_id, cmd.customer_id)
-    if is_released(link):
-        # Tombstone: the saga compensated this step before the command arrived; it expects no reply.
-        log.info("credit reservation arrived after its release: ignored", extra={"order_id": cmd.order_id})
-        return
-
-    def reserve(customer: Customer) -> Decision:
-        decision = customer.reserve(cmd.order_id, cmd.amount, cmd.force)
-        if decision.outcome == "ignored":
-            return []
-        reply = _credit_reply(customer, cmd.order_id, decision)
-        return Again([reply]) if decision.repeated else [reply]
-
-    if await billing.update_customer(link["customer_id"], reserve, env) is None:
-        customer_id = link["customer_id"]
-        reason = f"customer {customer_id} is unknown to billing: PUT /customers/{{id}} first"
-        refusal = CreditLimitExceeded(order_id=cmd.order_id, customer_id=customer_id, amount=cmd.amount,
-                                      exposure=0, credit_limit=0, reason=reason)  # fmt: skip
-        await _reply_without_customer(billing, refusal, env)
-
-
-def _credit_reply(customer: Customer, order_id: str, decision: CreditDecision) -> Message:
-    if decision.outcome == "refused":
+def answer(account: OrderAccount) -> Message:
+    """The credit answer the account gave (what a duplicate is told again)."""
+    if account.answer == "refused":
         return CreditLimitExceeded(
-            order_id=order_id,
-            customer_id=customer.customer_id,
-            amount=decision.amount,
-            exposure=decision.exposure,
-            credit_limit=decision.credit_limit,
-            reason=decision.reason,
+            order_id=account.order_id,
+            customer_id=account.customer_id or "",
+            amount=account.answer_amount,
+            exposure=account.answer_exposure,
+            credit_limit=account.answer_limit,
+            reason=account.answer_reason,
         )
     return CreditReserved(
-        order_id=order_id,
-        customer_id=customer.customer_id,
-        amount=decision.amount,
-        exposure=decision.exposure,
-        skipped=decision.outcome == "skipped",
+        order_id=account.order_id,
+        customer_id=account.customer_id or "",
+        amount=account.answer_amount,
+        exposure=account.answer_exposure,
+        skipped=account.answer == "skipped",
     )
 
 
-async def release_credit(cmd: ReleaseCredit, env: Envelope, billing: Billing) -> None:
-    """Give back what was held for the order (R7.1) and leave a tombstone against a late reserve."""
-    link = await billing.links.release(cmd.order_id)
+def holds_credit(term: str) -> bool:
+    rule = TERMS.get(term)
+    return rule.holds_credit if rule is not None else True
 
-    def release(customer: Customer) -> Decision:
-        changes = customer.release_changes(cmd.order_id)  # False for a duplicate, or invoiced meanwhile
-        reply = CreditReleased(order_id=cmd.order_id, amount=customer.release(cmd.order_id))
+
+async def reserve_credit(cmd: ReserveCredit, env: Envelope, billing: Billing) -> None:
+    """Hold credit for the order or refuse it over the limit (R3.1); terms that hold no credit
+    (prepaid, shared.terms) skip the check (R3.3); nothing after a release (a tombstone)."""
+    loaded = await billing.accounts.load_cached(cmd.order_id)
+    customer: Customer | None = None
+    if loaded is None:
+        customer = await billing.customers.get(cmd.customer_id)
+        if customer is None:
+            reason = f"customer {cmd.customer_id} is unknown to billing: PUT /customers/{{id}} first"
+            await billing.customers.publish(
+                billing.answers(env)(
+                    [
+                        CreditLimitExceeded(
+                            order_id=cmd.order_id,
+                            customer_id=cmd.customer_id,
+                            amount=cmd.amount,
+                            exposure=0,
+                            credit_limit=0,
+                            reason=reason,
+                        )
+                    ]
+                )
+            )
+            return
+        term = normalise(cmd.payment_terms) or customer.payment_terms  # the order's term, else the customer's
+        try:
+            await billing.accounts.add(
+                OrderAccount(
+                    cmd.order_id, cmd.customer_id, payment_terms=term, currency=cmd.currency, total=cmd.amount
+                )
+            )
+        except DuplicateKeyError:
+            pass  # a racing copy, or a release that overtook it: decided on what is there
+    elif loaded.aggregate.state == REFUSED and not cmd.force and await _still_over(billing, loaded.aggregate):
+        await billing.accounts.publish(billing.answers(env)([answer(loaded.aggregate)]))
+        return
+
+    def begin(account: OrderAccount) -> Decision:
+        if account.state == RELEASED or account.customer_id is None:
+            return []  # the saga compensated this step before the command arrived; it expects no reply
+        if account.state in (HELD, SKIPPED, INVOICED):
+            return Again([answer(account)])
+        if account.state == CHECKING:
+            return []  # a copy (or a crash) left the check running: take it on
+        if not holds_credit(account.payment_terms):
+            account.skip(cmd.amount, customer.exposure if customer else 0)
+            return [answer(account)]
+        account.start_check(cmd.amount, cmd.force)
+        return []
+
+    began = await billing.update_account(cmd.order_id, begin, env)
+    if began is None or began.loaded.aggregate.state != CHECKING:
+        return
+    checking = began.loaded.aggregate
+    result = await exposure.check(billing, checking)
+
+    def settle(account: OrderAccount) -> Decision:
+        if account.state != CHECKING or account.seq != checking.seq:
+            return Again([answer(account)]) if account.state in (HELD, SKIPPED, INVOICED, REFUSED) else []
+        customer_id = account.customer_id or ""
+        account.settle_check(
+            result.reserved,
+            result.exposure,
+            result.credit_limit,
+            "" if result.reserved else result.reason(customer_id),
+        )
+        return [answer(account)]
+
+    await billing.update_account(cmd.order_id, settle, env, then=_fence_refusal(billing))
+
+
+def _fence_refusal(billing: Billing) -> Then:
+    async def then(account: OrderAccount, before: object) -> None:
+        if account.state == REFUSED:
+            await exposure.sync(billing, account)  # the refusal's seq, against a late copy of the hold
+
+    return then
+
+
+async def _still_over(billing: Billing, account: OrderAccount) -> bool:
+    """Whether a repeated check of a refused order would be refused again (nothing then written)."""
+    found = await billing.customers.mark_of(account.customer_id or "", account.order_id)
+    if found is None:
+        return True
+    customer, mark = found
+    if mark.seq < account.seq:  # a crash before the refusal's mark was written: write it now
+        await exposure.sync(billing, account, mark)
+    needed = max(0, account.requested - account.paid_total)
+    return customer.exposure - mark.exposure + needed > customer.credit_limit
+
+
+async def release_credit(cmd: ReleaseCredit, env: Envelope, billing: Billing) -> None:
+    """Give back what was held for the order (R7.1), take no more payments for it, and leave a
+    tombstone against a late reserve."""
+    loaded = await billing.accounts.load_cached(cmd.order_id)
+    if loaded is None:
+        tombstone = OrderAccount(cmd.order_id, None, state=RELEASED, closed="released")
+        try:  # nothing was ever held: say so, so the saga's compensation completes
+            saved = await billing.accounts.add(
+                tombstone, billing.answers(env)([CreditReleased(order_id=cmd.order_id, amount=0)])
+            )
+            await billing.accounts.flush(saved)
+            return
+        except DuplicateKeyError:
+            loaded = await billing.accounts.load(cmd.order_id)  # the reserve came first after all
+    seen = loaded.aggregate if loaded else None
+    checked = await exposure.checked_hold(billing, seen) if seen and seen.state == CHECKING else None
+
+    def release(account: OrderAccount) -> Decision:
+        changes = account.releasing_changes()  # False for a duplicate, or invoiced meanwhile
+        same_check = seen is not None and account.seq == seen.seq
+        reply = CreditReleased(order_id=cmd.order_id, amount=account.release(checked if same_check else None))
         return [reply] if changes else Again([reply])
 
-    customer_id = link["customer_id"]
-    if customer_id is None or await billing.update_customer(customer_id, release, env) is None:
-        # Nothing was ever held: say so, so the saga's compensation completes.
-        await _reply_without_customer(billing, CreditReleased(order_id=cmd.order_id, amount=0), env)
-
-
-async def _reply_without_customer(billing: Billing, reply: Message, cause: Envelope) -> None:
-    # Nothing is staged: the answer follows from the stored link alone, and the command is acked
-    # only after this publish, so a crash in between redelivers it and it is answered again.
-    await billing.customers.publish(billing.answers(cause)([reply]))
+    await billing.update_account(cmd.order_id, release, env, then=lambda a, b: exposure.sync(billing, a, b))
 
 
 async def put_customer(
-    billing: Billing, customer_id: str, name: str, terms: str, limit: int
+    billing: Billing,
+    customer_id: str,
+    name: str,
+    terms: str,
+    limit: int,
+    taxpayer: str | None = None,
+    tax_number: str | None = None,
 ) -> tuple[Customer, bool]:
-    """Create or update a customer's credit terms; True when it was created."""
-
-    def update(customer: Customer) -> Decision:
-        customer.update_terms(name, terms, limit)
-        return []
-
-    changed = await billing.update_customer(customer_id, update, None)
-    if changed is None:
-        customer = Customer(customer_id, name, terms, limit)
+    """Create or update a customer's terms, limit and tax identity; True when it was created.
+    A PUT that changes nothing writes nothing."""
+    existing = await billing.customers.get(customer_id)
+    if existing is None:
+        customer = Customer(customer_id, name, terms, limit, taxpayer or "small_scale", tax_number or "")
         try:
             await billing.customers.add(customer)
             return customer, True
         except DuplicateKeyError:  # a concurrent PUT created it first: update that one
-            changed = await billing.update_customer(customer_id, update, None)
-            assert changed is not None  # customers are never deleted
-    return changed.loaded.aggregate, False
+            existing = await billing.customers.get(customer_id)
+            assert existing is not None  # customers are never deleted
+    before = existing.terms()
+    existing.update_terms(name, terms, limit, taxpayer, tax_number)
+    if existing.terms() == before:
+        return existing, False
+    return await billing.customers.set_terms(existing), False

@@ -1,9 +1,14 @@
-"""Billing use cases for invoices, credit notes (R6.1, R6.2) and payments received (R3.3).
+"""Billing use cases for invoices and credit notes (R6.1, R6.2).
 
-A document is written first with its reply staged (unique per order or per return), then
-the customer's hold is moved, then the reply is published - so whoever hears it sees the
-customer's figures already updated. The customer step is idempotent: a crash between the
-writes is repaired by the redelivered command (and the relay publishes the staged reply).
+A document is written first with its reply staged (unique per order or per return), then the
+order's account records it (the hold becomes a receivable; a credit note lowers it and owes back
+money received beyond what is now owed), then the customer's figures follow (exposure.sync),
+then the reply is published - so whoever hears it sees the figures already updated. Each step is
+idempotent: a crash in between is repaired by the redelivered command (and the relay publishes
+the staged reply).
+
+The invoice type is chosen by rule from the customer (``invoice_type_for``, R6.1), the VAT rate
+is the setting ``VAT_RATE_BP``; the arithmetic is shared/tax.py's (domain/invoice.py).
 """
 
 from __future__ import annotations
@@ -13,30 +18,24 @@ from collections.abc import Awaitable, Callable
 
 from pymongo.errors import DuplicateKeyError
 
+from services.billing import exposure
 from services.billing.adapters import credit_note_key, invoice_key
 from services.billing.deps import Billing
 from services.billing.domain import (
     CREDIT_NOTE_PREFIX,
     INVOICE_PREFIX,
     BillingError,
-    Customer,
     Invoice,
     InvoiceLine,
-    Payment,
-    PaymentConflict,
-    UnknownOrder,
+    Mark,
+    OrderAccount,
+    RefundRecord,
+    invoice_type_for,
     new_credit_note,
     new_invoice,
 )
 from shared.aggregates import Decision, Loaded
-from shared.contracts import (
-    CreditNoteIssued,
-    InvoiceIssued,
-    IssueCreditNote,
-    IssueInvoice,
-    Message,
-    PaymentReceived,
-)
+from shared.contracts import CreditNoteIssued, InvoiceIssued, IssueCreditNote, IssueInvoice, Message
 from shared.envelope import Envelope, utcnow
 from shared.errors import PermanentError
 
@@ -99,13 +98,41 @@ async def _announce(
         await billing.invoices.publish(billing.answers(cause)([reply_for(document)]))
 
 
+async def _record(
+    billing: Billing,
+    order_id: str,
+    decide: Callable[[OrderAccount], object],
+    cause: Envelope,
+    then: Callable[[OrderAccount], Awaitable[None]] | None = None,
+) -> None:
+    """Record a document on the order's account and move the customer's figures; a repeat (the
+    account has it already) still brings the figures up to date, in case a crash came between."""
+
+    async def after(account: OrderAccount, before: Mark | None) -> None:
+        await exposure.sync(billing, account, before)
+        if then is not None:
+            await then(account)
+
+    def record(account: OrderAccount) -> Decision:
+        try:
+            decide(account)
+        except BillingError as exc:
+            raise PermanentError(str(exc)) from exc
+        return []
+
+    changed = await billing.update_account(order_id, record, cause, then=after)
+    if changed is not None and not changed.written:
+        await after(changed.loaded.aggregate, None)
+
+
 async def issue_invoice(cmd: IssueInvoice, env: Envelope, billing: Billing) -> None:
     """Invoice the order once (R6.1), deducting money received; its hold becomes a receivable."""
     lines = [InvoiceLine(ln.sku, ln.quantity, ln.unit_price, ln.amount) for ln in cmd.lines]
 
     async def build() -> Invoice:
-        loaded = await billing.customers.load(cmd.customer_id)
-        paid = loaded.aggregate.paid_for(cmd.order_id) if loaded else 0
+        loaded = await billing.accounts.load_cached(cmd.order_id)
+        customer = await billing.customers.get(cmd.customer_id)
+        kind = invoice_type_for(customer, billing.settings.special_invoice_taxpayer)
         at = utcnow()
         number = await billing.invoices.next_number(INVOICE_PREFIX, at)
         return new_invoice(
@@ -117,26 +144,29 @@ async def issue_invoice(cmd: IssueInvoice, env: Envelope, billing: Billing) -> N
             freight=cmd.freight,
             total=cmd.total,
             tax_rate_bp=billing.settings.vat_rate_bp,
-            paid=paid,
+            paid=loaded.aggregate.paid_total if loaded else 0,
             at=at,
+            prices_include_tax=cmd.prices_include_tax,
+            invoice_type=kind,
+            currency=cmd.currency,
+            buyer_tax_number=customer.tax_number if customer else "",
         )
 
     invoice, written = await _write_once(billing, invoice_key(cmd.order_id), build, env)
-
-    def move_hold(customer: Customer) -> Decision:
+    if await billing.accounts.load_cached(cmd.order_id) is None:  # invoiced without a credit check
         try:
-            customer.invoice(cmd.order_id, invoice.invoice_id, invoice.total)  # False: moved before
-        except BillingError as exc:
-            raise PermanentError(str(exc)) from exc
-        return []
-
-    if await billing.update_customer(invoice.customer_id, move_hold, env) is None:
-        log.warning("invoiced a customer billing does not know", extra={"customer_id": invoice.customer_id})
+            await billing.accounts.add(
+                OrderAccount(cmd.order_id, invoice.customer_id, currency=cmd.currency, total=invoice.total)
+            )
+        except DuplicateKeyError:
+            pass
+    await _record(billing, cmd.order_id, lambda a: a.invoice(invoice.invoice_id, invoice.total), env)
     await _announce(billing, invoice, written, env)
 
 
 async def issue_credit_note(cmd: IssueCreditNote, env: Envelope, billing: Billing) -> None:
-    """A negative entry offsetting the order's invoice for returned goods (R6.2, R8.3)."""
+    """A negative entry offsetting the order's invoice for returned goods (R6.2, R8.3); money
+    received beyond what the order now costs is owed back (a refund entry, GET /refunds)."""
     lines = [InvoiceLine(ln.sku, ln.quantity, ln.unit_price, ln.amount) for ln in cmd.lines]
 
     async def build() -> Invoice:
@@ -145,8 +175,8 @@ async def issue_credit_note(cmd: IssueCreditNote, env: Envelope, billing: Billin
         if original is None:
             raise InvoiceNotIssuedYet(f"order {cmd.order_id} has no invoice to credit yet")
         # Documents of one order are few; two returns of one order are run one after the other
-        # by the aftersales saga, so this sum is not raced in practice.
-        credited = -sum(doc.total for doc in issued if doc.kind == "credit_note")
+        # by the aftersales saga, so these sums are not raced in practice.
+        notes = [doc for doc in issued if doc.kind == "credit_note"]
         at = utcnow()
         number = await billing.invoices.next_number(CREDIT_NOTE_PREFIX, at)
         return new_credit_note(
@@ -155,40 +185,41 @@ async def issue_credit_note(cmd: IssueCreditNote, env: Envelope, billing: Billin
             return_id=cmd.return_id,
             lines=lines,
             amount=cmd.total,
-            already_credited=credited,
+            already_credited=-sum(d.total for d in notes),
+            already_credited_tax=-sum(d.tax for d in notes),
             at=at,
         )
 
     note, written = await _write_once(billing, credit_note_key(cmd.return_id), build, env)
 
-    def reduce_exposure(customer: Customer) -> Decision:
-        customer.credit(cmd.order_id, cmd.return_id, -note.total)  # False: applied before
-        return []
+    async def owe_back(account: OrderAccount) -> None:
+        await billing.refunds.add(records_of(account, cause=cmd.return_id))
 
-    await billing.update_customer(note.customer_id, reduce_exposure, env)
+    await _record(
+        billing,
+        cmd.order_id,
+        lambda a: a.credit(cmd.return_id, -note.total, note.issued_at),
+        env,
+        then=owe_back,
+    )
     await _announce(billing, note, written, env)
 
 
-async def record_payment(
-    billing: Billing, order_id: str, amount: int, reference: str,
-    acts_for: Callable[[str], bool] = lambda _customer_id: True,
-) -> tuple[Payment, str]:
-    """Record money received for an order once per reference (R3.3); returns it with the customer id.
-    An order of a customer the caller does not act for is unknown to it (``acts_for``, issue 7)."""
-    link = await billing.links.get(order_id)
-    known = link and link["customer_id"] and acts_for(link["customer_id"])
-    loaded = await billing.customers.load(link["customer_id"]) if known and link else None
-    if loaded is None or order_id not in loaded.aggregate.orders:
-        raise UnknownOrder(f"billing knows no order {order_id}; it appears once its credit check ran")
-    customer_id = loaded.aggregate.customer_id
-    payment = await billing.payments.record(Payment(reference, order_id, amount, utcnow()), customer_id)
-    if (payment.order_id, payment.amount) != (order_id, amount):
-        raise PaymentConflict(f"reference {reference} was recorded for {payment.order_id}, {payment.amount}")
-
-    def apply(customer: Customer) -> Decision:
-        if not customer.record_payment(payment):
-            return []  # a repeated reference: recorded before
-        return [PaymentReceived(order_id=order_id, payment_id=reference, amount=amount)]
-
-    await billing.update_customer(customer_id, apply, None)
-    return payment, customer_id
+def records_of(
+    account: OrderAccount, *, cause: str | None = None, ids: list[str] | None = None
+) -> list[RefundRecord]:
+    """Finance's refund records of the account's refund entries (those of ``cause`` or ``ids``)."""
+    return [
+        RefundRecord(
+            r.refund_id,
+            account.order_id,
+            account.customer_id,
+            r.payment_id,
+            r.amount,
+            account.currency,
+            r.reason,
+            r.at,
+        )
+        for r in account.refunds.values()
+        if (cause is None or r.cause == cause) and (ids is None or r.refund_id in ids)
+    ]

@@ -1,8 +1,14 @@
-"""Customers in MongoDB: one document per customer with its per-order credit entries as a map.
+"""Customers in MongoDB: terms, running totals and one small mark per order (issue 5).
 
-The map (``orders.<order_id>``) instead of an array keeps every entry addressable (STORE.md);
-the whole document is replaced under optimistic concurrency on ``version``, together with
-the reply messages staged in its outbox (shared.store.stage).
+``{_id, name, payment_terms, credit_limit, taxpayer, tax_number, held, receivable, exposure,
+unapplied, version, marks: {<order_id>: {h, r, s}}}``. The totals are moved only by ``move``: one
+``find_one_and_update`` that replaces an order's mark (matched by its sequence ``s``) and ``$inc``s
+the totals by the difference, with the credit limit in the same filter for a credit check
+(services/billing/exposure.py has the argument). Reads leave the marks out (projection), so a read
+costs the same with any number of orders; a mark is three integers.
+
+The embedded store answers a projection of a dotted path (``marks.<id>``) with the dotted name as a
+flat key instead of a nested document (docs/STORE-NOTES.md); ``_mark`` reads both shapes.
 """
 
 from __future__ import annotations
@@ -10,111 +16,123 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
-from services.billing.domain import Customer, OrderCredit, Payment
-from shared.aggregates import LastWrites, Loaded
+from services.billing.domain import NO_MARK, Customer, Mark
 from shared.envelope import Envelope, utcnow
-from shared.errors import ConcurrencyError
-from shared.keys import decode_key, encode_key
+from shared.keys import encode_key
 from shared.outbox import Outbox
-from shared.store import insert_doc, plain, stage
+from shared.store import insert_doc
 
 Doc = dict[str, Any]
-
-
-def to_doc(customer: Customer) -> Doc:
-    """The fields billing owns; the outbox and version are the store's."""
-    return {
-        "_id": customer.customer_id,
-        "name": customer.name,
-        "payment_terms": customer.payment_terms,
-        "credit_limit": customer.credit_limit,
-        # Derived, stored so that exposure can be queried and read without the domain.
-        "exposure": customer.exposure,
-        "orders": {encode_key(oid): _entry_doc(e) for oid, e in customer.orders.items()},
-        "payments": {encode_key(ref): plain(p) for ref, p in customer.payments.items()},
-    }
-
-
-def _entry_doc(entry: OrderCredit) -> Doc:
-    doc = plain(entry)
-    doc["credit_notes"] = {encode_key(rid): amount for rid, amount in entry.credit_notes.items()}
-    return doc
+TERMS = ("name", "payment_terms", "credit_limit", "taxpayer", "tax_number")
+NO_MARKS = {"marks": 0}
 
 
 def new_doc(customer: Customer) -> Doc:
     now = utcnow()
-    return {**to_doc(customer), "created_at": now, "updated_at": now}
-
-
-def saved_doc(loaded: Loaded[Customer], replies: Sequence[Envelope]) -> Doc:
-    """The document read with the customer's fields; messages left over from an earlier write stay
-    staged next to ``replies``."""
-    return stage({**loaded.doc, **to_doc(loaded.aggregate), "updated_at": utcnow()}, replies)
+    return {
+        "_id": customer.customer_id,
+        **{f: getattr(customer, f) for f in TERMS},
+        "held": customer.held,
+        "receivable": customer.receivable,
+        "exposure": customer.exposure,
+        "unapplied": customer.unapplied,
+        "marks": {},
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def from_doc(doc: Doc) -> Customer:
-    orders = {}
-    for key, raw in (doc.get("orders") or {}).items():
-        notes = {decode_key(rid): amount for rid, amount in (raw.get("credit_notes") or {}).items()}
-        orders[decode_key(key)] = OrderCredit(**{**raw, "credit_notes": notes})
-    payments = {decode_key(key): Payment(**raw) for key, raw in (doc.get("payments") or {}).items()}
     return Customer(
         doc["_id"],
         doc["name"],
         doc["payment_terms"],
         doc["credit_limit"],
-        orders,
-        payments,
+        taxpayer=doc.get("taxpayer") or "small_scale",
+        tax_number=doc.get("tax_number") or "",
+        held=doc.get("held", 0),
+        receivable=doc.get("receivable", 0),
+        unapplied=doc.get("unapplied", 0),
         version=doc.get("version", 0),
     )
 
 
+def mark_path(order_id: str) -> str:
+    return f"marks.{encode_key(order_id)}"
+
+
+def _mark(doc: Doc, order_id: str) -> Mark:
+    key = encode_key(order_id)
+    raw = (doc.get("marks") or {}).get(key) or doc.get(f"marks.{key}")
+    return Mark(raw.get("h", 0), raw.get("r", 0), raw.get("s", 0)) if raw else NO_MARK
+
+
+def move_filter(customer_id: str, order_id: str, old: Mark, new: Mark, within: int | None) -> Doc:
+    """Still ``old`` (absent for NO_MARK: seq 0 is never written) and, for a check, within the limit."""
+    path = mark_path(order_id)
+    where: Doc = {"_id": customer_id, f"{path}.s": old.seq if old.seq else {"$exists": False}}
+    if within is not None:
+        where["credit_limit"] = within
+        where["exposure"] = {"$lte": within - (new.exposure - old.exposure)}
+    return where
+
+
+def move_update(order_id: str, old: Mark, new: Mark) -> Doc:
+    path = mark_path(order_id)
+    held, receivable = new.held - old.held, new.receivable - old.receivable
+    return {
+        "$inc": {"held": held, "receivable": receivable, "exposure": held + receivable, "version": 1},
+        "$set": {f"{path}.h": new.held, f"{path}.r": new.receivable, f"{path}.s": new.seq},
+    }
+
+
 class MongoCustomerStore:
-    """Load, add and save customers; billing's ``AggregateStore`` (shared.aggregates)."""
+    """Billing's ``CustomerStore`` (services/billing/ports.py) on MongoDB."""
 
     def __init__(self, collection: AsyncCollection[Doc], outbox: Outbox) -> None:
         self.collection = collection
         self.outbox = outbox
-        # A customer is written once per credit check and invoice of each of its orders, one after
-        # the other (KeyedLocks): the last write is nearly always still current (shared.aggregates).
-        self.written = LastWrites()
 
     async def create_indexes(self) -> None:
         await self.collection.create_index("exposure")
 
-    async def load(self, customer_id: str) -> Loaded[Customer] | None:
-        doc = await self.collection.find_one({"_id": customer_id})
-        return Loaded(from_doc(doc), doc) if doc else None
+    async def get(self, customer_id: str) -> Customer | None:
+        doc = await self.collection.find_one({"_id": customer_id}, NO_MARKS)
+        return from_doc(doc) if doc else None
 
-    async def load_cached(self, customer_id: str) -> Loaded[Customer] | None:
-        """The customer as this process last wrote it, else from the store (one read less)."""
-        doc = self.written.get(customer_id)
-        if doc is None:
-            return await self.load(customer_id)
-        return Loaded(from_doc(doc), doc, cached=True)
-
-    async def add(self, customer: Customer) -> Loaded[Customer]:
+    async def add(self, customer: Customer) -> None:
         """Insert a new customer; DuplicateKeyError tells a racing PUT."""
-        return Loaded(customer, await insert_doc(self.collection, new_doc(customer)))
+        await insert_doc(self.collection, new_doc(customer))
 
-    async def save(self, loaded: Loaded[Customer], replies: Sequence[Envelope] = ()) -> Loaded[Customer]:
-        """Replace the document read; ConcurrencyError if someone wrote in between."""
-        try:
-            written = await self.outbox.replace(self.collection, saved_doc(loaded, replies))
-        except ConcurrencyError:
-            self.written.drop(loaded.aggregate.customer_id)
-            raise
-        self.written.keep(written)
-        return Loaded(loaded.aggregate, written)
+    async def set_terms(self, customer: Customer) -> Customer:
+        terms = {f: getattr(customer, f) for f in TERMS}
+        doc = await self.collection.find_one_and_update(
+            {"_id": customer.customer_id},
+            {"$set": {**terms, "updated_at": utcnow()}, "$inc": {"version": 1}},
+            projection=NO_MARKS,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert doc is not None, "customers are never deleted"
+        return from_doc(doc)
 
-    async def flush(self, saved: Loaded[Customer]) -> None:
-        """Publish what that write staged (the relay publishes what a crash left behind)."""
-        await self.outbox.flush_deferred(self.collection, saved.doc)
+    async def mark_of(self, customer_id: str, order_id: str) -> tuple[Customer, Mark] | None:
+        fields = {f: 1 for f in (*TERMS, "held", "receivable", "unapplied", "version")}
+        doc = await self.collection.find_one({"_id": customer_id}, {**fields, mark_path(order_id): 1})
+        return (from_doc(doc), _mark(doc, order_id)) if doc else None
+
+    async def move(
+        self, customer_id: str, order_id: str, old: Mark, new: Mark, within: int | None = None
+    ) -> Customer | None:
+        doc = await self.collection.find_one_and_update(
+            move_filter(customer_id, order_id, old, new, within),
+            move_update(order_id, old, new),
+            projection=NO_MARKS,
+            return_document=ReturnDocument.AFTER,
+        )
+        return from_doc(doc) if doc else None
 
     async def publish(self, envelopes: Sequence[Envelope]) -> None:
         await self.outbox.publish(list(envelopes))
-
-    def fingerprint(self, customer: Customer) -> Doc:
-        return to_doc(customer)

@@ -83,8 +83,13 @@ class MongoInvoiceStore:
         return [from_doc(doc) async for doc in cursor]
 
     async def page(
-        self, *, order_id: str | None = None, customer_id: str | None = None, limit: int,
-        after: Key | None = None, customers: tuple[str, ...] | None = None,
+        self,
+        *,
+        order_id: str | None = None,
+        customer_id: str | None = None,
+        limit: int,
+        after: Key | None = None,
+        customers: tuple[str, ...] | None = None,
     ) -> Page[Invoice]:
         query = both(page_query(order_id, customer_id), visible_to(customers))
         return (await find_page(self.collection, query, OLDEST_FIRST, after, limit)).map(from_doc)

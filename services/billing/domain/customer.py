@@ -1,181 +1,71 @@
-"""A customer's credit: the limit and the exposure that orders and invoices put against it (R3.1).
+"""A customer's terms and the running totals that its orders put against the credit limit (R3.1).
 
-Exposure is credit held for open orders plus invoiced receivables not yet paid. Every
-order has one ``OrderCredit`` entry, keyed by order id, that remembers what happened to it,
-so each operation is idempotent per order and a release leaves a tombstone behind.
+Exposure is credit held for open orders plus invoiced receivables not yet paid. Since issue 5 the
+per-order figures live in each order's own ``OrderAccount`` (account.py); the customer keeps only
+the sums, moved one order at a time by the order's ``Mark`` (services/billing/exposure.py explains
+why this stays exact under concurrency and redelivery without multi-document transactions).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Literal
 
-from .errors import AlreadyInvoiced, PaymentConflict, UnknownOrder
+from shared.terms import PAYMENT_TERMS
 
-PaymentTerms = Literal["credit", "prepaid", "deposit"]
-PAYMENT_TERMS: tuple[str, ...] = ("credit", "prepaid", "deposit")
+Taxpayer = Literal["general", "small_scale"]
+TAXPAYERS: tuple[str, ...] = ("general", "small_scale")
+VAT_SPECIAL, VAT_ORDINARY = "vat_special", "vat_ordinary"
 
-# Life of an order's credit entry. ``refused`` may be retried (a person's approval forces it);
-# ``released`` is final: a late ReserveCredit after its compensation does nothing.
-HELD, SKIPPED, REFUSED, RELEASED, INVOICED = "held", "skipped", "refused", "released", "invoiced"
-
-
-@dataclass
-class OrderCredit:
-    """The customer's position for one order: held before invoicing, receivable after."""
-
-    state: str
-    requested: int = 0  # what ReserveCredit asked for
-    held: int = 0  # credit reserved and not yet invoiced
-    released: int = 0  # what ReleaseCredit gave back, replayed on duplicates
-    receivable: int = 0  # invoiced and not yet paid
-    paid: int = 0  # deposits and payments received for the order (R3.2)
-    forced: bool = False  # held over the limit on a person's approval
-    invoice_id: str | None = None
-    credit_notes: dict[str, int] = field(default_factory=dict)  # return id -> amount credited
-
-    @property
-    def exposure(self) -> int:
-        return self.held + self.receivable
-
-
-@dataclass(frozen=True)
-class Payment:
-    """Money received for an order; the reference (bank slip, transfer id) makes it unique."""
-
-    reference: str
-    order_id: str
-    amount: int
-    received_at: datetime
-
-
-@dataclass(frozen=True)
-class CreditDecision:
-    """Outcome of a credit check; ``ignored`` means the order was released before (tombstone)."""
-
-    outcome: Literal["reserved", "skipped", "refused", "ignored"]
-    amount: int
-    exposure: int
-    credit_limit: int
-    reason: str = ""
-    repeated: bool = False  # a duplicate: nothing changed, the first answer is given again
+__all__ = ["PAYMENT_TERMS", "TAXPAYERS", "VAT_ORDINARY", "VAT_SPECIAL", "Customer", "invoice_type_for"]
 
 
 @dataclass
 class Customer:
-    """Credit terms of one customer and its per-order credit entries."""
+    """Credit terms of one customer, its tax identity (R6.1) and the sums of its orders' marks."""
 
     customer_id: str
     name: str
     payment_terms: str
     credit_limit: int
-    orders: dict[str, OrderCredit] = field(default_factory=dict)
-    payments: dict[str, Payment] = field(default_factory=dict)
+    taxpayer: str = "small_scale"
+    tax_number: str = ""
+    held: int = 0  # credit reserved for orders not yet invoiced
+    receivable: int = 0  # invoiced and not yet paid
+    unapplied: int = 0  # money of the customer not applied to an order (none is taken yet: 0)
     version: int = 0
 
     @property
     def exposure(self) -> int:
-        return sum(entry.exposure for entry in self.orders.values())
+        return self.held + self.receivable
 
     @property
     def available_credit(self) -> int:
         return max(0, self.credit_limit - self.exposure)
 
-    def update_terms(self, name: str, payment_terms: str, credit_limit: int) -> None:
-        """Change name and terms; holds already taken stay as they are."""
+    def terms(self) -> tuple[str, str, int, str, str]:
+        """What a PUT sets: a PUT with the same terms writes nothing."""
+        return (self.name, self.payment_terms, self.credit_limit, self.taxpayer, self.tax_number)
+
+    def update_terms(
+        self,
+        name: str,
+        payment_terms: str,
+        credit_limit: int,
+        taxpayer: str | None = None,
+        tax_number: str | None = None,
+    ) -> None:
+        """Change name, terms and tax identity; holds already taken stay as they are."""
         self.name, self.payment_terms, self.credit_limit = name, payment_terms, credit_limit
+        if taxpayer is not None:
+            self.taxpayer = taxpayer
+        if tax_number is not None:
+            self.tax_number = tax_number
 
-    def reserve(self, order_id: str, amount: int, force: bool = False) -> CreditDecision:
-        """Hold ``amount`` unless it would push exposure over the limit (R3.1)."""
-        entry = self.orders.get(order_id)
-        if entry is not None and entry.state == RELEASED:
-            return self._decision("ignored", 0)
-        if entry is not None and entry.state in (HELD, SKIPPED, INVOICED):
-            # A duplicate command: nothing changes, the original answer is repeated.
-            outcome = "skipped" if entry.state == SKIPPED else "reserved"
-            return self._decision(outcome, entry.held, repeated=True)
-        paid = entry.paid if entry is not None else 0
-        if self.payment_terms == "prepaid":
-            # Prepaid orders ship only once paid (R3.3), so they put no credit at risk.
-            self.orders[order_id] = OrderCredit(SKIPPED, requested=amount, paid=paid)
-            return self._decision("skipped", 0)
-        # Money already received for the order (R3.1: "asked to prepay part") needs no credit.
-        needed = max(0, amount - paid)
-        exposure = self.exposure
-        if not force and exposure + needed > self.credit_limit:
-            refused_before = entry is not None and entry.state == REFUSED and entry.requested == amount
-            if not refused_before:
-                self.orders[order_id] = OrderCredit(REFUSED, requested=amount, paid=paid)
-            reason = (
-                f"exposure {exposure} + order {needed} exceeds credit limit {self.credit_limit} "
-                f"of customer {self.customer_id}"
-            )
-            return self._decision("refused", amount, reason, repeated=refused_before)
-        self.orders[order_id] = OrderCredit(HELD, requested=amount, held=needed, paid=paid, forced=force)
-        return self._decision("reserved", needed)
 
-    def release(self, order_id: str) -> int:
-        """Give back exactly what is held for the order (R7.1); remember it so a late reserve is void."""
-        entry = self.orders.get(order_id)
-        if entry is None:
-            self.orders[order_id] = OrderCredit(RELEASED)
-            return 0
-        if entry.state == RELEASED:
-            return entry.released
-        if entry.state == INVOICED:
-            # Invoiced credit is a receivable now; only a credit note reduces it (R6.2).
-            return 0
-        entry.released, entry.held, entry.state = entry.held, 0, RELEASED
-        return entry.released
-
-    def release_changes(self, order_id: str) -> bool:
-        """Whether ``release`` would change anything; False for a duplicate or an invoiced order."""
-        entry = self.orders.get(order_id)
-        return entry is None or entry.state not in (RELEASED, INVOICED)
-
-    def paid_for(self, order_id: str) -> int:
-        """Deposits and payments already received for the order, deducted on its invoice (R6.1)."""
-        entry = self.orders.get(order_id)
-        return entry.paid if entry is not None else 0
-
-    def invoice(self, order_id: str, invoice_id: str, total: int) -> bool:
-        """Turn the order's hold into a receivable of what is still unpaid; False if already done."""
-        entry = self.orders.setdefault(order_id, OrderCredit(INVOICED))
-        if entry.invoice_id == invoice_id:
-            return False
-        if entry.invoice_id is not None:
-            raise AlreadyInvoiced(f"order {order_id} already has invoice {entry.invoice_id}")
-        entry.held, entry.receivable = 0, max(0, total - entry.paid)
-        entry.state, entry.invoice_id = INVOICED, invoice_id
-        return True
-
-    def credit(self, order_id: str, return_id: str, amount: int) -> bool:
-        """A credit note reduces what the customer owes for the order; False if already applied."""
-        entry = self.orders.setdefault(order_id, OrderCredit(INVOICED))
-        if return_id in entry.credit_notes:
-            return False
-        entry.credit_notes[return_id] = amount
-        entry.receivable -= min(amount, entry.receivable)
-        return True
-
-    def record_payment(self, payment: Payment) -> bool:
-        """Apply money received to the order's receivable or hold; False for a repeated reference."""
-        known = self.payments.get(payment.reference)
-        if known is not None:
-            if (known.order_id, known.amount) != (payment.order_id, payment.amount):
-                raise PaymentConflict(f"reference {payment.reference} was used for another payment")
-            return False
-        entry = self.orders.get(payment.order_id)
-        if entry is None:
-            raise UnknownOrder(f"no order {payment.order_id} for customer {self.customer_id}")
-        self.payments[payment.reference] = payment
-        entry.paid += payment.amount
-        if entry.state == INVOICED:
-            entry.receivable -= min(payment.amount, entry.receivable)
-        else:
-            entry.held -= min(payment.amount, entry.held)
-        return True
-
-    def _decision(self, outcome, amount: int, reason: str = "", repeated: bool = False) -> CreditDecision:
-        return CreditDecision(outcome, amount, self.exposure, self.credit_limit, reason, repeated)
+def invoice_type_for(customer: Customer | None, special_for: str = "general") -> str:
+    """The invoice type by rule (R6.1): a VAT special invoice for a taxpayer of the ``special_for``
+    class (a setting, ``general`` by default) that gave a tax number, an ordinary one otherwise."""
+    if customer is not None and customer.taxpayer == special_for and customer.tax_number.strip():
+        return VAT_SPECIAL
+    return VAT_ORDINARY

@@ -1,4 +1,7 @@
-"""Business rule violations of billing; handlers turn them into replies or 4xx answers."""
+"""Business rule violations of billing; handlers turn them into replies or 4xx answers.
+
+Every refusal of a payment has its own code and says the state it refused in (issue 5, R3.3).
+"""
 
 from __future__ import annotations
 
@@ -19,11 +22,43 @@ class UnknownOrder(BillingError):
     code = "not_found"
 
 
+class UnknownRefund(BillingError):
+    status = 404
+    code = "not_found"
+
+
 class PaymentConflict(BillingError):
-    """The same payment reference was used for a different order or amount."""
+    """The same payment reference was used for a different order, amount or currency."""
 
     status = 409
     code = "payment_conflict"
+
+
+class Overpayment(BillingError):
+    """A payment would take what was received for the order over what the order costs."""
+
+    status = 409
+    code = "overpayment"
+
+
+class OrderClosed(BillingError):
+    """The order's credit was released or its money refunded (cancelled, rejected): no more payments."""
+
+    status = 409
+    code = "order_closed"
+
+
+class CreditCheckRunning(BillingError):
+    """The order's credit check is being decided this moment; the same request a little later works."""
+
+    status = 409
+    code = "credit_check_running"
+
+
+class CurrencyMismatch(BillingError):
+    """Money in another currency than the order's (R3.3)."""
+
+    code = "currency_mismatch"
 
 
 class InvoiceMismatch(BillingError):
