@@ -95,14 +95,25 @@ async def test_the_reply_staged_with_a_document_is_flushed_once(stores):
     assert bus.published == [reply]
 
 
-async def test_a_payment_is_recorded_once_per_reference(stores):
+async def test_a_payment_reference_is_claimed_once_over_every_order(stores):
     _, payments, _ = stores
     order_id, reference = f"SO-{uuid.uuid4().hex[:8]}", f"TT-{uuid.uuid4().hex[:8]}"
 
-    first = await payments.record(Payment(reference, order_id, 3_000, AT), "CUST-A")
-    again = await payments.record(Payment(reference, "SO-other", 9_000, AT), "CUST-A")
+    first = await payments.claim(Payment(reference, order_id, 3_000, AT, "CNY", "finance-1"), "CUST-A")
+    again = await payments.claim(Payment(reference, "SO-other", 9_000, AT), "CUST-A")
 
     assert again == first and await payments.for_order(order_id) == [first]
+
+
+async def test_a_refused_payments_reference_is_free_again(stores):
+    _, payments, _ = stores
+    order_id, reference = f"SO-{uuid.uuid4().hex[:8]}", f"TT-{uuid.uuid4().hex[:8]}"
+    refused = await payments.claim(Payment(reference, order_id, 3_000, AT), "CUST-A")
+
+    await payments.refuse(refused)
+    second = await payments.claim(Payment(reference, order_id, 2_000, AT), "CUST-A")
+
+    assert second.amount == 2_000 and await payments.for_order(order_id) == [second]
 
 
 # --- pages (issue 7: every list pages with a cursor) ----------------------------------------------
