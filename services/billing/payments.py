@@ -34,7 +34,7 @@ from services.billing.domain import (
 from services.billing.invoicing import records_of
 from shared.aggregates import Again, Decision
 from shared.contracts import PaymentReceived, PaymentsRefunded, RefundPayments
-from shared.envelope import Envelope, utcnow
+from shared.envelope import Envelope, utcnow_ms
 
 
 async def record_payment(
@@ -63,7 +63,7 @@ async def record_payment(
         return known, account, False  # the same payment again: recorded once, announced once
     account.check_payment(amount, currency)  # refused before the reference is claimed
     claimed = await billing.payments.claim(
-        Payment(reference, order_id, amount, utcnow(), currency, by), account.customer_id
+        Payment(reference, order_id, amount, utcnow_ms(), currency, by), account.customer_id
     )
     _same_or_conflict(claimed, order_id, amount, currency)
 
@@ -118,7 +118,7 @@ async def refund_payments(cmd: RefundPayments, env: Envelope, billing: Billing) 
             pass  # the account was made meanwhile: refund on it
 
     def refund(account: OrderAccount) -> Decision:
-        ids, amount, new = account.refund_all(cmd.reason or "order cancelled", utcnow())
+        ids, amount, new = account.refund_all(cmd.reason or "order cancelled", utcnow_ms())
         reply = PaymentsRefunded(order_id=cmd.order_id, refund_ids=ids, amount=amount)
         return [reply] if new else Again([reply])
 
@@ -140,6 +140,6 @@ async def pay_out(
     known = await billing.refunds.get(refund_id)
     if known is None or not acts_for(known.customer_id):
         raise UnknownRefund(f"no refund {refund_id}")
-    paid = await billing.refunds.pay_out(refund_id, by, at or utcnow())
+    paid = await billing.refunds.pay_out(refund_id, by, at or utcnow_ms())
     assert paid is not None
     return paid

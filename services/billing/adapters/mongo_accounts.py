@@ -132,6 +132,8 @@ class MongoOrderAccountStore:
         return to_doc(account)
 
     async def open_for_customer(self, customer_id: str, limit: int) -> list[OrderAccount]:
+        if limit <= 0:
+            return []  # a limit of 0 means none to MongoDB
         query = {"customer_id": customer_id, "exposure": {"$gt": 0}}
         cursor = self.collection.find(query).sort("created_at", ASCENDING).limit(limit)
         return [from_doc(doc) async for doc in cursor]
