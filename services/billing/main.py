@@ -14,6 +14,7 @@ from services.billing.adapters import (
     MongoPaymentStore,
     MongoRefundStore,
 )
+from services.billing.adapters.migrate import migrate
 from services.billing.api import router
 from services.billing.deps import Billing
 from services.billing.settings import Settings
@@ -34,6 +35,8 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         refunds = MongoRefundStore(db["refunds"])
         for store in (customers, accounts, invoices, payments, refunds):
             await store.create_indexes()
+        # Customers written before issue 5 (every order inside the customer): moved once.
+        await migrate(db["customers"], db["order_accounts"], db["invoices"], db["order_credit"])
         # Every collection whose documents carry staged replies is watched by the relay (customers
         # and order_credit did before issue 5: what a crash left there is still published).
         for name in ("order_accounts", "invoices", "customers", "order_credit"):
