@@ -45,6 +45,8 @@ BURST_S = float(os.environ.get("BURST_S", "10"))
 BASE_RATE = float(os.environ.get("BURST_BASE_RATE", "5"))
 FACTOR = float(os.environ.get("BURST_FACTOR", "10"))
 MAX_IN_FLIGHT = int(os.environ.get("BURST_MAX_IN_FLIGHT", "16"))
+# A shed answer comes at once; this bounds it with room for a machine whose cores others share.
+SHED_WITHIN_S = float(os.environ.get("BURST_SHED_WITHIN_S", "10"))
 SHED = (429, 503)
 DRAIN_S = 120 + 6 * BURST_S  # for every admitted order to complete after the burst
 
@@ -117,7 +119,7 @@ async def test_a_burst_of_ten_times_the_rate_is_shed_at_the_door_and_every_admit
             if a.status in SHED:
                 assert a.code in ("overloaded", "rate_limited", "dependency_unavailable"), a
                 assert a.retry_after and int(a.retry_after) >= 1, a
-                assert a.elapsed_s < 10, a  # shed quickly, not after queueing
+                assert a.elapsed_s < SHED_WITHIN_S, a  # shed quickly, not after queueing
         admitted = [a.order_id for a in arrivals if a.order_id]
         assert admitted, answers  # the door kept admitting during the burst
 
