@@ -39,7 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.billing.deps import Billing
-from services.billing.domain import CHECKING, Mark, OrderAccount
+from services.billing.domain import CHECKING, Customer, Mark, OrderAccount
 from shared.errors import ConcurrencyError
 
 
@@ -62,12 +62,15 @@ class CheckResult:
         )
 
 
-async def check(billing: Billing, account: OrderAccount) -> CheckResult:
-    """Hold the account's check on its customer within the limit (unless forced): see 4 and 5."""
+async def check(
+    billing: Billing, account: OrderAccount, read: tuple[Customer, Mark] | None = None
+) -> CheckResult:
+    """Hold the account's check on its customer within the limit (unless forced): see 4 and 5.
+    ``read``: the customer and mark as just read (the first attempt then reads nothing)."""
     assert account.state == CHECKING and account.customer_id is not None
     target = account.mark()
     for _ in range(billing.settings.write_attempts):
-        found = await billing.customers.mark_of(account.customer_id, account.order_id)
+        found, read = read or await billing.customers.mark_of(account.customer_id, account.order_id), None
         if found is None:
             return CheckResult(False, 0, 0, target.held, known=False)
         customer, mark = found

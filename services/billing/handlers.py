@@ -24,6 +24,7 @@ from services.billing.domain import (
     RELEASED,
     SKIPPED,
     Customer,
+    Mark,
     OrderAccount,
 )
 from shared.aggregates import Again, Decision
@@ -70,37 +71,19 @@ def holds_credit(term: str) -> bool:
 async def reserve_credit(cmd: ReserveCredit, env: Envelope, billing: Billing) -> None:
     """Hold credit for the order or refuse it over the limit (R3.1); terms that hold no credit
     (prepaid, shared.terms) skip the check (R3.3); nothing after a release (a tombstone)."""
-    loaded = await billing.accounts.load_cached(cmd.order_id)
-    customer: Customer | None = None
+    found = await billing.customers.mark_of(cmd.customer_id, cmd.order_id)
+    if found is not None and await _open(billing, cmd, env, found):
+        return  # a new order: its account was opened checking (or skipped), one read and one insert
+    loaded = await billing.accounts.load(cmd.order_id)
     if loaded is None:
-        customer = await billing.customers.get(cmd.customer_id)
-        if customer is None:
-            reason = f"customer {cmd.customer_id} is unknown to billing: PUT /customers/{{id}} first"
-            await billing.customers.publish(
-                billing.answers(env)(
-                    [
-                        CreditLimitExceeded(
-                            order_id=cmd.order_id,
-                            customer_id=cmd.customer_id,
-                            amount=cmd.amount,
-                            exposure=0,
-                            credit_limit=0,
-                            reason=reason,
-                        )
-                    ]
-                )
-            )
-            return
-        term = normalise(cmd.payment_terms) or customer.payment_terms  # the order's term, else the customer's
-        try:
-            await billing.accounts.add(
-                OrderAccount(
-                    cmd.order_id, cmd.customer_id, payment_terms=term, currency=cmd.currency, total=cmd.amount
-                )
-            )
-        except DuplicateKeyError:
-            pass  # a racing copy, or a release that overtook it: decided on what is there
-    elif loaded.aggregate.state == REFUSED and not cmd.force and await _still_over(billing, loaded.aggregate):
+        reason = f"customer {cmd.customer_id} is unknown to billing: PUT /customers/{{id}} first"
+        refusal = CreditLimitExceeded(
+            order_id=cmd.order_id, customer_id=cmd.customer_id, amount=cmd.amount, exposure=0, credit_limit=0,
+            reason=reason,
+        )  # fmt: skip
+        await billing.customers.publish(billing.answers(env)([refusal]))
+        return
+    if loaded.aggregate.state == REFUSED and not cmd.force and await _still_over(billing, loaded.aggregate):
         await billing.accounts.publish(billing.answers(env)([answer(loaded.aggregate)]))
         return
 
@@ -111,31 +94,52 @@ async def reserve_credit(cmd: ReserveCredit, env: Envelope, billing: Billing) ->
             return Again([answer(account)])
         if account.state == CHECKING:
             return []  # a copy (or a crash) left the check running: take it on
-        if not holds_credit(account.payment_terms):
-            account.skip(cmd.amount, customer.exposure if customer else 0)
-            return [answer(account)]
         account.start_check(cmd.amount, cmd.force)
         return []
 
     began = await billing.update_account(cmd.order_id, begin, env)
-    if began is None or began.loaded.aggregate.state != CHECKING:
-        return
-    checking = began.loaded.aggregate
-    result = await exposure.check(billing, checking)
+    if began is not None and began.loaded.aggregate.state == CHECKING:
+        await _settle(
+            billing, began.loaded.aggregate, await exposure.check(billing, began.loaded.aggregate), env
+        )
+
+
+async def _open(billing: Billing, cmd: ReserveCredit, env: Envelope, found: tuple[Customer, Mark]) -> bool:
+    """Open the account of an order billing has not seen: False when it has one already."""
+    customer, _ = found
+    term = normalise(cmd.payment_terms) or customer.payment_terms  # the order's term, else the customer's
+    account = OrderAccount(
+        cmd.order_id, cmd.customer_id, payment_terms=term, currency=cmd.currency, total=cmd.amount
+    )
+    if holds_credit(term):
+        account.start_check(cmd.amount, cmd.force)
+    else:
+        account.skip(cmd.amount, customer.exposure)
+    replies = [] if account.state == CHECKING else billing.answers(env)([answer(account)])
+    try:
+        saved = await billing.accounts.add(account, replies)
+    except DuplicateKeyError:
+        return False  # a known order (a duplicate, an approval, a release that came first)
+    if replies:
+        await billing.accounts.flush(saved)
+    else:
+        await _settle(billing, account, await exposure.check(billing, account, found), env)
+    return True
+
+
+async def _settle(
+    billing: Billing, checking: OrderAccount, result: exposure.CheckResult, env: Envelope
+) -> None:
+    """Record the customer's answer to the check started at ``checking.seq`` and send it."""
 
     def settle(account: OrderAccount) -> Decision:
         if account.state != CHECKING or account.seq != checking.seq:
             return Again([answer(account)]) if account.state in (HELD, SKIPPED, INVOICED, REFUSED) else []
-        customer_id = account.customer_id or ""
-        account.settle_check(
-            result.reserved,
-            result.exposure,
-            result.credit_limit,
-            "" if result.reserved else result.reason(customer_id),
-        )
+        reason = "" if result.reserved else result.reason(account.customer_id or "")
+        account.settle_check(result.reserved, result.exposure, result.credit_limit, reason)
         return [answer(account)]
 
-    await billing.update_account(cmd.order_id, settle, env, then=_fence_refusal(billing))
+    await billing.update_account(checking.order_id, settle, env, then=_fence_refusal(billing))
 
 
 def _fence_refusal(billing: Billing) -> Then:
