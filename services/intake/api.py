@@ -16,6 +16,7 @@ from services.intake import handlers
 from services.intake.deps import Deps, Intake
 from services.intake.domain.order import CHANNELS, STATUSES
 from services.intake.schemas import (
+    AwaitingPage,
     Decision,
     OrderCreate,
     OrderInternal,
@@ -28,6 +29,7 @@ from shared.access.door import ERROR_RESPONSES, requires
 from shared.access.principal import Principal
 from shared.access.roles import Permission as P
 from shared.http import ApiError
+from shared.terms import PAYMENT_TERMS
 
 router = APIRouter(tags=["orders"], responses=ERROR_RESPONSES)
 OrderId = Annotated[str, Path(min_length=1, max_length=40)]
@@ -36,6 +38,8 @@ Placer = Annotated[Principal, requires(P.ORDERS_PLACE)]
 Reader = Annotated[Principal, requires(P.ORDERS_READ)]
 Canceller = Annotated[Principal, requires(P.ORDERS_CANCEL)]
 Decider = Annotated[Principal, requires(P.ORDERS_DECIDE)]
+Checker = Annotated[Principal, requires(P.PAYMENTS_CHECK)]
+Finance = Annotated[Principal, requires(P.PAYMENTS_READ)]
 _CURSOR = r"^[0-9]{1,18}$"
 
 
@@ -72,6 +76,35 @@ async def post_order(
         intake, body.to_request(), idempotency_key=key, body_hash=body.fingerprint(), placed_by=who.name
     )
     return order_view(doc, who.internal)
+
+
+@router.get("/finance/awaiting-payment", response_model=AwaitingPage)
+async def awaiting_payment(
+    intake: Deps,
+    who: Finance,
+    customer_id: Annotated[str | None, Query(max_length=200)] = None,
+    payment_terms: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
+    cursor: Annotated[str | None, Query(max_length=40)] = None,
+) -> AwaitingPage:
+    """Orders waiting at a payment gate, oldest first, each with its `awaiting` gate (what is due,
+    how much, by when) and `amount_due` (R3.2, R3.3); filter by customer and payment term."""
+    fields = {}
+    if payment_terms is not None and payment_terms not in PAYMENT_TERMS:
+        fields["payment_terms"] = f"must be one of {', '.join(PAYMENT_TERMS)}"
+    if cursor is not None and not re.fullmatch(_CURSOR, cursor):
+        fields["cursor"] = "not a cursor this API gave out"
+    if fields:
+        raise ApiError(422, "validation_failed", "the request has invalid fields", fields)
+    if customer_id is not None and not who.acts_for(customer_id):
+        return AwaitingPage(items=[], next_cursor=None)
+    size = min(limit or intake.settings.page_size, intake.settings.max_page)
+    docs = await intake.orders.awaiting_payment(
+        size + 1, int(cursor) if cursor else None, who.customer_filter(), customer_id, payment_terms
+    )
+    more, docs = len(docs) > size, docs[:size]
+    items: Any = [order_view(d, who.internal) for d in docs]
+    return AwaitingPage(items=items, next_cursor=str(docs[-1]["seq"]) if more else None)
 
 
 @router.get("/orders/{order_id}", response_model=OrderView)
@@ -139,3 +172,11 @@ async def approve_order(order_id: OrderId, body: Decision, intake: Deps, who: De
 async def reject_order(order_id: OrderId, body: Decision, intake: Deps, who: Decider) -> OrderView:
     """Refuse an order on hold, recording who (the caller's key) and why (R2.2); 409 unless on hold."""
     return order_view(await handlers.reject_order(intake, order_id, who.name, body.reason), who.internal)
+
+
+@router.post("/orders/{order_id}/payment-check", response_model=OrderView)
+async def check_payment(order_id: OrderId, body: Decision, intake: Deps, who: Checker) -> OrderView:
+    """Finance checked what the order's terms ask to be checked before production (a letter of
+    credit, R3.2); an order waiting for it goes on. 409 once shipped. Who checked is the caller's key."""
+    await _own_order(intake, order_id, who)
+    return order_view(await handlers.check_payment(intake, order_id, who.name, body.reason), who.internal)

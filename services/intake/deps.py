@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends
 
@@ -30,6 +30,8 @@ class Intake:
     keys: MongoIdempotencyKeys
     catalogue: HttpCatalogue
     customers: HttpCustomers
+    # The saga's durable timers (shared.timers): payment reminders and expiry (R3.2).
+    timers: Any = None
 
     def now(self) -> datetime:
         return utcnow_ms()  # as the store keeps it: the POST answer equals a later GET

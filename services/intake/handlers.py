@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from services.intake.deps import Intake
-from services.intake.domain import saga, stuck
+from services.intake.domain import payment, saga, stuck
 from services.intake.domain.errors import OrderNotFound
 from services.intake.domain.order import Order
 from services.intake.placing import place_order
@@ -59,7 +59,26 @@ async def _change(
     if result.written:
         status, sent = result.loaded.aggregate.status, [type(c).__name__ for c in result.sent]
         log.info("order changed", extra={"order_id": order_id, "status": status, "sent": sent})
+    await _ensure_timers(intake, result.loaded.aggregate, causation)
     return result.loaded.doc
+
+
+async def _ensure_timers(intake: Intake, order: Order, causation: Envelope | None) -> None:
+    """Schedule the timers the order's wait needs (R3.2: reminders, expiry), idempotent by key.
+
+    After the write, and again on every message of a waiting order: a crash between the write and
+    the scheduling is repaired by the redelivered message, which finds the order waiting.
+    """
+    if intake.timers is None:
+        return
+    for key, due_at, purpose in payment.timers(order):
+        deadline = DeadlinePassed(order_id=order.order_id, timer=purpose, due_at=due_at.isoformat())
+        await intake.timers.schedule(key, due_at, deadline, causation=causation)
+
+
+async def check_payment(intake: Intake, order_id: str, by: str, reason: str) -> Doc:
+    """Finance checked the order's letter of credit (R3.2); an order waiting for it goes on."""
+    return await _change(intake, order_id, lambda order: saga.check_payment(order, by, reason, intake.now()))
 
 
 async def cancel_order(intake: Intake, order_id: str, by: str, reason: str) -> Doc:
@@ -89,7 +108,7 @@ async def handle_reply(message: Event, envelope: Envelope, intake: Intake) -> No
 async def on_deadline_passed(message: DeadlinePassed, envelope: Envelope, intake: Intake) -> None:
     """A timer of the order's saga came due; a deadline for an order that moved on changes nothing."""
     await _on_message(
-        intake, message.order_id, envelope, lambda order: saga.on_deadline(order, message.timer, intake.now())
+        intake, message.order_id, envelope, lambda order: saga.on_deadline(order, message, intake.now())
     )
 
 

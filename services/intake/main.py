@@ -37,6 +37,7 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
             keys=MongoIdempotencyKeys(db["idempotency_keys"]),
             catalogue=HttpCatalogue(door, settings.inventory_url, LastKnown(settings.door_fallback_s)),
             customers=HttpCustomers(door, settings.billing_url, LastKnown(settings.door_fallback_s)),
+            timers=ctx.timers,
         )
         await intake.orders.create_indexes()
         ctx.outbox.watch(intake.orders.collection)

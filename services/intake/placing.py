@@ -61,7 +61,8 @@ async def _door(intake: Intake, request: OrderRequest) -> tuple[OrderRequest, An
         raise OrderInvalid(errors)
     assert customer is not None
     # The customer's agreed terms apply unless the order says otherwise (R3.2).
-    request = replace(request, payment_terms=request.payment_terms or customer.get("payment_terms"))
+    terms = request.payment_terms or customer.get("payment_terms") or "credit"
+    request = replace(request, payment_terms=terms)
     return request, catalogue, customer
 
 

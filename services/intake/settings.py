@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from services.intake.domain.screening import Policy
 from shared.bounds import MAX_LINES
 from shared.settings import ServiceSettings, env_alias
+from shared.terms import PAYMENT_TERMS
 
 _env = env_alias("intake")  # INTAKE_<NAME>, else <NAME>, else the field name (shared.settings)
 
@@ -26,6 +27,14 @@ class Settings(ServiceSettings):
     # R2.2: orders over this total (fen; the documents' 10,000 yuan) wait for a manager after the
     # credit check; set INTAKE_APPROVAL_OVER higher to loosen it.
     approval_over: int | None = Field(1_000_000, ge=0, validation_alias=_env("approval_over"))
+    # Payment terms (R3.2, issue 5): deposit share for deposit/T/T terms; how long an order waits
+    # at a payment gate before it is cancelled; reminders (hours after the wait began, comma
+    # separated); the terms whose orders a manager signs off; the VAT rate for net prices (R1.2).
+    deposit_percent: int = Field(30, ge=0, le=100, validation_alias=_env("deposit_percent"))
+    payment_wait_h: float = Field(72.0, gt=0, validation_alias=_env("payment_wait_h"))
+    payment_reminders_h: str = Field("24,48", validation_alias=_env("payment_reminders_h"))
+    sign_off_terms: str = Field("monthly", validation_alias=_env("sign_off_terms"))
+    vat_rate_bp: int = Field(1300, ge=0, le=10_000, validation_alias=_env("vat_rate_bp"))
     # When inventory or billing does not answer at the door, orders may still be checked against
     # their last answer for a SKU or customer if it is younger than this (0 = never fall back).
     door_fallback_s: float = Field(600.0, ge=0, validation_alias=_env("door_fallback_s"))
@@ -46,6 +55,22 @@ class Settings(ServiceSettings):
     page_size: int = Field(50, ge=1, validation_alias=_env("page_size"))
     max_page: int = Field(200, ge=1, validation_alias=_env("max_page"))
 
+    @field_validator("payment_reminders_h")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            if float(part) <= 0:
+                raise ValueError(f"reminder hours must be positive, not {part}")
+        return value
+
+    @field_validator("sign_off_terms")
+    @classmethod
+    def _terms(cls, value: str) -> str:
+        unknown = [t for t in (p.strip() for p in value.split(",")) if t and t not in PAYMENT_TERMS]
+        if unknown:
+            raise ValueError(f"unknown payment terms {unknown}; known: {', '.join(PAYMENT_TERMS)}")
+        return value
+
     @field_validator("business_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -61,4 +86,11 @@ class Settings(ServiceSettings):
             duplicate_within_hours=self.duplicate_within_hours,
             unusual_volume_factor=self.unusual_volume_factor,
             usual_volume_min_orders=self.usual_volume_min_orders,
+            vat_rate_bp=self.vat_rate_bp,
+            deposit_percent=self.deposit_percent,
+            payment_wait_s=round(self.payment_wait_h * 3600),
+            payment_reminders_s=tuple(
+                round(float(p) * 3600) for p in self.payment_reminders_h.split(",") if p.strip()
+            ),
+            sign_off_terms=tuple(t.strip() for t in self.sign_off_terms.split(",") if t.strip()),
         )

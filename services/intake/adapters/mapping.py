@@ -7,7 +7,16 @@ from datetime import date
 from typing import Any
 
 from services.intake.domain.numbering import parse_order_number
-from services.intake.domain.order import Contact, HistoryEntry, Line, Order, SagaState, Stuck, SupplyOrder
+from services.intake.domain.order import (
+    Contact,
+    HistoryEntry,
+    Line,
+    Order,
+    Payments,
+    SagaState,
+    Stuck,
+    SupplyOrder,
+)
 from services.intake.domain.screening import PastOrder
 from shared.store import plain
 
@@ -30,6 +39,20 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+def _payments(raw: Doc | None) -> Payments:
+    """Orders stored before issue 5 have no payments: the defaults (nothing paid, no gate)."""
+    if not raw:
+        return Payments()
+    received = {p["payment_id"]: p["amount"] for p in raw.get("received") or []}
+    return Payments(**{**raw, "received": received})
+
+
+def _payments_fields(payments: Payments) -> Doc:
+    fields = plain(payments)
+    fields["received"] = [{"payment_id": p, "amount": a} for p, a in payments.received.items()]
+    return fields
+
+
 def to_fields(order: Order) -> Doc:
     """Every field the order owns in its document (version, outbox and trace are the store's)."""
     return {
@@ -39,6 +62,13 @@ def to_fields(order: Order) -> Doc:
         "customer_name": order.customer_name,
         "channel": order.channel,
         "payment_terms": order.payment_terms,
+        "currency": order.currency,
+        "prices_include_tax": order.prices_include_tax,
+        "tax_rate_bp": order.tax_rate_bp,
+        "payments": _payments_fields(order.payments),
+        # What the finance view (GET /finance/awaiting-payment) filters and sorts on.
+        "awaiting_payment_since": order.payments.since if order.status == "awaiting_payment" else None,
+        "amount_due": order.amount_due,
         "required_by": _iso(order.required_by),
         "delivery_address": order.delivery_address,
         "contact": plain(order.contact),
@@ -87,6 +117,10 @@ def from_doc(doc: Doc) -> Order:
         customer_name=doc.get("customer_name", ""),
         channel=doc["channel"],
         payment_terms=doc.get("payment_terms"),
+        currency=doc.get("currency", "CNY"),
+        prices_include_tax=doc.get("prices_include_tax", True),
+        tax_rate_bp=doc.get("tax_rate_bp", 1300),
+        payments=_payments(doc.get("payments")),
         required_by=_date(doc.get("required_by")),
         delivery_address=doc["delivery_address"],
         contact=Contact(**doc["contact"]),

@@ -109,6 +109,23 @@ class MongoOrderStore:
         cursor = self.collection.find(query).sort("seq", DESCENDING).limit(limit)
         return [doc async for doc in cursor]
 
+    async def awaiting_payment(
+        self, limit: int, after_seq: int | None, customers: tuple[str, ...] | None = None,
+        customer_id: str | None = None, payment_terms: str | None = None,
+    ) -> list[Doc]:
+        """Orders waiting at a payment gate (R3.2), oldest first, for finance's list."""
+        query: dict[str, Any] = {"status": "awaiting_payment"}
+        if customers is not None:
+            query.update(customer_query(customers))
+        if customer_id is not None:
+            query["customer_id"] = customer_id
+        if payment_terms is not None:
+            query["payment_terms"] = payment_terms
+        if after_seq is not None:
+            query["seq"] = {"$gt": after_seq}
+        cursor = self.collection.find(query).sort("seq", ASCENDING).limit(limit)
+        return [doc async for doc in cursor]
+
     async def recent_for_customer(self, customer_id: str, limit: int) -> list[PastOrder]:
         """The customer's latest orders, for the duplicate and usual-volume checks (R1.6)."""
         if limit <= 0:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Literal
 
+from shared.tax import gross_of
+
 Channel = Literal["storefront", "offline_store", "sales_rep", "phone", "email", "distributor", "edi", "erp"]
 CHANNELS: tuple[str, ...] = Channel.__args__  # type: ignore[attr-defined]  # R1.1
 
@@ -14,6 +16,7 @@ Status = Literal[
     "on_hold",
     "approved",
     "awaiting_stock",
+    "awaiting_payment",
     "ready_to_ship",
     "shipped",
     "delivered",
@@ -95,6 +98,29 @@ class Stuck:
 
 
 @dataclass
+class Payments:
+    """Money for the order (R3.2, R3.3, R7.1): what came in and went back, the gates passed and
+    the one it waits at. The policy fields are the settings at placement, kept with the order."""
+
+    received: dict[str, int] = field(default_factory=dict)  # payment id -> amount
+    paid: int = 0  # net of refunds, as billing counts it (PaymentReceived.paid_total)
+    refunded: int = 0
+    refund_ids: list[str] = field(default_factory=list)
+    passed: list[str] = field(default_factory=list)  # gates opened, in order
+    checked_by: str | None = None  # who of finance checked the letter of credit (lc terms)
+    gate: str | None = None  # the gate waited at (status awaiting_payment)
+    point: str | None = None  # "supply" or "shipping"
+    due: int = 0  # what must have been paid in all for that gate to open
+    since: datetime | None = None
+    expires_at: datetime | None = None  # unpaid then: cancelled with its compensations
+    reminders_sent: int = 0
+    shortages: list[dict[str, object]] = field(default_factory=list)  # waiting for the supply gate
+    deposit_percent: int = 30
+    wait_s: int = 72 * 3600
+    reminders_s: list[int] = field(default_factory=lambda: [24 * 3600, 48 * 3600])
+
+
+@dataclass
 class SagaState:
     """Where the saga stands: each step's status (STEPS order), and the compensation under way."""
 
@@ -121,7 +147,10 @@ class Order:
     lines: list[Line]
     created_at: datetime
     customer_name: str = ""
-    payment_terms: str | None = None
+    payment_terms: str | None = None  # one of shared.terms.PAYMENT_TERMS (R3.2)
+    currency: str = "CNY"
+    prices_include_tax: bool = True  # unit prices are gross; net ones get VAT added (R1.2)
+    tax_rate_bp: int = 1300  # the VAT rate at placement, basis points
     required_by: date | None = None
     discount: int = 0
     freight: int = 0
@@ -143,15 +172,26 @@ class Order:
     returns: dict[str, str] = field(default_factory=dict)  # return_id -> "completed" | "rejected"
     # Messages of the order a service parked, oldest first: the order is stuck (issue 7, stuck.py).
     stuck: list[Stuck] = field(default_factory=list)
+    payments: Payments = field(default_factory=Payments)
 
     @property
     def subtotal(self) -> int:
         return sum(line.amount for line in self.lines)
 
     @property
-    def total(self) -> int:
-        """Sum of lines - discount + freight (R1.5)."""
+    def net_or_gross(self) -> int:
+        """Sum of lines - discount + freight (R1.5), in the basis of the prices."""
         return self.subtotal - self.discount + self.freight
+
+    @property
+    def total(self) -> int:
+        """What the customer pays: the lines' sum, plus VAT when the prices are net (shared.tax)."""
+        return gross_of(self.net_or_gross, self.tax_rate_bp, self.prices_include_tax)
+
+    @property
+    def amount_due(self) -> int:
+        """What is still to be paid for the order (R3.3)."""
+        return max(0, self.total - self.payments.paid)
 
     @property
     def total_quantity(self) -> int:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from services.intake.domain.errors import OrderInvalid
-from services.intake.domain.order import Contact, Order, utcnow
+from services.intake.domain.order import Contact, Order, Payments, utcnow
 from services.intake.domain.screening import PastOrder, Policy, history_flags, plausibility_flags, priority
 from services.intake.domain.steps import reserve_credit
 from services.intake.domain.validation import (
@@ -17,6 +17,7 @@ from services.intake.domain.validation import (
     validate,
 )
 from shared.contracts import Command
+from shared.terms import normalise
 
 INITIAL = "pending_review"
 
@@ -47,7 +48,15 @@ def place(
         contact=Contact(name=request.contact_name or "", phone=request.contact_phone or ""),
         lines=build_lines(request, catalogue),
         created_at=at,
-        payment_terms=request.payment_terms,
+        payment_terms=normalise(request.payment_terms) or "credit",
+        currency=request.currency,
+        prices_include_tax=request.prices_include_tax,
+        tax_rate_bp=policy.vat_rate_bp,
+        payments=Payments(
+            deposit_percent=policy.deposit_percent,
+            wait_s=policy.payment_wait_s,
+            reminders_s=[s for s in policy.payment_reminders_s if s < policy.payment_wait_s],
+        ),
         required_by=request.required_by,
         discount=request.discount,
         freight=request.freight,
@@ -63,6 +72,7 @@ def place(
     order.flags += history_flags(
         address=order.delivery_address, quantities=order.quantities(), at=at, past=past, policy=policy
     )
-    order.needs_approval = policy.approval_over is not None and order.total > policy.approval_over
+    large = policy.approval_over is not None and order.total > policy.approval_over
+    order.needs_approval = large or order.payment_terms in policy.sign_off_terms  # R2.2, R3.2
     order.set_status(INITIAL, by, f"received via {order.channel}", at)
     return order, [reserve_credit(order)]

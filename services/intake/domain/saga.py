@@ -18,6 +18,7 @@ from typing import Any
 
 from services.intake.domain import decisions as d
 from services.intake.domain import guards as g
+from services.intake.domain import payment as pay
 from services.intake.domain import reactions as r
 from services.intake.domain import shipping as sh
 from services.intake.domain.errors import InvalidTransition, NotOnHold, OrderShipped
@@ -57,7 +58,10 @@ DEADLINE = "deadline:"  # a row on f"{DEADLINE}confirmation" fires when that tim
 ENDS = frozenset({"completed", "cancelled", "rejected", "returned", "partially_returned"})
 SHIPPED = SHIPPED_OR_LATER
 UNDOING = frozenset({"cancelling", "rejected"})
-CANCELLABLE = frozenset({"pending_review", "on_hold", "approved", "awaiting_stock", "ready_to_ship"})
+CANCELLABLE = frozenset(
+    {"pending_review", "on_hold", "approved", "awaiting_stock", "awaiting_payment", "ready_to_ship"}
+)
+BEFORE_SHIPPING = CANCELLABLE  # money may come in any time before the goods leave (R3.2)
 
 
 def rows(source: set[str] | frozenset[str], on: type[c.Event] | str, *to: str, **kw: Any) -> Transition:
@@ -74,13 +78,32 @@ TABLE: tuple[Transition, ...] = (
     rows({"on_hold"}, "approve", "pending_review", when=g.hold_is("credit"), do=d.force_credit),
     rows({"on_hold"}, "approve", "approved", when=g.hold_is("approval"), do=d.approve_large),
     rows({"on_hold"}, "reject", "rejected", do=d.begin_compensation("rejected")),
-    # stock (R4.1) and supply for what is short (R4.2)
+    # stock (R4.1) and supply for what is short (R4.2), each behind the term's gates (R3.2)
+    rows({"approved", "awaiting_stock"}, c.StockReserved, "awaiting_payment",
+         when=pay.must_pay_before("shipping"), do=pay.wait_before_shipping),
     rows({"approved", "awaiting_stock"}, c.StockReserved, "ready_to_ship", do=r.stock_held),
+    rows({"approved"}, c.StockShort, "awaiting_payment",
+         when=pay.must_pay_before("shipping", also=g.nothing_short), do=pay.wait_before_shipping),
     rows({"approved"}, c.StockShort, "ready_to_ship", when=g.nothing_short, do=r.stock_held),
+    rows({"approved"}, c.StockShort, "awaiting_payment",
+         when=pay.must_pay_before("supply"), do=pay.wait_before_supply),
     rows({"approved"}, c.StockShort, "awaiting_stock", do=r.stock_short),
     rows({"awaiting_stock"}, c.SupplyRaised, do=r.supply_raised),
     rows({"awaiting_stock", "cancelling", "cancelled"}, c.SupplyCompleted, do=r.supply_completed),
     rows({"awaiting_stock"}, c.StockReceived, do=r.stock_received),
+    # money (R3.2, R3.3): payments and finance's checks open gates; unpaid, the order expires
+    rows({"awaiting_payment"}, c.PaymentReceived, "awaiting_stock",
+         when=pay.opens("supply"), do=pay.payment_opens),
+    rows({"awaiting_payment"}, c.PaymentReceived, "ready_to_ship",
+         when=pay.opens("shipping"), do=pay.payment_opens),
+    rows({"cancelled", "rejected"}, c.PaymentReceived, when=pay.late_money, do=pay.late_payment_refunded),
+    rows(BEFORE_SHIPPING | SHIPPED | UNDOING, c.PaymentReceived, do=pay.payment_recorded),
+    rows({"awaiting_payment"}, "check", "awaiting_stock", when=pay.opens("supply"), do=pay.checked),
+    rows({"awaiting_payment"}, "check", "ready_to_ship", when=pay.opens("shipping"), do=pay.checked),
+    rows(BEFORE_SHIPPING, "check", do=pay.checked),
+    rows({"awaiting_payment"}, f"{DEADLINE}{pay.REMINDER_TIMER}", when=pay.reminder_due, do=pay.reminded),
+    rows({"awaiting_payment"}, f"{DEADLINE}{pay.PAYMENT_TIMER}", "cancelling",
+         when=pay.deadline_of_this_wait, do=pay.expired),
     # shipping (R5) and invoicing (R6.1); a dispatch that overtakes a cancellation ships (R7.3)
     rows({"ready_to_ship"} | SHIPPED, c.ShipmentCreated, do=sh.shipment_booked),
     rows({"ready_to_ship"}, c.ShipmentDispatched, "shipped", do=sh.dispatched),
@@ -106,6 +129,7 @@ TABLE: tuple[Transition, ...] = (
     rows(UNDOING, c.StockReleased, when=g.compensation_awaited, do=r.compensated),
     rows(UNDOING, c.SupplyCancelled, when=g.compensation_awaited, do=r.compensated),
     rows(UNDOING, c.ShipmentCancelled, when=g.compensation_awaited, do=r.compensated),
+    rows(UNDOING | {"cancelled"}, c.PaymentsRefunded, when=g.compensation_awaited, do=pay.refunded),
     # automatic: the order's own state moves it on
     rows({"delivered"}, AUTO, "completed", when=g.invoiced, do=d.completed, by="intake"),
     rows({"cancelling"}, AUTO, "cancelled", when=g.compensations_done, do=d.cancelled),
@@ -159,10 +183,19 @@ def on_reply(
     return commands
 
 
-def on_deadline(order: Order, timer: str, at: datetime | None = None) -> list[c.Command]:
-    """A durable timer the saga set came due (R2.4, R3.2, R9.4): the row for ``timer`` in the
+def on_deadline(order: Order, timer: c.DeadlinePassed, at: datetime | None = None) -> list[c.Command]:
+    """A durable timer the saga set came due (R2.4, R3.2, R9.4): the row for its purpose in the
     order's status decides; none (the wait ended before the deadline) means nothing happens."""
-    return _fire(order, f"{DEADLINE}{timer}", None, "intake", at or utcnow())
+    return _fire(order, f"{DEADLINE}{timer.timer}", timer, "intake", at or utcnow())
+
+
+def check_payment(order: Order, by: str, reason: str, at: datetime | None = None) -> list[c.Command]:
+    """Finance checked what the order's terms ask to be checked (a letter of credit, R3.2)."""
+    if order.status not in BEFORE_SHIPPING:
+        raise InvalidTransition(
+            f"order {order.order_id} is {order.status}; payment checks come before shipping"
+        )
+    return _fire(order, "check", d.Action(by, reason), by, at or utcnow())
 
 
 def approve(order: Order, by: str, reason: str, at: datetime | None = None) -> list[c.Command]:

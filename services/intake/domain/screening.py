@@ -27,6 +27,13 @@ class Policy:
     duplicate_within_hours: int = 24  # R1.6 "a recent order"
     unusual_volume_factor: int = 10  # R1.6 "far above the customer's usual volume"
     usual_volume_min_orders: int = 3  # fewer earlier orders than this: no "usual" yet
+    # Payment terms (R3.2, issue 5): the deposit share, how long an order waits for money (then it
+    # is cancelled), when reminders go out, and the terms a manager signs every order off on.
+    vat_rate_bp: int = 1300
+    deposit_percent: int = 30
+    payment_wait_s: int = 72 * 3600
+    payment_reminders_s: tuple[int, ...] = (24 * 3600, 48 * 3600)
+    sign_off_terms: tuple[str, ...] = ("monthly",)
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,10 @@ from shared.contracts import (
     Event,
     IssueInvoice,
     LineQty,
+    PaymentsRefunded,
     PricedLine,
     RaiseSupply,
+    RefundPayments,
     ReleaseCredit,
     ReleaseStock,
     ReserveCredit,
@@ -42,7 +44,7 @@ class Step:
     """
 
     name: str
-    command: type[Command]
+    command: type[Command] | None  # None: nothing of ours starts it (money arrives from outside)
     compensation: type[Command] | None
     compensated_by: type[Event] | None
     holds: bool
@@ -54,6 +56,9 @@ STEPS: tuple[Step, ...] = (
     Step("credit", ReserveCredit, ReleaseCredit, CreditReleased, holds=True),
     Step("stock", ReserveStock, ReleaseStock, StockReleased, holds=True),  # also undoes ReceiveSupply
     Step("supply", RaiseSupply, CancelSupply, SupplyCancelled, holds=True),
+    # Money received for the order (R3.2) is held for the customer (R7.1, R6.2). It is refunded
+    # once the carrier booking is cancelled: a dispatch that overtakes the cancellation keeps it.
+    Step("payment", None, RefundPayments, PaymentsRefunded, holds=True),
     Step("shipment", CreateShipment, CancelShipment, ShipmentCancelled, holds=True),
     Step("commit", CommitStock, None, None, holds=False, why_none="after dispatch, a return (R7.3)"),
     Step("invoice", IssueInvoice, None, None, holds=False, why_none="a credit note (R6.2)"),
@@ -65,7 +70,8 @@ COMPENSABLE = ("started", "done")  # a started step may be in flight: it is comp
 
 def start(order: Order, step: str, command: Command) -> Command:
     """Record the step as started (its command is about to be staged) and return the command."""
-    assert isinstance(command, STEP_BY_NAME[step].command)
+    expected = STEP_BY_NAME[step].command
+    assert expected is not None and isinstance(command, expected)
     order.saga.steps[step] = "started"
     return command
 
@@ -77,7 +83,12 @@ def line_quantities(order: Order) -> list[LineQty]:
 
 def reserve_credit(order: Order, force: bool = False) -> Command:
     command = ReserveCredit(
-        order_id=order.order_id, customer_id=order.customer_id, amount=order.total, force=force
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        amount=order.total,
+        force=force,
+        payment_terms=order.payment_terms or "",
+        currency=order.currency,
     )
     return start(order, "credit", command)
 
@@ -114,6 +125,8 @@ def ship(order: Order) -> list[Command]:
         discount=order.discount,
         freight=order.freight,
         total=order.total,
+        prices_include_tax=order.prices_include_tax,
+        currency=order.currency,
         lines=[
             PricedLine(sku=li.sku, quantity=li.quantity, unit_price=li.unit_price, amount=li.amount)
             for li in order.lines
@@ -128,6 +141,7 @@ def compensate_next(order: Order) -> list[Command]:
         if step.compensation is not None and order.saga.steps.get(step.name) in COMPENSABLE:
             order.saga.steps[step.name] = "compensating"
             order.saga.compensating = step.name
-            return [step.compensation(order_id=order.order_id)]
+            why = {"reason": order.saga.end_reason} if "reason" in step.compensation.model_fields else {}
+            return [step.compensation(order_id=order.order_id, **why)]
     order.saga.compensating = None
     return []

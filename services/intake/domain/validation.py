@@ -9,6 +9,7 @@ from typing import Any
 
 from services.intake.domain.order import CHANNELS, Line
 from shared.bounds import MAX_MONEY
+from shared.terms import PAYMENT_TERMS, normalise
 
 Catalogue = Mapping[str, Mapping[str, Any]]  # sku -> {name, unit_price, ...}
 
@@ -36,6 +37,8 @@ class OrderRequest:
     contact_phone: str | None
     lines: list[LineRequest] = field(default_factory=list)
     payment_terms: str | None = None
+    currency: str = "CNY"
+    prices_include_tax: bool = True
     required_by: date | None = None
     discount: int = 0
     freight: int = 0
@@ -98,6 +101,8 @@ def validate(request: OrderRequest, catalogue: Catalogue) -> dict[str, str]:
     for name in ("discount", "freight"):
         if getattr(request, name) < 0:
             errors[name] = "must not be negative"
+    if request.payment_terms is not None and normalise(request.payment_terms) is None:
+        errors["payment_terms"] = f"must be one of {', '.join(PAYMENT_TERMS)} (R3.2)"
     if errors:
         return errors
     subtotal = sum((line.quantity or 0) * unit_price(line, catalogue) for line in request.lines)

@@ -2,6 +2,7 @@
 
 from services.intake.schemas.requests import ContactIn, Decision, LineIn, OrderCreate, Reason
 from services.intake.schemas.responses import (
+    AwaitingPage,
     ContactInternal,
     ContactPublic,
     HistoryPublic,
@@ -16,6 +17,7 @@ from services.intake.schemas.responses import (
 )
 
 __all__ = [
+    "AwaitingPage",
     "ContactIn",
     "ContactInternal",
     "ContactPublic",

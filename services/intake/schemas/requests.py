@@ -40,7 +40,14 @@ class OrderCreate(RequestModel):
 
     customer_id: Annotated[str, Field(max_length=200)]
     channel: Annotated[str, Field(max_length=40)]
-    payment_terms: Text | None = None
+    payment_terms: Text | None = Field(
+        None,
+        description="prepaid | deposit | tt | lc | monthly | credit (R3.2); default: the customer's",
+    )
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217; payments must match")] = (
+        "CNY"
+    )
+    prices_include_tax: bool = Field(True, description="unit prices are gross (VAT included) or net (R1.2)")
     required_by: date | None = None
     delivery_address: Text
     contact: ContactIn
@@ -59,6 +66,8 @@ class OrderCreate(RequestModel):
             contact_name=self.contact.name,
             contact_phone=self.contact.phone,
             payment_terms=self.payment_terms,
+            currency=self.currency,
+            prices_include_tax=self.prices_include_tax,
             required_by=self.required_by,
             discount=self.discount,
             freight=self.freight,
@@ -69,7 +78,11 @@ class OrderCreate(RequestModel):
 
     def fingerprint(self) -> str:
         """A hash of the body's content (not its key order or spacing), for Idempotency-Key checks."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        # Fields added later (issue 5) count only when given, so a body hashed before still matches.
+        fields = type(self).model_fields
+        later = {k for k in ("currency", "prices_include_tax") if getattr(self, k) == fields[k].default}
+        body = self.model_dump(mode="json", exclude=later)
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 

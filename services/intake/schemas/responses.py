@@ -72,6 +72,29 @@ class StuckView(BaseModel):
     parked_messages: int = Field(description="how many messages of the order are parked, this one included")
 
 
+class PaymentGate(BaseModel):
+    """Where an order waits for money or a finance check (R3.2): what, how much, by when."""
+
+    gate: str = Field(description="deposit | balance | payment | lc_check (shared.terms)")
+    before: str = Field(description="supply (production or purchase) or shipping")
+    due: int = Field(description="what must have been paid in all for the gate to open, minor units")
+    outstanding: int = Field(description="due - paid, minor units")
+    since: datetime
+    expires_at: datetime = Field(description="unpaid then, the order is cancelled with its compensations")
+    reminders_sent: int
+
+
+class PaymentsView(BaseModel):
+    """Money of the order (R3.2, R3.3, R7.1): received, refunded, the gates passed."""
+
+    paid: int = Field(description="received, net of refunds, minor units")
+    refunded: int
+    payment_ids: list[str]
+    refund_ids: list[str]
+    gates_passed: list[str]
+    checked_by: str | None = Field(description="finance's check of a letter of credit (lc terms)")
+
+
 class OrderPublic(BaseModel):
     """An order as its storefront or ERP sees it (R9.1): status, lines, totals, steps, tracking."""
 
@@ -90,6 +113,10 @@ class OrderPublic(BaseModel):
     subtotal: int
     total: int
     currency: str = "CNY"
+    prices_include_tax: bool = True
+    amount_due: int = Field(0, description="total - paid: what is still to be paid (R3.3)")
+    payments: PaymentsView | None = None
+    awaiting: PaymentGate | None = Field(None, description="the gate an awaiting_payment order waits at")
     remarks: str
     history: list[StepPublic]
     shipment_id: str | None
@@ -133,6 +160,23 @@ def order_view(doc: dict[str, Any], internal: bool) -> OrderInternal | OrderPubl
     return OrderPublic.model_validate(public)
 
 
+def _gate(order: Any) -> PaymentGate | None:
+    pay = order.payments
+    if order.status != "awaiting_payment" or pay.gate is None or pay.since is None or pay.expires_at is None:
+        return None
+    return PaymentGate(
+        gate=pay.gate, before=pay.point or "", due=pay.due, outstanding=max(0, pay.due - pay.paid),
+        since=pay.since, expires_at=pay.expires_at, reminders_sent=pay.reminders_sent,
+    )  # fmt: skip
+
+
+class AwaitingPage(BaseModel):
+    """`GET /finance/awaiting-payment`: orders waiting for money, oldest first (R3.2)."""
+
+    items: list[OrderInternal] | list[OrderPublic]
+    next_cursor: str | None
+
+
 def order_internal(doc: dict[str, Any]) -> OrderInternal:
     order = from_doc(doc)
     return OrderInternal(
@@ -160,6 +204,18 @@ def order_internal(doc: dict[str, Any]) -> OrderInternal:
         freight=order.freight,
         subtotal=order.subtotal,
         total=order.total,
+        currency=order.currency,
+        prices_include_tax=order.prices_include_tax,
+        amount_due=order.amount_due,
+        payments=PaymentsView(
+            paid=order.payments.paid,
+            refunded=order.payments.refunded,
+            payment_ids=list(order.payments.received),
+            refund_ids=order.payments.refund_ids,
+            gates_passed=order.payments.passed,
+            checked_by=order.payments.checked_by,
+        ),
+        awaiting=_gate(order),
         remarks=order.remarks,
         priority=order.priority,
         flags=order.flags,

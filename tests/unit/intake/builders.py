@@ -153,6 +153,7 @@ class Builders:
             c.ReleaseStock: lambda: c.StockReleased(order_id=oid, lines=[]),
             c.CancelSupply: lambda: c.SupplyCancelled(order_id=oid, supply_order_ids=["MO-1"]),
             c.CancelShipment: lambda: c.ShipmentCancelled(order_id=oid, shipment_id="SH-1"),
+            c.RefundPayments: lambda: c.PaymentsRefunded(order_id=oid, refund_ids=["RF-1"], amount=100),
         }[type(command)]()
 
 

@@ -25,7 +25,10 @@ from shared import contracts as c
 
 HOLDING = tuple(step.name for step in STEPS if step.holds)  # credit, stock, supply, shipment
 STEP_INDEX = {step.name: n for n, step in enumerate(STEPS)}
-FORWARD: dict[type[c.Command], str] = {step.command: step.name for step in STEPS if step.holds}
+# Money received (the "payment" step) is started by a payment from outside, not by a command.
+FORWARD: dict[type[c.Command], str] = {
+    step.command: step.name for step in STEPS if step.holds and step.command
+}
 COMPENSATION: dict[type[c.Command], str] = {
     step.compensation: step.name for step in STEPS if step.compensation is not None
 }
@@ -48,7 +51,7 @@ FINAL_SENDS: dict[str, frozenset[type[c.Command]]] = {
     "completed": frozenset(),
     "partially_returned": frozenset(),
     "returned": frozenset(),
-    "cancelled": frozenset({c.ReceiveSupply}),
+    "cancelled": frozenset({c.ReceiveSupply, c.RefundPayments}),  # money after the end goes back
     "rejected": frozenset(COMPENSATION),
 }
 
@@ -138,6 +141,9 @@ class World:
     returns: dict[str, str] = field(default_factory=dict)
     returned: dict[str, int] = field(default_factory=dict)
     anomalies: list[str] = field(default_factory=list)  # what a real service would refuse (park)
+    payments: dict[str, int] = field(default_factory=dict)  # billing: payment id -> amount
+    refunded: int = 0
+    payments_closed: bool = False  # refunds recorded or credit released: billing refuses money
 
     # commands --------------------------------------------------------------------------------
 
@@ -179,6 +185,24 @@ class World:
             self.credit = "released"
         self.credit_closed = True
         return [c.CreditReleased(order_id=self.order_id, amount=1)]
+
+    def _RefundPayments(self, cmd: c.RefundPayments, draw: Draw) -> list[c.Event]:
+        owed = sum(self.payments.values()) - self.refunded
+        self.refunded += owed
+        self.payments_closed = True
+        ids = [f"RF-{p}" for p in self.payments] if owed else []
+        return [c.PaymentsRefunded(order_id=self.order_id, refund_ids=ids, amount=owed)]
+
+    def pay(self, amount: int) -> list[c.Event]:
+        """Finance records money for the order (billing refuses it once the order is closed)."""
+        if self.payments_closed or self.credit_closed:
+            return []
+        payment_id = f"PAY-W{len(self.payments) + 1}"
+        self.payments[payment_id] = amount
+        paid = sum(self.payments.values()) - self.refunded
+        return [
+            c.PaymentReceived(order_id=self.order_id, payment_id=payment_id, amount=amount, paid_total=paid)
+        ]
 
     def _IssueInvoice(self, cmd: c.IssueInvoice, draw: Draw) -> list[c.Event]:
         if not self.invoices:
@@ -348,7 +372,7 @@ class World:
 
     # what is left --------------------------------------------------------------------------------
 
-    def leaks(self, status: str) -> list[str]:
+    def leaks(self, status: str, settled: bool = True) -> list[str]:
         """What the world still holds, or did, that an order ended in ``status`` must not leave behind."""
         found = list(self.anomalies)
         if self.open_supply():
@@ -360,6 +384,8 @@ class World:
                 found.append(f"stock still {self.stock}: {self.held}")
             if self.shipment != "none" and self.shipment != "cancelled":
                 found.append(f"shipment {self.shipment}")
+            if settled and sum(self.payments.values()) > self.refunded:
+                found.append(f"money kept: {sum(self.payments.values()) - self.refunded} not refunded")
         else:  # the goods left: everything held is consumed
             if self.credit != "invoiced":
                 found.append(f"credit {self.credit}, not invoiced")

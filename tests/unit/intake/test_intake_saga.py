@@ -18,7 +18,9 @@ def test_placing_an_order_asks_billing_to_hold_its_total(make):
     order, commands = make.place()
 
     assert order.status == "pending_review"
-    assert commands == [c.ReserveCredit(order_id=order.order_id, customer_id="C-ACME", amount=33500)]
+    assert commands == [
+        c.ReserveCredit(order_id=order.order_id, customer_id="C-ACME", amount=33500, payment_terms="credit")
+    ]
     assert order.saga.steps == {"credit": "started"}
     assert order.history[0].status == "pending_review" and order.history[0].at == make.at
 
@@ -56,7 +58,13 @@ def test_approving_an_order_held_for_credit_forces_the_reservation(make):
     commands = saga.approve(order, by="manager.wang", reason="long-standing customer")
 
     assert commands == [
-        c.ReserveCredit(order_id=order.order_id, customer_id="C-ACME", amount=order.total, force=True)
+        c.ReserveCredit(
+            order_id=order.order_id,
+            customer_id="C-ACME",
+            amount=order.total,
+            force=True,
+            payment_terms="credit",
+        )
     ]
     assert order.status == "pending_review"
     assert order.history[-1].by == "manager.wang"
@@ -363,7 +371,15 @@ def test_a_deadline_no_row_waits_for_changes_nothing(make):
     order = make.order("ready_to_ship")
     before = (order.status, len(order.history), dict(order.saga.steps))
 
-    assert saga.on_deadline(order, "confirmation") == []
+    assert (
+        saga.on_deadline(
+            order,
+            c.DeadlinePassed(
+                order_id=order.order_id, timer="confirmation", due_at="2026-12-01T00:00:00+00:00"
+            ),
+        )
+        == []
+    )
     assert (order.status, len(order.history), dict(order.saga.steps)) == before
 
 
@@ -373,5 +389,7 @@ def test_a_deadline_row_fires_when_its_timer_comes_due_in_the_status_it_names(ma
     monkeypatch.setattr(saga, "TABLE", (*saga.TABLE, row))
 
     assert row.gate == "deadline"
-    saga.on_deadline(order, "approval")
+    saga.on_deadline(
+        order, c.DeadlinePassed(order_id=order.order_id, timer="approval", due_at="2026-12-01T00:00:00+00:00")
+    )
     assert order.status == "rejected" and order.history[-1].by == "intake"

@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from services.intake.domain import saga
+from services.intake.domain import payment, saga
 from services.intake.domain.errors import InvalidTransition, NotOnHold, OrderShipped
 from services.intake.domain.order import STATUSES, Order
 from services.intake.domain.screening import Policy
@@ -77,6 +77,7 @@ class OrderSaga(RuleBasedStateMachine):
         self.dispatch_absorbed = False
         self.honest = True  # no reply nobody sent has changed the order
         self.ids = 0
+        self.late_refunds = 0  # RefundPayments for money that came after the order had ended
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -124,6 +125,10 @@ class OrderSaga(RuleBasedStateMachine):
                 self.forward[name] = self.forward.get(name, 0) + 1
                 if isinstance(command, c.ReserveCredit) and command.force:
                     self.refused = False
+            elif kind is c.RefundPayments and on is c.PaymentReceived:
+                # Money that came after every compensation had run is refunded on its own (R7.1).
+                assert status_before in ("cancelled", "rejected"), f"late refund from {status_before}"
+                self.late_refunds += 1
             elif kind in m.COMPENSATION:
                 self.check_compensation(m.COMPENSATION[kind], on)
             elif kind in CONSUMED:
@@ -139,13 +144,14 @@ class OrderSaga(RuleBasedStateMachine):
             assert previous in self.compensated, f"{name} undone while {previous} still undoing"
             assert on is m.COMPENSATED_BY[previous], f"{name} undone on {on}"
         else:
-            assert on in ("cancel", "reject"), f"compensation began on {on}"
+            expiry = f"{saga.DEADLINE}{payment.PAYMENT_TIMER}"  # unpaid in time (R3.2)
+            assert on in ("cancel", "reject", expiry), f"compensation began on {on}"
         newer = [s for s in m.HOLDING if m.STEP_INDEX[s] > m.STEP_INDEX[name] and self.forward.get(s)]
         assert all(s in self.compensated for s in newer), f"{name} undone before newer {newer}"
         self.compensations.append(name)
 
     def deliver(self, message_id: str, reply: c.Event, honest: bool = True) -> m.Applied:
-        status = self.order.status
+        status, had_money = self.order.status, "payment" in self.order.saga.steps
         result = self.step(
             type(reply), lambda o: saga.on_reply(o, reply, message_id=message_id, at=self.now())
         )
@@ -163,6 +169,9 @@ class OrderSaga(RuleBasedStateMachine):
                 self.dispatch_absorbed = True
             if not honest:
                 self.honest = False
+        # Money held for the order from now on (R3.2); money after the end goes back on its own.
+        if not had_money and result.order.saga.steps.get("payment") == "done":
+            self.forward["payment"] = 1  # money held for the order from now on (R3.2)
         self.sent(result.commands, type(reply), status)
         self.delivered.append((message_id, reply, result.written, honest))
         return result
@@ -274,11 +283,35 @@ class OrderSaga(RuleBasedStateMachine):
             replies = world.customer_returns(quantities, accepted=not rest)
         self.world_replies(replies, self.new_id(who))
 
+    @rule(share=st.sampled_from([10, 30, 70, 100]))
+    def finance_records_a_payment(self, share: int) -> None:
+        """Money comes in: a share of the total (R3.2, R3.3); refused once billing closed the order."""
+        self.world_replies(self.world.pay(max(1, self.order.total * share // 100)), self.new_id("finance"))
+
+    @rule(pick=st.integers(0, 9))
+    def a_payment_timer_comes_due(self, pick: int) -> None:
+        """One of the timers the order's wait for money set (reminders, expiry) fires."""
+        due = payment.timers(self.order)
+        if not due:
+            return
+        _, at, purpose = due[pick % len(due)]
+        timer = c.DeadlinePassed(order_id=self.order.order_id, timer=purpose, due_at=at.isoformat())
+        on, status = f"{saga.DEADLINE}{purpose}", self.order.status
+        result = self.step(on, lambda o: saga.on_deadline(o, timer, self.now()))
+        self.sent(result.commands, on, status)
+
     @rule(timer=st.sampled_from(TIMERS))
     def a_deadline_passes(self, timer: str) -> None:
         on = f"{saga.DEADLINE}{timer}"
         status = self.order.status
-        result = self.step(on, lambda o: saga.on_deadline(o, timer, self.now()))
+        result = self.step(
+            on,
+            lambda o: saga.on_deadline(
+                o,
+                c.DeadlinePassed(order_id=o.order_id, timer=timer, due_at=self.now().isoformat()),
+                self.now(),
+            ),
+        )
         self.sent(result.commands, on, status)
 
     # --- people -----------------------------------------------------------------------------
@@ -351,7 +384,9 @@ class OrderSaga(RuleBasedStateMachine):
             )
             assert set(self.compensations) <= self.compensated
             if self.honest:
-                assert self.world.leaks(status) == [], f"{status} but the world {self.world.leaks(status)}"
+                # Money may be on its way to a cancelled order: its refund follows once it arrives.
+                leaks = self.world.leaks(status, settled=not (self.pending or self.in_flight))
+                assert leaks == [], f"{status} but the world {leaks}"
         elif status == "rejected":
             assert set(self.compensations) <= self.needs_undoing()
         elif status in ENDS:  # the goods left: stock committed, credit invoiced, the parcel gone
