@@ -219,6 +219,8 @@ class OrderAccount:
                 -sum(self.refunds[r].amount for r in self.closing_refunds),
                 False,
             )
+        if self.state == CHECKING:  # the check settles in a moment; the bus retries this
+            raise CreditCheckRunning(f"order {self.order_id}'s credit check is running; refund after it")
         before = (self.held, self.receivable)
         refunds = self._refund(self.paid_total, reason, "cancel", at)
         self.closed, self.closing_refunds = "refunded", [r.refund_id for r in refunds]

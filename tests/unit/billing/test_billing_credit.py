@@ -199,3 +199,11 @@ def test_the_invoice_type_follows_the_customers_taxpayer_class_and_tax_number():
     assert invoice_type_for(Customer("C3", "Shop", "credit", 0, tax_number="X1")) == "vat_ordinary"
     assert invoice_type_for(general, special_for="small_scale") == "vat_ordinary"
     assert invoice_type_for(None) == "vat_ordinary"
+
+
+def test_refunds_wait_for_a_running_credit_check_to_settle():
+    account = an_account()
+    account.start_check(30_000, force=False)
+
+    with pytest.raises(CreditCheckRunning):
+        account.refund_all("cancelled", AT)
