@@ -23,7 +23,7 @@ pytest_tier = rc=0; SIMULATE=0 $(PY) -m pytest $(1) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make: no tests collected in: $(1)"; rc=0; fi; exit $$rc
 tiers = $(wildcard $(1))
 
-.PHONY: help install run keys fuzz saga-properties test test-unit test-integration test-e2e test-repeat lint fmt docs bench compose-config clean
+.PHONY: help install run keys fuzz chaos saga-properties test test-unit test-integration test-e2e test-repeat lint fmt docs bench compose-config clean
 
 help: ## List the targets
 	@echo "Order-management platform - make targets:"
@@ -69,6 +69,10 @@ keys: ## Manage API keys: make keys ARGS='create --role ops --name ops.li' (list
 fuzz: ## schemathesis on every service's OpenAPI with a key of every role (FUZZ_EXAMPLES=20, FUZZ_ROLES=...)
 	@$(BOOTSTRAP)
 	$(PY) -m devstack.fuzz
+
+chaos: ## Orders while every service, the store and the broker fail, then checks (CHAOS_ORDERS=300, CHAOS_KILLS=12, CHAOS_SEED, CHAOS_PROFILE=short)
+	@$(BOOTSTRAP)
+	$(PY) -m benches.chaos
 
 saga-properties: ## The order saga's property test, thorough profile (10,000 random runs, issue 9)
 	@$(BOOT_LITE)

@@ -264,15 +264,19 @@ class RabbitNode:
         done = self.ctl("list_connections", "user", "--quiet", "--no-table-headers", check=False)
         return [line.strip() for line in done.stdout.splitlines() if line.strip()]
 
-    def consumers(self) -> dict[str, int]:
-        """Queue name -> consumers on it."""
-        done = self.ctl("list_queues", "name", "consumers", "--quiet", "--no-table-headers", check=False)
+    def queues(self, column: str = "messages") -> dict[str, int]:
+        """Queue name -> a numeric column of ``rabbitmqctl list_queues`` (messages, consumers ...)."""
+        done = self.ctl("list_queues", "name", column, "--quiet", "--no-table-headers", check=False)
         out: dict[str, int] = {}
         for line in done.stdout.splitlines():
             parts = line.split()
             if len(parts) == 2 and parts[1].isdigit():
                 out[parts[0]] = int(parts[1])
         return out
+
+    def consumers(self) -> dict[str, int]:
+        """Queue name -> consumers on it."""
+        return self.queues("consumers")
 
     def log_text(self) -> str:
         try:
