@@ -28,6 +28,11 @@ def nothing_short(order: Order, e: Any) -> bool:
     return not e.shortages
 
 
+def supply_was_raised(order: Order, e: Any) -> bool:
+    """A completion of supply this order never asked for (a stray) does nothing (issue 9)."""
+    return order.saga.steps.get("supply") is not None
+
+
 def shipment_not_undone(order: Order, e: Any) -> bool:
     """The carrier took the goods before CancelShipment landed (R7.3): the cancellation fails."""
     return order.saga.steps.get("shipment") in ("started", "done", "compensating")

@@ -89,7 +89,8 @@ TABLE: tuple[Transition, ...] = (
          when=pay.must_pay_before("supply"), do=pay.wait_before_supply),
     rows({"approved"}, c.StockShort, "awaiting_stock", do=r.stock_short),
     rows({"awaiting_stock"}, c.SupplyRaised, do=r.supply_raised),
-    rows({"awaiting_stock", "cancelling", "cancelled"}, c.SupplyCompleted, do=r.supply_completed),
+    rows({"awaiting_stock", "cancelling", "cancelled"}, c.SupplyCompleted,
+         when=g.supply_was_raised, do=r.supply_completed),
     rows({"awaiting_stock"}, c.StockReceived, do=r.stock_received),
     # money (R3.2, R3.3): payments and finance's checks open gates; unpaid, the order expires
     rows({"awaiting_payment"}, c.PaymentReceived, "awaiting_stock",

@@ -11,6 +11,11 @@ from services.intake.domain.reactions import Effect, Outcome, note
 
 
 def _record_tracking(order: Order, shipment_id: str, tracking_number: str) -> bool:
+    """Remember the order's shipment and a new tracking number; a report about another shipment
+    (an order has one) never replaces it: it is flagged for a person (issue 9)."""
+    if order.shipment_id is not None and shipment_id != order.shipment_id:
+        order.flag("unknown_shipment_reported")
+        return False
     order.shipment_id = shipment_id
     if tracking_number and tracking_number not in order.tracking_numbers:
         order.tracking_numbers.append(tracking_number)

@@ -258,3 +258,25 @@ def test_supply_completed_after_a_cancellation_is_still_received_as_stock(make):
 
     assert [type(cmd) for cmd in received + late] == [c.ReceiveSupply, c.ReceiveSupply]
     assert order.status == "cancelled" and order.saga.steps["supply"] == "compensated"
+
+
+def test_a_report_about_another_shipment_never_replaces_the_orders_own(make):
+    """Found by the state machine (issue 9): a stray ShipmentCreated overwrote shipment_id."""
+    order = make.order("booked")
+    own = order.shipment_id
+    stray = c.ShipmentCreated(order_id=order.order_id, shipment_id="SH-OTHER", carrier="EMS", mode="express",
+                              tracking_number="EMS999")  # fmt: skip
+
+    assert saga.on_reply(order, stray, message_id=new_id()) == []
+    assert order.shipment_id == own and "EMS999" not in order.tracking_numbers
+    assert "unknown_shipment_reported" in order.flags
+
+
+@pytest.mark.parametrize("stage", ["approved", "ready_to_ship"])
+def test_a_completed_supply_the_order_never_raised_is_not_received_after_a_cancellation(make, stage):
+    """Found by the state machine (issue 9): a stray SupplyCompleted sent ReceiveSupply."""
+    order = make.order(stage)
+    saga.cancel(order, by="customer", reason="no longer needed")
+
+    assert saga.on_reply(order, make.supply_completed(order), message_id=new_id()) == []
+    assert order.supply_orders == {}
