@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -103,6 +104,19 @@ class Shop:
             await asyncio.sleep(0.2)
         history = [(h.get("status") or h.get("event"), h.get("reason")) for h in order.get("history", [])]
         raise AssertionError(f"{order_id} is {order.get('status')}, expected {statuses}; history {history}")
+
+    async def wait_until(
+        self, order_id: str, holds: Callable[[dict[str, Any]], bool], within: float = 30
+    ) -> dict[str, Any]:
+        """Poll the order until ``holds(order)`` (a payment counted, a gate moved on)."""
+        deadline = asyncio.get_running_loop().time() + within
+        order: dict[str, Any] = {}
+        while asyncio.get_running_loop().time() < deadline:
+            order = await self.order(order_id)
+            if holds(order):
+                return order
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"{order_id} never got there: {order.get('status')}, {order.get('payments')}")
 
     async def cancel(self, order_id: str, reason: str = "customer changed their mind") -> httpx.Response:
         shop = self.as_("storefront")["intake"]
