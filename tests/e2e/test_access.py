@@ -91,6 +91,12 @@ ROWS: dict[tuple[str, str, str], Row] = {
     ("intake", "POST", "/orders/{order_id}/cancel"): Row(("order_id",), {"reason": "test"}, scoped=True),
     ("intake", "POST", "/orders/{order_id}/approve"): Row(("order_id",), {"reason": "test"}),
     ("intake", "POST", "/orders/{order_id}/reject"): Row(("order_id",), {"reason": "test"}),
+    ("intake", "POST", "/orders/{order_id}/payment-check"): Row(
+        ("order_id",), {"reason": "L/C seen"}, scoped=True
+    ),
+    ("intake", "GET", "/finance/awaiting-payment"): Row(
+        query=lambda ids: {"customer_id": ids["customer_id"]}
+    ),
     ("intake", "POST", "/keys"): Row(body={"name": "x", "role": "ops"}),
     ("intake", "GET", "/keys"): Row(),
     ("intake", "GET", "/keys/{key_id}"): Row(("key_id",)),
@@ -115,6 +121,10 @@ ROWS: dict[tuple[str, str, str], Row] = {
         body=lambda ids: {"order_id": ids["order_id"], "amount": 1, "reference": uid("PAY")}, scoped=True
     ),
     ("billing", "GET", "/invoices"): Row(query=lambda ids: {"order_id": ids["order_id"]}),
+    ("billing", "GET", "/billing/orders/{order_id}"): Row(("order_id",), scoped=True),
+    ("billing", "GET", "/refunds"): Row(query=lambda ids: {"order_id": ids["order_id"]}),
+    # No refund in this world: a permitted role gets 404, the others 403.
+    ("billing", "POST", "/refunds/{refund_id}/paid-out"): Row(("refund_id",)),
     ("billing", "GET", "/invoices/{invoice_id}"): Row(("invoice_id",), scoped=True),
     ("aftersales", "POST", "/returns"): Row(
         body=lambda ids: {
@@ -149,7 +159,8 @@ async def completed_order(shop: Shop, customer: str, placer: str) -> dict[str, s
     supply = (await shop.wait_supply_orders(supply_order))[0]
     return {"customer_id": customer, "order_id": order_id, "sku": sku, "invoice_id": done["invoice_ids"][0],
             "shipment_id": shipment["shipment_id"], "return_id": return_id,
-            "supply_order_id": supply["supply_order_id"], "key_id": "0123456789ab"}  # fmt: skip
+            "supply_order_id": supply["supply_order_id"], "key_id": "0123456789ab",
+            "refund_id": "RF-NONE"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

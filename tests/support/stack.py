@@ -30,6 +30,7 @@ RETRY_DELAYS_MS = (100, 300, 600)
 TEST_KEYS: dict[str, tuple[str, str, str | None, tuple[str, ...]]] = {
     "admin": ("admin", "test.admin", None, ()),
     "ops": ("ops", "ops.zhao", None, ()),
+    "finance": ("finance", "finance.zhou", None, ()),
     "manager": ("manager", "manager.wang", None, ()),
     "general_manager": ("general_manager", "gm.chen", None, ()),
     "storefront": ("storefront", "shop.web", "storefront", ("CUST-*",)),
