@@ -153,3 +153,17 @@ async def test_bad_payments_are_refused_with_what_is_wrong(shop: Shop) -> None:
     )).json()["error"]["fields"]  # fmt: skip
     paid = await shop.wait_until(order_id, lambda o: o["payments"]["paid"] == 100)
     assert paid["status"] == "awaiting_payment"  # only the one good payment counted
+
+
+async def test_a_net_priced_order_is_charged_and_invoiced_with_its_vat(shop: Shop) -> None:
+    """R1.2, R6.1: net unit prices get the VAT rate added; the invoice says which they were."""
+    customer = await shop.customer()
+    sku = await shop.product(on_hand=3, price=10_000)
+    placed = await shop.place(customer, [(sku, 2)], prices_include_tax=False)
+    assert placed["total"] == 22_600 and placed["prices_include_tax"] is False  # 20,000 + 13 %
+
+    await shop.deliver(placed["order_id"])
+    [invoice] = await shop.invoices(placed["order_id"])
+
+    assert (invoice["total"], invoice["tax"], invoice["net"]) == (22_600, 2_600, 20_000)
+    assert invoice["prices_include_tax"] is False and invoice["amount_due"] == 22_600

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -10,6 +11,7 @@ import httpx
 
 from services.aftersales.domain import OrderLine, OrderSnapshot
 from shared.errors import DependencyUnavailable
+from shared.tax import gross_of
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,11 @@ class HttpOrderLookup:
 def order_from_json(body: dict[str, Any]) -> OrderSnapshot:
     """Map intake's public order (API.md) to what the return policy needs."""
     lines = tuple(_line(raw) for raw in body["lines"])
+    if body.get("prices_include_tax") is False:
+        # Net prices (R1.2): a return refunds what the customer paid, VAT included; per unit,
+        # rounded like shared.tax, and the ledger never refunds more than the order's (gross) total.
+        rate = int(body.get("tax_rate_bp") or 0)
+        lines = tuple(replace(ln, unit_price=gross_of(ln.unit_price, rate, False)) for ln in lines)
     if "total" in body:
         total = int(body["total"])
     else:  # R1.5: total = lines - discount + freight

@@ -114,6 +114,7 @@ class OrderPublic(BaseModel):
     total: int
     currency: str = "CNY"
     prices_include_tax: bool = True
+    tax_rate_bp: int = Field(1300, description="the VAT rate applied, basis points (1300 = 13 %)")
     amount_due: int = Field(0, description="total - paid: what is still to be paid (R3.3)")
     payments: PaymentsView | None = None
     awaiting: PaymentGate | None = Field(None, description="the gate an awaiting_payment order waits at")
@@ -206,6 +207,7 @@ def order_internal(doc: dict[str, Any]) -> OrderInternal:
         total=order.total,
         currency=order.currency,
         prices_include_tax=order.prices_include_tax,
+        tax_rate_bp=order.tax_rate_bp,
         amount_due=order.amount_due,
         payments=PaymentsView(
             paid=order.payments.paid,

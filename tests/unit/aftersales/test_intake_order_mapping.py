@@ -73,3 +73,11 @@ async def test_intake_failing_or_refusing_this_services_key_is_unavailable_for_n
 async def test_an_answer_that_means_our_call_is_wrong_is_a_bug_not_a_retry():
     with pytest.raises(RuntimeError):
         await lookup_answering(405).get("SO202405001")
+
+
+def test_a_net_priced_order_is_refunded_with_its_vat():
+    """Issue 5 (R1.2, R6.2): net prices get VAT added, so a return of them refunds the gross price."""
+    order = order_from_json(intake_order(total=30_510, prices_include_tax=False, tax_rate_bp=1300))
+
+    assert order.unit_price("A") == 13_560 and order.unit_price("B") == 3_390
+    assert order.total == 30_510  # the ledger's cap stays what the customer paid
