@@ -94,6 +94,8 @@ async def test_a_deposit_gates_production_and_the_balance_gates_shipping(shop: S
     await shop.ok(await pay(shop, order_id, 21_000))
     done = await shop.deliver(order_id)
     assert done["status"] == "completed" and done["payments"]["gates_passed"] == ["deposit", "balance"]
+    [invoice] = await shop.invoices(order_id)
+    assert invoice["total"] == 30_000 and invoice["deducted"] == 30_000 and invoice["amount_due"] == 0  # R6.1
 
 
 async def test_an_unpaid_order_is_reminded_then_cancelled_with_its_stock_and_credit_back(shop: Shop) -> None:
