@@ -95,7 +95,7 @@ class ServiceSettings(BaseSettings):
     # at once (``<SERVICE>_MAX_IN_FLIGHT`` wins over ``MAX_IN_FLIGHT``); the next one is a 503
     # ``overloaded`` with ``Retry-After: shed_retry_after_s`` at once, never a wait that times out.
     # /health, /ready and /ops/* are never shed.
-    max_in_flight: int = Field(default=64, ge=1)
+    max_in_flight: int = Field(default=128, ge=1)
     shed_retry_after_s: int = Field(default=1, ge=1)
 
     # The store client's bounds (issue 9): how long an operation waits for a reachable store

@@ -104,7 +104,7 @@ def test_every_service_door_sheds_with_its_settings_bound(service: str, monkeypa
 
 
 def test_the_bound_has_a_default_and_fails_fast_on_nonsense(monkeypatch: pytest.MonkeyPatch):
-    assert ServiceSettings().max_in_flight == 64 and ServiceSettings().shed_retry_after_s == 1
+    assert ServiceSettings().max_in_flight == 128 and ServiceSettings().shed_retry_after_s == 1
     monkeypatch.setenv("MAX_IN_FLIGHT", "0")
     with pytest.raises(ValueError):
         ServiceSettings()
