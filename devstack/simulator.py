@@ -13,6 +13,8 @@ orders (``GET /supply-orders?status=open``), and reports after configurable dela
   booked shipment     --SIM_PICKUP_DELAY_S-->   picked_up
   dispatched shipment --SIM_DELIVERY_DELAY_S--> delivered
   open supply order   --SIM_SUPPLY_DELAY_S-->   complete
+  awaiting_payment    --SIM_PAYMENT_DELAY_S-->  POST /payments of what is outstanding (the
+                                                customer pays, finance records it: R3.2, R3.3)
 
     python -m devstack.simulator
 """
@@ -41,10 +43,12 @@ class SimulatorSettings(BaseSettings):
     intake_url: str = Field(default="http://127.0.0.1:8001", validation_alias="INTAKE_URL")
     logistics_url: str = Field(default="http://127.0.0.1:8004", validation_alias="LOGISTICS_URL")
     fulfillment_url: str = Field(default="http://127.0.0.1:8003", validation_alias="FULFILLMENT_URL")
+    billing_url: str = Field(default="http://127.0.0.1:8005", validation_alias="BILLING_URL")
     poll_interval_s: float = Field(default=1.0, gt=0)
     pickup_delay_s: float = Field(default=3.0, ge=0)
     delivery_delay_s: float = Field(default=5.0, ge=0)
     supply_delay_s: float = Field(default=8.0, ge=0)
+    payment_delay_s: float = Field(default=6.0, ge=0)
     page_limit: int = Field(default=100, ge=1)
     max_pages: int = Field(default=20, ge=1)
     # The simulator is the carrier, the factory and a reader of orders at once: `make run` hands
@@ -80,6 +84,8 @@ class Simulator:
         for order_id in self._orders("ready_to_ship", "shipped"):
             for shipment in self._get(f"{s.logistics_url}/shipments", order_id=order_id):
                 self._carrier(shipment)
+        for order in self._awaiting_payment():
+            self._customer_pays(order)
         # Fulfillment lists open supply orders directly (an extension of API.md).
         for supply in self._get(f"{s.fulfillment_url}/supply-orders", status="open", limit=s.page_limit):
             self._factory(supply)
@@ -101,6 +107,19 @@ class Simulator:
         self._when_due((sid, "open"), self.settings.supply_delay_s, "factory",
                        f"{self.settings.fulfillment_url}/supply-orders/{sid}/complete", None)  # fmt: skip
 
+    def _customer_pays(self, order: dict[str, Any]) -> None:
+        gate = order.get("awaiting") or {}
+        if not gate.get("outstanding"):
+            return  # a finance check (L/C), not money: a person does it
+        oid, name = order["order_id"], gate.get("gate", "payment")
+        body = {"order_id": oid, "amount": gate["outstanding"], "reference": f"SIM-{oid}-{name}"}
+        self._when_due((oid, f"pay-{name}"), self.settings.payment_delay_s, "customer",
+                       f"{self.settings.billing_url}/payments", body)  # fmt: skip
+
+    def _awaiting_payment(self) -> list[dict[str, Any]]:
+        url = f"{self.settings.intake_url}/finance/awaiting-payment"
+        return self._get(url, limit=self.settings.page_limit)
+
     def _when_due(self, key: tuple[str, str], delay: float, actor: str, url: str, body: Any) -> None:
         if key in self.done:
             return
@@ -109,7 +128,7 @@ class Simulator:
             return
         self.done.add(key)  # one attempt per state: a refusal is logged, never retried in a loop
         response = self.http.post(url, json=body)
-        what = body["type"] if body else "complete"
+        what = (body.get("type") or f"pays {body.get('amount')}") if body else "complete"
         if response.status_code < 300:
             log.info("[SIMULATED %s] %s %s", actor, what, key[0])
         else:

@@ -38,10 +38,19 @@ class WithStock(Generic[T]):
         self.step = step
 
     async def load(self, order_id: str) -> Loaded[Stocked[T]] | None:
-        loaded = await self.reservations.load(order_id)
+        return await self._with_stock(await self.reservations.load(order_id))
+
+    async def load_cached(self, order_id: str) -> Loaded[Stocked[T]] | None:
+        """From the reservation store's memory of its last write when it has one (issue 6 §4); a
+        stale copy costs a lost race and a fresh read, and the stock step is safe to repeat."""
+        load_cached = getattr(self.reservations, "load_cached", self.reservations.load)
+        return await self._with_stock(await load_cached(order_id))
+
+    async def _with_stock(self, loaded: Loaded[Reservation] | None) -> Loaded[Stocked[T]] | None:
         if loaded is None:
             return None
-        return Loaded(Stocked(loaded.aggregate, await self.step(loaded.aggregate)), loaded.doc)
+        stocked = Stocked(loaded.aggregate, await self.step(loaded.aggregate))
+        return Loaded(stocked, loaded.doc, cached=loaded.cached)
 
     async def save(self, loaded: Loaded[Stocked[T]], envelopes: Sequence[Envelope]) -> Loaded[Stocked[T]]:
         saved = await self.reservations.save(Loaded(loaded.aggregate.reservation, loaded.doc), envelopes)

@@ -82,7 +82,9 @@ async def test_a_prepaid_customer_skips_the_credit_check(shop: Shop):
 
     order_id = (await shop.place(customer, [(sku, 2)]))["order_id"]
 
-    await shop.wait_status(order_id, "ready_to_ship")
+    # No credit is at risk; the order waits for its money before shipping (R3.3, issue 5).
+    waiting = await shop.wait_status(order_id, "awaiting_payment")
+    assert waiting["awaiting"]["outstanding"] == waiting["total"]
     assert (await shop.credit(customer))["exposure"] == 0
 
 

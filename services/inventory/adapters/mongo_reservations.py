@@ -12,8 +12,9 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 
 from services.inventory.domain import Reservation, ReservationStatus
-from shared.aggregates import Loaded
+from shared.aggregates import LastWrites, Loaded
 from shared.envelope import Envelope, utcnow
+from shared.errors import ConcurrencyError
 from shared.keys import decode_key, encode_key
 from shared.outbox import Outbox
 from shared.store import insert_doc, stage
@@ -56,20 +57,37 @@ class MongoReservationStore:
     def __init__(self, collection: AsyncCollection[Doc], outbox: Outbox) -> None:
         self.collection = collection
         self.outbox = outbox
+        # The reservations this process wrote last (shared.aggregates: load_cached, issue 6 §4):
+        # CommitStock and the compensations read the reservation ReserveStock wrote here.
+        self.written = LastWrites()
 
     async def load(self, order_id: str) -> Loaded[Reservation] | None:
         doc = await self.collection.find_one({"_id": order_id})
         return Loaded(from_doc(doc), doc) if doc else None
 
+    async def load_cached(self, order_id: str) -> Loaded[Reservation] | None:
+        """The reservation as this process last wrote it, else from the store (one read less)."""
+        doc = self.written.get(order_id)
+        if doc is None:
+            return await self.load(order_id)
+        return Loaded(from_doc(doc), doc, cached=True)
+
     async def insert(self, reservation: Reservation, replies: Sequence[Envelope] = ()) -> Loaded[Reservation]:
         """Create; DuplicateKeyError means a twin (or the release) got there first."""
-        return Loaded(reservation, await insert_doc(self.collection, new_doc(reservation, replies)))
+        inserted = await insert_doc(self.collection, new_doc(reservation, replies))
+        self.written.keep(inserted)
+        return Loaded(reservation, inserted)
 
     async def save(
         self, loaded: Loaded[Reservation], replies: Sequence[Envelope] = ()
     ) -> Loaded[Reservation]:
         """Replace the document read; ConcurrencyError if anyone wrote it since."""
-        written = await self.outbox.replace(self.collection, saved_doc(loaded, replies))
+        try:
+            written = await self.outbox.replace(self.collection, saved_doc(loaded, replies))
+        except ConcurrencyError:
+            self.written.drop(loaded.aggregate.order_id)  # another writer: read it fresh next time
+            raise
+        self.written.keep(written)
         return Loaded(loaded.aggregate, written)
 
     async def flush(self, saved: Loaded[Reservation]) -> None:
