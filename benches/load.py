@@ -15,6 +15,7 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import httpx
 
@@ -48,6 +49,7 @@ def order_body(customer_id: str, sku: str, quantity: int) -> dict[str, object]:
         "customer_id": customer_id,
         "channel": "storefront",
         "delivery_address": "Shanghai, Pudong, 88 Century Ave",
+        "required_by": (date.today() + timedelta(days=14)).isoformat(),  # R1.4
         "contact": {"name": "Li Lei", "phone": "13800138000"},
         "lines": [{"sku": sku, "quantity": quantity}],
     }

@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -34,6 +35,7 @@ SAMPLE_ORDER = {
     "customer_id": "CUST-CREDIT",
     "channel": "storefront",
     "delivery_address": "Shanghai, Pudong, 88 Century Ave",
+    "required_by": (date.today() + timedelta(days=14)).isoformat(),  # R1.4
     "contact": {"name": "Li Lei", "phone": "13800138000"},
     "lines": [{"sku": "LAMP-DESK-RED-L", "quantity": 2}, {"sku": "BULB-E27-9W", "quantity": 4}],
 }

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Header, Path, Query
 
 from services.intake import handlers
 from services.intake.deps import Deps, Intake
-from services.intake.domain.order import CHANNELS, STATUSES
+from services.intake.domain.order import CHANNELS, STATUSES, normalise_channel
 from services.intake.schemas import (
     AwaitingPage,
     Decision,
@@ -134,6 +134,7 @@ async def list_orders(
     fields = {}
     if status is not None and status not in STATUSES:
         fields["status"] = f"must be one of {', '.join(STATUSES)}"
+    channel = normalise_channel(channel)
     if channel is not None and channel not in CHANNELS:
         fields["channel"] = f"must be one of {', '.join(CHANNELS)}"
     if cursor is not None and not re.fullmatch(_CURSOR, cursor):

@@ -54,7 +54,9 @@ async def _door(intake: Intake, request: OrderRequest) -> tuple[OrderRequest, An
         intake.catalogue.products(skus),
         intake.customers.get(request.customer_id or "") if known_customer else _none(),
     )
-    errors = validate(request, catalogue)
+    policy = intake.settings.policy
+    today = intake.now().astimezone(ZoneInfo(intake.settings.business_timezone)).date()
+    errors = validate(request, catalogue, today=today, date_optional=policy.date_optional_channels)
     if known_customer and customer is None:
         errors["customer_id"] = f"unknown customer {request.customer_id}"
     if errors:

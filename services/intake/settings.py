@@ -35,6 +35,8 @@ class Settings(ServiceSettings):
     payment_reminders_h: str = Field("24,48", validation_alias=_env("payment_reminders_h"))
     sign_off_terms: str = Field("monthly", validation_alias=_env("sign_off_terms"))
     vat_rate_bp: int = Field(1300, ge=0, le=10_000, validation_alias=_env("vat_rate_bp"))
+    # R1.4: channels whose orders may come without a delivery date (comma separated; none by default).
+    required_by_optional_channels: str = Field("", validation_alias=_env("required_by_optional_channels"))
     # When inventory or billing does not answer at the door, orders may still be checked against
     # their last answer for a SKU or customer if it is younger than this (0 = never fall back).
     door_fallback_s: float = Field(600.0, ge=0, validation_alias=_env("door_fallback_s"))
@@ -93,4 +95,7 @@ class Settings(ServiceSettings):
                 round(float(p) * 3600) for p in self.payment_reminders_h.split(",") if p.strip()
             ),
             sign_off_terms=tuple(t.strip() for t in self.sign_off_terms.split(",") if t.strip()),
+            date_optional_channels=tuple(
+                c.strip() for c in self.required_by_optional_channels.split(",") if c.strip()
+            ),
         )

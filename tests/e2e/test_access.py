@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -80,6 +81,7 @@ class Row:
 def order_body(ids: dict[str, str]) -> dict[str, Any]:
     return {"customer_id": ids["customer_id"], "channel": "storefront",
             "delivery_address": "Shanghai, Pudong, 88 Century Ave",
+            "required_by": (date.today() + timedelta(days=14)).isoformat(),
             "contact": {"name": "Li Lei", "phone": "13800138000"},
             "lines": [{"sku": ids["sku"], "quantity": 1}]}  # fmt: skip
 

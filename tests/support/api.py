@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -76,6 +77,7 @@ class Shop:
             "customer_id": customer_id,
             "channel": "storefront",
             "delivery_address": "Shanghai, Pudong, 88 Century Ave",
+            "required_by": (date.today() + timedelta(days=14)).isoformat(),  # R1.4
             "contact": {"name": "Li Lei", "phone": "13800138000"},
             "lines": [{"sku": sku, "quantity": qty} for sku, qty in lines],
             **extra,

@@ -79,6 +79,7 @@ def to_fields(order: Order) -> Doc:
         "remarks": order.remarks,
         "priority": order.priority,
         "needs_approval": order.needs_approval,
+        "approval_reasons": list(order.approval_reasons),
         "flags": list(order.flags),
         "status": order.status,
         "history": [plain(entry) for entry in order.history],
@@ -130,6 +131,7 @@ def from_doc(doc: Doc) -> Order:
         remarks=doc.get("remarks", ""),
         priority=doc.get("priority", "normal"),
         needs_approval=doc.get("needs_approval", False),
+        approval_reasons=list(doc.get("approval_reasons") or []),
         flags=list(doc.get("flags") or []),
         status=doc["status"],
         history=[HistoryEntry(**entry) for entry in doc.get("history") or []],
@@ -148,7 +150,7 @@ def from_doc(doc: Doc) -> Order:
     )
 
 
-PAST_ORDER_FIELDS = {"delivery_address": 1, "lines": 1, "created_at": 1, "status": 1}
+PAST_ORDER_FIELDS = {"delivery_address": 1, "lines": 1, "created_at": 1, "status": 1, "contact": 1}
 
 
 def past_order(doc: Doc) -> PastOrder:
@@ -156,4 +158,6 @@ def past_order(doc: Doc) -> PastOrder:
     quantities: dict[str, int] = {}
     for line in doc["lines"]:
         quantities[line["sku"]] = quantities.get(line["sku"], 0) + line["quantity"]
-    return PastOrder(doc["delivery_address"], quantities, doc["created_at"], doc["status"])
+    contact = doc.get("contact") or {}
+    return PastOrder(doc["delivery_address"], quantities, doc["created_at"], doc["status"],
+                     phone=contact.get("phone", ""), contact_name=contact.get("name", ""))  # fmt: skip

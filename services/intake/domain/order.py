@@ -10,6 +10,21 @@ from shared.tax import gross_of
 
 Channel = Literal["storefront", "offline_store", "sales_rep", "phone", "email", "distributor", "edi", "erp"]
 CHANNELS: tuple[str, ...] = Channel.__args__  # type: ignore[attr-defined]  # R1.1
+# Other words channels use for themselves (API.md, the seeds' 线上): stored as the first spelling.
+CHANNEL_ALIASES: dict[str, str] = {
+    "online": "storefront", "线上": "storefront",
+    "offline": "offline_store", "线下门店": "offline_store", "线下": "offline_store",
+    "channel_partner": "distributor", "渠道商": "distributor",
+}  # fmt: skip
+CHANNEL_WORDS: tuple[str, ...] = (*CHANNELS, *CHANNEL_ALIASES)
+
+
+def normalise_channel(word: str | None) -> str | None:
+    """The channel a client's word names (case and spaces ignored); unknown words stay as given."""
+    if word is None:
+        return None
+    key = word.strip().lower()
+    return CHANNEL_ALIASES.get(key, key if key in CHANNELS else word)
 
 Status = Literal[
     "pending_review",
@@ -157,6 +172,7 @@ class Order:
     remarks: str = ""
     priority: str = "normal"
     needs_approval: bool = False  # large order: a manager signs off (R2.2)
+    approval_reasons: list[str] = field(default_factory=list)  # why a manager must (R2.2, R3.2)
     flags: list[str] = field(default_factory=list)
     status: str = "pending_review"
     history: list[HistoryEntry] = field(default_factory=list)

@@ -7,7 +7,16 @@ from datetime import date, datetime
 
 from services.intake.domain.errors import OrderInvalid
 from services.intake.domain.order import Contact, Order, Payments, utcnow
-from services.intake.domain.screening import PastOrder, Policy, history_flags, plausibility_flags, priority
+from services.intake.domain.pricing import apply_prices
+from services.intake.domain.screening import (
+    FLAG_WHY,
+    PastOrder,
+    Policy,
+    brushing,
+    history_flags,
+    plausibility_flags,
+    priority,
+)
 from services.intake.domain.steps import reserve_credit
 from services.intake.domain.validation import (
     Catalogue,
@@ -35,7 +44,7 @@ def place(
     by: str = "intake",
 ) -> tuple[Order, list[Command]]:
     """Accept a checked order (R1.4, R1.5), rank and screen it (R1.6, R1.7), ask for credit (R3.1)."""
-    errors = validate(request, catalogue)
+    errors = validate(request, catalogue, today=today, date_optional=policy.date_optional_channels)
     if errors:
         raise OrderInvalid(errors)
     at = at or utcnow()
@@ -46,7 +55,7 @@ def place(
         channel=request.channel or "",
         delivery_address=request.delivery_address or "",
         contact=Contact(name=request.contact_name or "", phone=request.contact_phone or ""),
-        lines=build_lines(request, catalogue),
+        lines=(lines := build_lines(request, catalogue)),
         created_at=at,
         payment_terms=normalise(request.payment_terms) or "credit",
         currency=request.currency,
@@ -62,6 +71,9 @@ def place(
         freight=request.freight,
         remarks=request.remarks,
     )
+    listed = [int(catalogue[line.sku]["unit_price"]) for line in lines]
+    asked = [ln.unit_price for ln in request.lines]
+    notes, reviews = apply_prices(lines, asked, listed, order.channel, policy)
     order.priority = priority(order.required_by, order.total_quantity, today, policy)
     order.flags = plausibility_flags(
         customer_name=customer_name,
@@ -72,7 +84,21 @@ def place(
     order.flags += history_flags(
         address=order.delivery_address, quantities=order.quantities(), at=at, past=past, policy=policy
     )
-    large = policy.approval_over is not None and order.total > policy.approval_over
-    order.needs_approval = large or order.payment_terms in policy.sign_off_terms  # R2.2, R3.2
+    fake = brushing(address=order.delivery_address, phone=order.contact.phone,
+                    contact_name=order.contact.name, units=order.total_quantity, at=at, past=past,
+                    policy=policy)  # fmt: skip
+    if fake:
+        order.flag("possible_brushing")
+    reasons = list(reviews)
+    if policy.approval_over is not None and order.total > policy.approval_over:
+        reasons.append(f"total {order.total} is over {policy.approval_over} (R2.2)")
+    if order.payment_terms in policy.sign_off_terms:
+        reasons.append(f"{order.payment_terms} terms: a manager signs off (R3.2)")
+    order.approval_reasons, order.needs_approval = reasons, bool(reasons)
     order.set_status(INITIAL, by, f"received via {order.channel}", at)
+    for note in notes:
+        order.record("price_checked", "intake", note, at)
+    why = {"possible_brushing": fake or ""}
+    for flag in order.flags:  # every flag says why (R1.6)
+        order.record("flagged", "intake", f"{flag}: {why.get(flag) or FLAG_WHY.get(flag, flag)}", at)
     return order, [reserve_credit(order)]

@@ -15,7 +15,6 @@ from typing import Any
 from services.intake.domain import steps
 from services.intake.domain.order import Order, SupplyOrder
 from shared.contracts import Command, Event, ReceiveSupply
-from shared.terms import TERMS
 
 
 @dataclass(frozen=True)
@@ -55,9 +54,7 @@ def hold_for_approval(order: Order, e: Any, at: datetime) -> Outcome:
     order.saga.steps["credit"] = "done"
     order.saga.hold = "approval"
     note(order, e, _credit_reason(e), at)
-    why = f"total {order.total} needs a manager's approval (R2.2)"
-    if order.payment_terms in TERMS and TERMS[order.payment_terms].sign_off:
-        why = f"{order.payment_terms} terms or a total of {order.total}: a manager signs off (R3.2, R2.2)"
+    why = "; ".join(order.approval_reasons) or f"total {order.total} needs a manager's approval (R2.2)"
     return Outcome(reasons=(why,), by="intake")
 
 

@@ -34,6 +34,28 @@ class Policy:
     payment_wait_s: int = 72 * 3600
     payment_reminders_s: tuple[int, ...] = (24 * 3600, 48 * 3600)
     sign_off_terms: tuple[str, ...] = ("monthly",)
+    # R1.4: channels on which the delivery date may be left out (none by default).
+    date_optional_channels: tuple[str, ...] = ()
+    # R1.6 "brushing": at least N small orders (at most M units) to one address or phone under
+    # different contact names within H hours, this one included.
+    brushing_min_names: int = 3
+    brushing_max_units: int = 2
+    brushing_within_hours: int = 24
+    # R1.5, R2.2: channels that may negotiate a price, the discount they may give on their own
+    # (percent of the catalogue price); beyond it a manager approves the margin.
+    negotiating_channels: tuple[str, ...] = ("sales_rep", "distributor", "erp", "edi")
+    max_discount_percent: int = 10
+
+
+# What each flag means, for the history line every flag gets (R1.6: a flag says why).
+FLAG_WHY: dict[str, str] = {
+    "vague_customer_name": "the customer's name is a placeholder such as 某公司",
+    "invalid_phone": "the contact phone is not an 11-digit mainland mobile number",
+    "missing_required_by": "no delivery date (R1.4), allowed on this channel",
+    "price_below_catalogue": "a unit price below the catalogue's (R1.5, R2.2)",
+    "possible_duplicate": "the same lines to the same address as a recent order of the customer",
+    "unusual_volume": "far above the customer's usual volume",
+}
 
 
 @dataclass(frozen=True)
@@ -44,6 +66,8 @@ class PastOrder:
     quantities: dict[str, int]
     created_at: datetime
     status: str
+    phone: str = ""
+    contact_name: str = ""
 
 
 def priority(required_by: date | None, total_quantity: int, today: date, policy: Policy) -> str:
@@ -95,6 +119,31 @@ def plausibility_flags(
 
 def _same_place(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _digits(phone: str) -> str:
+    return _SEPARATORS.sub("", phone or "")[-11:]
+
+
+def brushing(
+    *, address: str, phone: str, contact_name: str, units: int, at: datetime,
+    past: Sequence[PastOrder], policy: Policy,
+) -> str | None:
+    """Why the order looks like a fake ("brushing") one, or None (R1.6): many small orders to one
+    address or phone under different names in a short time."""
+    if units > policy.brushing_max_units:
+        return None
+    since = at - timedelta(hours=policy.brushing_within_hours)
+    alike = [
+        p for p in past
+        if p.created_at >= since and sum(p.quantities.values()) <= policy.brushing_max_units
+        and (_same_place(p.delivery_address, address) or (phone and _digits(p.phone) == _digits(phone)))
+    ]  # fmt: skip
+    names = {" ".join(n.split()).casefold() for n in [contact_name, *(p.contact_name for p in alike)] if n}
+    if len(names) < policy.brushing_min_names:
+        return None
+    return (f"{len(alike) + 1} orders of at most {policy.brushing_max_units} units to this address or phone "
+            f"under {len(names)} names within {policy.brushing_within_hours} h")  # fmt: skip
 
 
 def history_flags(

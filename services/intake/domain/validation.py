@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -86,9 +86,25 @@ def _check_line(i: int, line: LineRequest, catalogue: Catalogue, errors: dict[st
         errors[f"{at}.amount"] = f"quantity x unit price is {expected}, not {line.amount}"
 
 
-def validate(request: OrderRequest, catalogue: Catalogue) -> dict[str, str]:
-    """Field errors of the request (field path -> message); empty when the order may be accepted."""
+def validate(
+    request: OrderRequest,
+    catalogue: Catalogue,
+    *,
+    today: date | None = None,
+    date_optional: Collection[str] = (),
+) -> dict[str, str]:
+    """Field errors of the request (field path -> message); empty when the order may be accepted.
+
+    ``required_by`` is mandatory (R1.4) except on the channels in ``date_optional`` (a setting),
+    and is never before ``today`` (the business's calendar day).
+    """
     errors: dict[str, str] = {}
+    if request.required_by is None:
+        if request.channel not in date_optional:
+            errors["required_by"] = "missing: the date the customer needs the goods (R1.4)"
+    elif today is not None and request.required_by < today:
+        past = request.required_by.isoformat()
+        errors["required_by"] = f"{past} is in the past (today is {today.isoformat()})"
     for name in ("customer_id", "delivery_address", "contact_name", "contact_phone"):
         if _blank(getattr(request, name)):
             errors[name.replace("contact_", "contact.")] = "missing"  # R1.4

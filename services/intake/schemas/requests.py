@@ -12,8 +12,9 @@ import json
 from datetime import date
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from services.intake.domain.order import CHANNEL_WORDS, normalise_channel
 from services.intake.domain.validation import LineRequest, OrderRequest
 from shared.bounds import MAX_LINES, Money, Quantity
 from shared.schemas import MULTILINE, RequestModel
@@ -39,7 +40,7 @@ class OrderCreate(RequestModel):
     """`POST /orders` (API.md); `amount` per line and `total` are optional cross-checks (R1.5)."""
 
     customer_id: Annotated[str, Field(max_length=200)]
-    channel: Annotated[str, Field(max_length=40)]
+    channel: Annotated[str, Field(max_length=40, json_schema_extra={"enum": list(CHANNEL_WORDS)})]
     payment_terms: Text | None = Field(
         None,
         description="prepaid | deposit | tt | lc | monthly | credit (R3.2); default: the customer's",
@@ -57,6 +58,12 @@ class OrderCreate(RequestModel):
     freight: Money = 0
     remarks: Annotated[str, Field(max_length=2000), MULTILINE] = ""
     total: Money | None = None
+
+    @field_validator("channel", mode="after")
+    @classmethod
+    def _one_spelling(cls, value: str) -> str:
+        """``online`` is ``storefront`` (API.md): one spelling before any check, the key's included."""
+        return normalise_channel(value) or value
 
     def to_request(self) -> OrderRequest:
         return OrderRequest(

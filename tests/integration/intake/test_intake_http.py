@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -28,6 +28,7 @@ def body(door, customer=None, lines=None, **extra):
         "customer_id": customer,
         "channel": "storefront",
         "delivery_address": "Shanghai, Pudong, 88 Century Ave",
+        "required_by": (date.today() + timedelta(days=14)).isoformat(),  # R1.4
         "contact": {"name": "Li Lei", "phone": "13800138000"},
         "lines": [{"sku": sku, "quantity": qty} for sku, qty in lines],
         **extra,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -54,6 +55,7 @@ def an_order(customer_id: str, lines: list[dict[str, Any]], **extra: Any) -> dic
         "customer_id": customer_id,
         "channel": "storefront",
         "delivery_address": "Shanghai, Pudong, 88 Century Ave",
+        "required_by": (date.today() + timedelta(days=14)).isoformat(),  # R1.4
         "contact": {"name": "Li Lei", "phone": "13800138000"},
         "lines": lines,
         **extra,

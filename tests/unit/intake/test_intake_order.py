@@ -94,12 +94,6 @@ def test_a_suspicious_order_is_flagged_but_still_accepted(make):
     assert commands
 
 
-def test_an_order_without_a_delivery_date_is_flagged_for_a_person(make):
-    order, _ = make.place(required_by=None)
-
-    assert "missing_required_by" in order.flags
-
-
 def test_a_price_below_the_catalogue_is_flagged(make):
     order, _ = make.place(lines=[LineRequest(sku="LAMP-1", quantity=1, unit_price=1)])
 
