@@ -15,11 +15,12 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
+from pymongo.errors import ConnectionFailure
 
 from shared.bus.access import SENDER_HEADER
 from shared.bus.reports import parked_report
 from shared.envelope import Envelope, NewerVersion, parse_envelope
-from shared.errors import PermanentError
+from shared.errors import DependencyUnavailable, PermanentError
 from shared.logs import log_context
 
 if TYPE_CHECKING:
@@ -95,14 +96,18 @@ class Deliveries:
         self, delivery: AbstractIncomingMessage, exc: Exception, envelope: Envelope | None = None
     ) -> None:
         previous = (delivery.headers or {}).get(ATTEMPTS_HEADER, 0)
-        attempts = (previous if isinstance(previous, int) else 0) + 1
+        previous = previous if isinstance(previous, int) else 0
+        # The store or a service it calls being down says nothing about the message: it waits at the
+        # longest back-off for as long as the outage lasts and is never parked for it (issue 9).
+        outage = isinstance(exc, ConnectionFailure | DependencyUnavailable)
+        attempts = previous if outage else previous + 1
         error = f"{type(exc).__name__}: {exc}"
         if attempts >= self.bus.settings.max_attempts:
             log.error("handler failed %d times, parking", attempts, extra={"error": error}, exc_info=exc)
             await self._park(delivery, error, attempts, envelope=envelope)
             return
         delays = self.bus.settings.retry_delays_ms
-        delay = delays[min(attempts - 1, len(delays) - 1)]
+        delay = delays[-1] if outage else delays[min(attempts - 1, len(delays) - 1)]
         log.warning("handler failed, retrying in %d ms", delay, extra={"error": error, "attempt": attempts})
         headers = dict(delivery.headers or {})
         headers[ATTEMPTS_HEADER] = attempts
