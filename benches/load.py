@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -48,7 +49,9 @@ def order_body(customer_id: str, sku: str, quantity: int) -> dict[str, object]:
     return {
         "customer_id": customer_id,
         "channel": "storefront",
-        "delivery_address": "Shanghai, Pudong, 88 Century Ave",
+        # A room per order: the same lines to one address again soon is a possible duplicate (R1.6)
+        # that waits for a reviewer (R2.1); the bench measures the saga, not the review queue.
+        "delivery_address": f"Shanghai, Pudong, 88 Century Ave, Rm {uuid.uuid4().hex[:6]}",
         "required_by": (date.today() + timedelta(days=14)).isoformat(),  # R1.4
         "contact": {"name": "Li Lei", "phone": "13800138000"},
         "lines": [{"sku": sku, "quantity": quantity}],

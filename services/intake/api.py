@@ -17,12 +17,15 @@ from services.intake.deps import Deps, Intake
 from services.intake.domain.order import CHANNELS, STATUSES, normalise_channel
 from services.intake.schemas import (
     AwaitingPage,
+    Claim,
     Decision,
     OrderCreate,
     OrderInternal,
     OrderPage,
     OrderPublic,
     Reason,
+    ReviewQueue,
+    order_internal,
     order_view,
 )
 from shared.access.door import ERROR_RESPONSES, requires
@@ -162,17 +165,55 @@ async def cancel_order(order_id: OrderId, body: Reason, intake: Deps, who: Cance
     return order_view(await handlers.cancel_order(intake, order_id, who.name, body.reason), who.internal)
 
 
+def _tiers(who: Principal) -> frozenset[str]:
+    """The approval tiers a caller may give (R2.1, R2.2): reviewer, manager, general manager."""
+    tiers = {"review"}
+    if who.may(P.APPROVE_MANAGER):
+        tiers.add("manager")
+    if who.may(P.APPROVE_GENERAL_MANAGER):
+        tiers.add("general_manager")
+    return frozenset(tiers)
+
+
+@router.get("/review-queue", response_model=ReviewQueue)
+async def review_queue(
+    intake: Deps, who: Decider, limit: Annotated[int | None, Query(ge=1, le=500)] = None
+) -> ReviewQueue:
+    """Orders waiting for a person (R2.1-R2.3): urgent, key, normal, then oldest first, each with
+    `hold`, `approval_tier`, `approval_reasons`, `flags` (the history says why) and its claim."""
+    docs = await intake.orders.review_queue(min(limit or intake.settings.page_size, intake.settings.max_page))
+    return ReviewQueue(items=[order_internal(d) for d in docs])
+
+
+@router.post("/review-queue/claims", response_model=ReviewQueue)
+async def claim_orders(body: Claim, intake: Deps, who: Decider) -> ReviewQueue:
+    """Claim up to `count` orders nobody holds (R2.3): each is the caller's alone until
+    INTAKE_CLAIM_TTL_S passes, it is released or decided; two reviewers never get the same order."""
+    count = min(body.count, intake.settings.claim_batch_max)
+    claimed = await handlers.claim_orders(intake, who.name, count)
+    return ReviewQueue(items=[order_internal(d) for d in claimed])
+
+
+@router.post("/orders/{order_id}/release", response_model=OrderView)
+async def release_order(order_id: OrderId, intake: Deps, who: Decider) -> OrderView:
+    """Give a claimed order back to the queue (R2.3); 409 when another reviewer holds it."""
+    return order_view(await handlers.release_order(intake, order_id, who.name), who.internal)
+
+
 @router.post("/orders/{order_id}/approve", response_model=OrderView)
 async def approve_order(order_id: OrderId, body: Decision, intake: Deps, who: Decider) -> OrderView:
-    """Let an order on hold continue (credit over limit R3.1, large order R2.2); 409 unless on hold.
-    Who approved is the caller's key, never a field of the body."""
-    return order_view(await handlers.approve_order(intake, order_id, who.name, body.reason), who.internal)
+    """Let an order on hold continue: flagged (a reviewer, R2.1), over the credit limit (R3.1), or
+    what R2.2 names (a manager; the largest then a general manager: 403 without the tier); 409
+    unless on hold, or while another reviewer holds its claim. Who approved is the caller's key."""
+    doc = await handlers.approve_order(intake, order_id, who.name, body.reason, _tiers(who))
+    return order_view(doc, who.internal)
 
 
 @router.post("/orders/{order_id}/reject", response_model=OrderView)
 async def reject_order(order_id: OrderId, body: Decision, intake: Deps, who: Decider) -> OrderView:
     """Refuse an order on hold, recording who (the caller's key) and why (R2.2); 409 unless on hold."""
-    return order_view(await handlers.reject_order(intake, order_id, who.name, body.reason), who.internal)
+    doc = await handlers.reject_order(intake, order_id, who.name, body.reason, _tiers(who))
+    return order_view(doc, who.internal)
 
 
 @router.post("/orders/{order_id}/payment-check", response_model=OrderView)

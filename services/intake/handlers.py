@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
+from services.intake.adapters.mapping import from_doc
 from services.intake.deps import Intake
-from services.intake.domain import payment, saga, stuck
+from services.intake.domain import payment, review, saga, stuck
 from services.intake.domain.errors import OrderNotFound
-from services.intake.domain.order import Order
+from services.intake.domain.order import Order, epoch_ms
 from services.intake.placing import place_order
 from shared.aggregates import Loaded, NotFound, change
 from shared.contracts import Command, DeadlinePassed, Event, Message, MessageParked
@@ -86,14 +88,50 @@ async def cancel_order(intake: Intake, order_id: str, by: str, reason: str) -> D
     return await _change(intake, order_id, lambda order: saga.cancel(order, by, reason, intake.now()))
 
 
-async def approve_order(intake: Intake, order_id: str, by: str, reason: str) -> Doc:
-    """A person lets an order on hold continue (R2.2, R3.1)."""
-    return await _change(intake, order_id, lambda order: saga.approve(order, by, reason, intake.now()))
+async def approve_order(
+    intake: Intake, order_id: str, by: str, reason: str, tiers: frozenset[str] = saga.TIERS
+) -> Doc:
+    """A person lets an order on hold continue (R2.1, R2.2, R3.1); ``tiers`` the caller may give."""
+    return await _change(intake, order_id, lambda order: saga.approve(order, by, reason, intake.now(), tiers))
 
 
-async def reject_order(intake: Intake, order_id: str, by: str, reason: str) -> Doc:
+async def reject_order(
+    intake: Intake, order_id: str, by: str, reason: str, tiers: frozenset[str] = saga.TIERS
+) -> Doc:
     """A person refuses an order on hold (R2.2)."""
-    return await _change(intake, order_id, lambda order: saga.reject(order, by, reason, intake.now()))
+    return await _change(intake, order_id, lambda order: saga.reject(order, by, reason, intake.now(), tiers))
+
+
+async def claim_orders(intake: Intake, by: str, count: int) -> list[Doc]:
+    """Claim up to ``count`` orders of the review queue for ``by`` (R2.3), highest priority and
+    oldest first; an order another reviewer wins meanwhile is skipped (optimistic version)."""
+    now, ttl = intake.now(), intake.settings.claim_ttl_s
+    claimed: list[Doc] = []
+    for doc in await intake.orders.review_queue(count * 2 + 5, claimable_at_ms=epoch_ms(now)):
+        if len(claimed) >= count:
+            break
+        changed = await _change(intake, doc["_id"], _claim(by, now, ttl))
+        if changed.get("claim_by") == by and from_doc(changed).claim_until_ms > epoch_ms(now):
+            claimed.append(changed)
+    return claimed
+
+
+def _claim(by: str, now: datetime, ttl: float) -> Callable[[Order], list[Command]]:
+    def take(order: Order) -> list[Command]:
+        review.claim(order, by, now, ttl)
+        return []
+
+    return take
+
+
+async def release_order(intake: Intake, order_id: str, by: str) -> Doc:
+    """Put a claimed order back in the review queue (R2.3)."""
+
+    def give_back(order: Order) -> list[Command]:
+        review.release(order, by, intake.now())
+        return []
+
+    return await _change(intake, order_id, give_back)
 
 
 async def handle_reply(message: Event, envelope: Envelope, intake: Intake) -> None:

@@ -33,7 +33,12 @@ class Settings(ServiceSettings):
     deposit_percent: int = Field(30, ge=0, le=100, validation_alias=_env("deposit_percent"))
     payment_wait_h: float = Field(72.0, gt=0, validation_alias=_env("payment_wait_h"))
     payment_reminders_h: str = Field("24,48", validation_alias=_env("payment_reminders_h"))
-    sign_off_terms: str = Field("monthly", validation_alias=_env("sign_off_terms"))
+    sign_off_terms: str = Field("monthly,prepaid", validation_alias=_env("sign_off_terms"))
+    # R2.2: orders over this total (fen; 100,000 yuan) need the general manager after a manager.
+    general_manager_over: int | None = Field(10_000_000, ge=0, validation_alias=_env("general_manager_over"))
+    # R2.3: how long a reviewer's claim on an order lasts, and how many one claim takes at most.
+    claim_ttl_s: float = Field(900.0, gt=0, validation_alias=_env("claim_ttl_s"))
+    claim_batch_max: int = Field(20, ge=1, validation_alias=_env("claim_batch_max"))
     vat_rate_bp: int = Field(1300, ge=0, le=10_000, validation_alias=_env("vat_rate_bp"))
     # R1.4: channels whose orders may come without a delivery date (comma separated; none by default).
     required_by_optional_channels: str = Field("", validation_alias=_env("required_by_optional_channels"))
@@ -95,6 +100,7 @@ class Settings(ServiceSettings):
                 round(float(p) * 3600) for p in self.payment_reminders_h.split(",") if p.strip()
             ),
             sign_off_terms=tuple(t.strip() for t in self.sign_off_terms.split(",") if t.strip()),
+            general_manager_over=self.general_manager_over,
             date_optional_channels=tuple(
                 c.strip() for c in self.required_by_optional_channels.split(",") if c.strip()
             ),

@@ -93,6 +93,9 @@ ROWS: dict[tuple[str, str, str], Row] = {
     ("intake", "POST", "/orders/{order_id}/cancel"): Row(("order_id",), {"reason": "test"}, scoped=True),
     ("intake", "POST", "/orders/{order_id}/approve"): Row(("order_id",), {"reason": "test"}),
     ("intake", "POST", "/orders/{order_id}/reject"): Row(("order_id",), {"reason": "test"}),
+    ("intake", "GET", "/review-queue"): Row(),
+    ("intake", "POST", "/review-queue/claims"): Row(body={"count": 1}),
+    ("intake", "POST", "/orders/{order_id}/release"): Row(("order_id",)),
     ("intake", "POST", "/orders/{order_id}/payment-check"): Row(
         ("order_id",), {"reason": "L/C seen"}, scoped=True
     ),

@@ -82,7 +82,10 @@ async def test_a_prepaid_customer_skips_the_credit_check(shop: Shop):
 
     order_id = (await shop.place(customer, [(sku, 2)]))["order_id"]
 
-    # No credit is at risk; the order waits for its money before shipping (R3.3, issue 5).
+    # No credit is at risk; a manager signs prepayment terms off (R2.2), then the order waits
+    # for its money before shipping (R3.3, issue 5).
+    await shop.wait_status(order_id, "on_hold")
+    await shop.approve(order_id)
     waiting = await shop.wait_status(order_id, "awaiting_payment")
     assert waiting["awaiting"]["outstanding"] == waiting["total"]
     assert (await shop.credit(customer))["exposure"] == 0

@@ -43,10 +43,18 @@ async def pay(shop: Shop, order_id: str, amount: int, reference: str | None = No
     return await shop.as_("erp")["billing"].post("/payments", json=body)
 
 
+async def signed_off(shop: Shop, order_id: str) -> None:
+    """Prepayment terms need a manager's approval first (R2.2)."""
+    held = await shop.wait_status(order_id, "on_hold")
+    assert "prepaid terms" in held["history"][-1]["reason"]
+    await shop.approve(order_id)
+
+
 async def test_a_prepaid_order_waits_before_shipping_and_ships_once_paid(shop: Shop) -> None:
     customer = await shop.customer(terms="prepaid")
     sku = await shop.product(on_hand=5, price=12_000)
     order_id = (await shop.place(customer, [(sku, 2)]))["order_id"]
+    await signed_off(shop, order_id)
 
     waiting = await shop.wait_status(order_id, "awaiting_payment")
     assert waiting["payment_terms"] == "prepaid" and waiting["amount_due"] == 24_000
@@ -102,6 +110,7 @@ async def test_an_unpaid_order_is_reminded_then_cancelled_with_its_stock_and_cre
     customer = await shop.customer(terms="prepaid")
     sku = await shop.product(on_hand=4)
     order_id = (await shop.place(customer, [(sku, 1)]))["order_id"]
+    await signed_off(shop, order_id)
     await shop.wait_status(order_id, "awaiting_payment")
 
     cancelled = await shop.wait_status(order_id, "cancelled", within=WAIT_S + 30)
@@ -139,6 +148,7 @@ async def test_bad_payments_are_refused_with_what_is_wrong(shop: Shop) -> None:
     customer = await shop.customer(terms="prepaid")
     sku = await shop.product(on_hand=5, price=12_000)
     order_id = (await shop.place(customer, [(sku, 2)]))["order_id"]
+    await signed_off(shop, order_id)
     await shop.wait_status(order_id, "awaiting_payment")
 
     over = await pay(shop, order_id, 99_999_999)

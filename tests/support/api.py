@@ -76,7 +76,9 @@ class Shop:
         return {
             "customer_id": customer_id,
             "channel": "storefront",
-            "delivery_address": "Shanghai, Pudong, 88 Century Ave",
+            # A room per order, so orders of one customer are not duplicates of each other (R1.6):
+            # a flagged order waits for a reviewer (R2.1). A test of duplicates passes its own.
+            "delivery_address": f"Shanghai, Pudong, 88 Century Ave, Rm {uuid.uuid4().hex[:6]}",
             "required_by": (date.today() + timedelta(days=14)).isoformat(),  # R1.4
             "contact": {"name": "Li Lei", "phone": "13800138000"},
             "lines": [{"sku": sku, "quantity": qty} for sku, qty in lines],

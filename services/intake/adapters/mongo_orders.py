@@ -15,6 +15,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from services.intake.adapters.mapping import PAST_ORDER_FIELDS, Doc, from_doc, past_order, to_fields
 from services.intake.domain.order import Order
+from services.intake.domain.review import WAITING_HOLDS
 from services.intake.domain.screening import PastOrder
 from shared.access.principal import customer_query
 from shared.aggregates import LastWrites, Loaded
@@ -48,6 +49,9 @@ class MongoOrderStore:
             await self.collection.create_index([(field, ASCENDING), ("seq", DESCENDING)])
         await self.collection.create_index([("created_at", DESCENDING)])
         await self.collection.create_index([("stuck_since", ASCENDING), ("seq", DESCENDING)])
+        # The review queue (R2.3): on_hold orders by priority, then age.
+        queue = [("status", ASCENDING), ("priority_rank", ASCENDING), ("seq", ASCENDING)]
+        await self.collection.create_index(queue)
 
     async def get(self, order_id: str) -> Doc | None:
         return await self.collection.find_one({"_id": order_id})
@@ -125,6 +129,15 @@ class MongoOrderStore:
             query["seq"] = {"$gt": after_seq}
         cursor = self.collection.find(query).sort("seq", ASCENDING).limit(limit)
         return [doc async for doc in cursor]
+
+    async def review_queue(self, limit: int, claimable_at_ms: int | None = None) -> list[Doc]:
+        """Orders waiting for a person (R2.1-R2.3): urgent, key, normal, then oldest first;
+        ``claimable_at_ms``: only those nobody holds a claim on at that time."""
+        query: dict[str, Any] = {"status": "on_hold", "saga.hold": {"$in": list(WAITING_HOLDS)}}
+        if claimable_at_ms is not None:
+            query["$or"] = [{"claim_by": None}, {"claim_until_ms": {"$lte": claimable_at_ms}}]
+        cursor = self.collection.find(query).sort([("priority_rank", ASCENDING), ("seq", ASCENDING)])
+        return [doc async for doc in cursor.limit(limit)]
 
     async def recent_for_customer(self, customer_id: str, limit: int) -> list[PastOrder]:
         """The customer's latest orders, for the duplicate and usual-volume checks (R1.6)."""

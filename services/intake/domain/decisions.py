@@ -18,9 +18,19 @@ def force_credit(order: Order, a: Action, at: datetime) -> Outcome:
 
 
 def approve_large(order: Order, a: Action, at: datetime) -> Outcome:
-    """A manager signs a large order off (R2.2)."""
+    """A reviewer (R2.1), a manager or the general manager (R2.2) lets the order go on."""
     order.saga.hold, order.saga.approved_by = None, a.by
+    order.claim_by, order.claim_until_ms = None, 0
     return Outcome([steps.reserve_stock(order)], (a.reason,))
+
+
+def manager_signed(order: Order, a: Action, at: datetime) -> Outcome:
+    """The first of two tiers (R2.2): a manager signed; the general manager decides next."""
+    order.saga.hold = "general_manager"
+    order.signed_by.append("manager")
+    order.record("manager_approved", a.by, f"{a.reason}; the general manager decides next (R2.2)", at)
+    order.claim_by, order.claim_until_ms = None, 0  # back in the queue for the next tier
+    return Outcome()
 
 
 def begin_compensation(outcome: str) -> Effect:

@@ -55,3 +55,18 @@ class IdempotencyKeyReused(DomainError):
 
     status = 422
     code = "idempotency_key_reused"
+
+
+class ClaimedByAnother(DomainError):
+    """Another reviewer holds the order's claim (R2.3); it expires, or they release it."""
+
+    status = 409
+    code = "claimed_by_another"
+
+
+class TierRequired(DomainError):
+    """The decision needs an approval tier the caller's role does not have (R2.2: manager, then
+    general manager)."""
+
+    status = 403
+    code = "forbidden"

@@ -20,6 +20,11 @@ def needs_a_manager(order: Order, e: Any) -> bool:
     return credit_awaited(order, e) and order.needs_approval and order.saga.approved_by is None
 
 
+def general_manager_next(order: Order, a: Any) -> bool:
+    """R2.2's largest orders: after the manager, the general manager."""
+    return order.approval_tier == "general_manager" and "manager" not in order.signed_by
+
+
 def refusal_awaited(order: Order, e: Any) -> bool:
     return credit_awaited(order, e) and not order.saga.credit_forced  # a forced hold cannot be refused
 
@@ -68,4 +73,12 @@ def hold_is(kind: str) -> Guard:
         return order.saga.hold == kind
 
     guard.__name__ = f"{kind}_hold"
+    return guard
+
+
+def both(first: Guard, second: Guard) -> Guard:
+    def guard(order: Order, e: Any) -> bool:
+        return first(order, e) and second(order, e)
+
+    guard.__name__ = f"{first.__name__}_and_{second.__name__}"
     return guard

@@ -50,6 +50,11 @@ SHIPPED_OR_LATER = frozenset({"shipped", "delivered", "completed", "returned", "
 StepStatus = Literal["started", "done", "failed", "compensating", "compensated"]
 
 
+def epoch_ms(at: datetime) -> int:
+    """Milliseconds since the epoch: how claim deadlines are kept (a number compares on any store)."""
+    return int(at.timestamp() * 1000)
+
+
 def utcnow() -> datetime:
     """The current time in UTC (the only clock the domain reads, and only as a default)."""
     return datetime.now(UTC)
@@ -140,7 +145,7 @@ class SagaState:
     """Where the saga stands: each step's status (STEPS order), and the compensation under way."""
 
     steps: dict[str, StepStatus] = field(default_factory=dict)
-    hold: Literal["credit", "approval"] | None = None
+    hold: Literal["credit", "review", "approval", "general_manager"] | None = None
     credit_forced: bool = False  # a person approved going over the credit limit
     approved_by: str | None = None
     compensating: str | None = None  # the step whose compensation reply is awaited
@@ -173,6 +178,13 @@ class Order:
     priority: str = "normal"
     needs_approval: bool = False  # large order: a manager signs off (R2.2)
     approval_reasons: list[str] = field(default_factory=list)  # why a manager must (R2.2, R3.2)
+    # Who decides (R2.1, R2.2): "review" (any reviewer: flags), "manager", or "general_manager" (the
+    # largest: a manager first, then a general manager); "" = approved automatically by rule.
+    approval_tier: str = ""
+    signed_by: list[str] = field(default_factory=list)  # tiers passed: "manager" ...
+    # A reviewer's exclusive claim on the order in the review queue (R2.3), until epoch ms.
+    claim_by: str | None = None
+    claim_until_ms: int = 0
     flags: list[str] = field(default_factory=list)
     status: str = "pending_review"
     history: list[HistoryEntry] = field(default_factory=list)

@@ -21,7 +21,6 @@ from services.intake.domain.steps import reserve_credit
 from services.intake.domain.validation import (
     Catalogue,
     OrderRequest,
-    below_catalogue_price,
     build_lines,
     validate,
 )
@@ -73,13 +72,13 @@ def place(
     )
     listed = [int(catalogue[line.sku]["unit_price"]) for line in lines]
     asked = [ln.unit_price for ln in request.lines]
-    notes, reviews = apply_prices(lines, asked, listed, order.channel, policy)
+    notes, reviews, undercut = apply_prices(lines, asked, listed, order.channel, policy)
     order.priority = priority(order.required_by, order.total_quantity, today, policy)
     order.flags = plausibility_flags(
         customer_name=customer_name,
         phone=order.contact.phone,
         required_by=order.required_by,
-        below_catalogue_price=below_catalogue_price(request, catalogue),
+        below_catalogue_price=undercut,
     )
     order.flags += history_flags(
         address=order.delivery_address, quantities=order.quantities(), at=at, past=past, policy=policy
@@ -94,7 +93,16 @@ def place(
         reasons.append(f"total {order.total} is over {policy.approval_over} (R2.2)")
     if order.payment_terms in policy.sign_off_terms:
         reasons.append(f"{order.payment_terms} terms: a manager signs off (R3.2)")
-    order.approval_reasons, order.needs_approval = reasons, bool(reasons)
+    largest = policy.general_manager_over is not None and order.total > policy.general_manager_over
+    if largest:
+        reasons.append(f"total {order.total} is over {policy.general_manager_over}: the general manager "
+                       "approves after a manager (R2.2)")  # fmt: skip
+    order.approval_reasons = reasons
+    # R2.1: every order is reviewed; clean ones by rule, flagged ones by a reviewer, R2.2's by a
+    # manager (and the largest by the general manager after one).
+    tier = "general_manager" if largest else "manager" if reasons else "review" if order.flags else ""
+    order.approval_tier = tier
+    order.needs_approval = bool(order.approval_tier)
     order.set_status(INITIAL, by, f"received via {order.channel}", at)
     for note in notes:
         order.record("price_checked", "intake", note, at)

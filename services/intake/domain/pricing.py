@@ -39,14 +39,16 @@ def price(sku: str, given: int | None, listed: int, channel: str, policy: Policy
 
 def apply_prices(
     lines: list[Line], given: list[int | None], catalogue_prices: list[int], channel: str, policy: Policy
-) -> tuple[list[str], list[str]]:
-    """Set each line's price by the rules; the history notes and the review reasons."""
-    notes, reviews = [], []
+) -> tuple[list[str], list[str], bool]:
+    """Set each line's price by the rules; the history notes, the review reasons, and whether a
+    price undercut what the channel may give (flagged ``price_below_catalogue``, R1.6)."""
+    notes, reviews, undercut = [], [], False
     for line, asked, listed in zip(lines, given, catalogue_prices, strict=True):
         priced = price(line.sku, asked, listed, channel, policy)
+        undercut = undercut or (priced.unit_price != asked and asked is not None) or bool(priced.review)
         line.unit_price = priced.unit_price
         if priced.note:
             notes.append(priced.note)
         if priced.review:
             reviews.append(priced.review)
-    return notes, reviews
+    return notes, reviews, undercut

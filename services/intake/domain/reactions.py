@@ -51,16 +51,22 @@ def summary(e: Event) -> str:
 
 
 def hold_for_approval(order: Order, e: Any, at: datetime) -> Outcome:
+    """R2.1: the order waits in the review queue for a reviewer (flags) or a manager (R2.2)."""
     order.saga.steps["credit"] = "done"
-    order.saga.hold = "approval"
     note(order, e, _credit_reason(e), at)
-    why = "; ".join(order.approval_reasons) or f"total {order.total} needs a manager's approval (R2.2)"
+    if order.approval_tier == "review":
+        order.saga.hold = "review"
+        why = f"flagged ({', '.join(order.flags)}): a reviewer decides (R2.1)"
+    else:
+        order.saga.hold = "approval"
+        why = "; ".join(order.approval_reasons) or f"total {order.total} needs a manager's approval (R2.2)"
     return Outcome(reasons=(why,), by="intake")
 
 
 def credit_held(order: Order, e: Any, at: datetime) -> Outcome:
     order.saga.steps["credit"] = "done"
-    return Outcome([steps.reserve_stock(order)], (_credit_reason(e),))
+    rule = "" if order.saga.approved_by else "; reviewed by rule: no flag, nothing R2.2 names (R2.1)"
+    return Outcome([steps.reserve_stock(order)], (_credit_reason(e) + rule,))
 
 
 def _credit_reason(e: Any) -> str:

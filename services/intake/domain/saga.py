@@ -21,8 +21,14 @@ from services.intake.domain import guards as g
 from services.intake.domain import payment as pay
 from services.intake.domain import reactions as r
 from services.intake.domain import shipping as sh
-from services.intake.domain.errors import InvalidTransition, NotOnHold, OrderShipped
-from services.intake.domain.order import SHIPPED_OR_LATER, Order, utcnow
+from services.intake.domain.errors import (
+    ClaimedByAnother,
+    InvalidTransition,
+    NotOnHold,
+    OrderShipped,
+    TierRequired,
+)
+from services.intake.domain.order import SHIPPED_OR_LATER, Order, epoch_ms, utcnow
 from services.intake.domain.placing import place
 from services.intake.domain.steps import line_quantities
 from shared import contracts as c
@@ -76,7 +82,11 @@ TABLE: tuple[Transition, ...] = (
     rows({"pending_review"}, c.CreditReserved, "approved", when=g.credit_awaited, do=r.credit_held),
     rows({"pending_review"}, c.CreditLimitExceeded, "on_hold", when=g.refusal_awaited, do=r.credit_refused),
     rows({"on_hold"}, "approve", "pending_review", when=g.hold_is("credit"), do=d.force_credit),
+    rows({"on_hold"}, "approve", "approved", when=g.hold_is("review"), do=d.approve_large),
+    rows({"on_hold"}, "approve", when=g.both(g.hold_is("approval"), g.general_manager_next),
+         do=d.manager_signed),
     rows({"on_hold"}, "approve", "approved", when=g.hold_is("approval"), do=d.approve_large),
+    rows({"on_hold"}, "approve", "approved", when=g.hold_is("general_manager"), do=d.approve_large),
     rows({"on_hold"}, "reject", "rejected", do=d.begin_compensation("rejected")),
     # stock (R4.1) and supply for what is short (R4.2), each behind the term's gates (R3.2)
     rows({"approved", "awaiting_stock"}, c.StockReserved, "awaiting_payment",
@@ -199,18 +209,41 @@ def check_payment(order: Order, by: str, reason: str, at: datetime | None = None
     return _fire(order, "check", d.Action(by, reason), by, at or utcnow())
 
 
-def approve(order: Order, by: str, reason: str, at: datetime | None = None) -> list[c.Command]:
-    """A person lets an order on hold continue: over the credit limit (R3.1) or a large order (R2.2)."""
+# Which approval tier (R2.1, R2.2) decides an order on each kind of hold.
+TIER_OF_HOLD = {
+    "credit": "review", "review": "review", "approval": "manager", "general_manager": "general_manager",
+}  # fmt: skip
+TIERS = frozenset(TIER_OF_HOLD.values())
+
+
+def _may_decide(order: Order, by: str, tiers: frozenset[str], at: datetime) -> None:
     if order.status != "on_hold":
         raise NotOnHold(f"order {order.order_id} is {order.status}, not on_hold")
-    return _fire(order, "approve", d.Action(by, reason), by, at or utcnow())
+    need = TIER_OF_HOLD.get(order.saga.hold or "", "review")
+    if need not in tiers:
+        who = need.replace("_", " ")
+        raise TierRequired(f"order {order.order_id} waits for the {who}'s decision (R2.2)")
+    if order.claim_by not in (None, by) and order.claim_until_ms > epoch_ms(at):
+        raise ClaimedByAnother(f"order {order.order_id} is claimed by {order.claim_by} (R2.3)")
 
 
-def reject(order: Order, by: str, reason: str, at: datetime | None = None) -> list[c.Command]:
+def approve(
+    order: Order, by: str, reason: str, at: datetime | None = None, tiers: frozenset[str] = TIERS
+) -> list[c.Command]:
+    """A person lets an order on hold continue: flagged (R2.1), over the credit limit (R3.1), or
+    what R2.2 names (a manager; the largest then the general manager). ``tiers``: the caller's."""
+    at = at or utcnow()
+    _may_decide(order, by, tiers, at)
+    return _fire(order, "approve", d.Action(by, reason), by, at)
+
+
+def reject(
+    order: Order, by: str, reason: str, at: datetime | None = None, tiers: frozenset[str] = TIERS
+) -> list[c.Command]:
     """A person refuses an order on hold (R2.2); whatever it already holds is given back."""
-    if order.status != "on_hold":
-        raise NotOnHold(f"order {order.order_id} is {order.status}, not on_hold")
-    return _fire(order, "reject", d.Action(by, reason), by, at or utcnow())
+    at = at or utcnow()
+    _may_decide(order, by, tiers, at)
+    return _fire(order, "reject", d.Action(by, reason), by, at)
 
 
 def cancel(order: Order, by: str, reason: str, at: datetime | None = None) -> list[c.Command]:

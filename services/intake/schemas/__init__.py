@@ -1,6 +1,6 @@
 """Request and response bodies of intake's HTTP contract (API.md "intake: orders")."""
 
-from services.intake.schemas.requests import ContactIn, Decision, LineIn, OrderCreate, Reason
+from services.intake.schemas.requests import Claim, ContactIn, Decision, LineIn, OrderCreate, Reason
 from services.intake.schemas.responses import (
     AwaitingPage,
     ContactInternal,
@@ -10,6 +10,7 @@ from services.intake.schemas.responses import (
     OrderInternal,
     OrderPage,
     OrderPublic,
+    ReviewQueue,
     StepPublic,
     SupplyOrderPublic,
     order_internal,
@@ -18,6 +19,7 @@ from services.intake.schemas.responses import (
 
 __all__ = [
     "AwaitingPage",
+    "Claim",
     "ContactIn",
     "ContactInternal",
     "ContactPublic",
@@ -30,6 +32,7 @@ __all__ = [
     "OrderPage",
     "OrderPublic",
     "Reason",
+    "ReviewQueue",
     "StepPublic",
     "SupplyOrderPublic",
     "order_internal",

@@ -103,3 +103,9 @@ class Decision(RequestModel):
     """`POST /orders/{id}/approve|reject`: why (R2.2); who decided is the caller's key (issue 7)."""
 
     reason: Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class Claim(RequestModel):
+    """`POST /review-queue/claims`: how many orders to take (R2.3); who claims is the caller's key."""
+
+    count: Annotated[int, Field(ge=1, le=100)] = 10

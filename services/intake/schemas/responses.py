@@ -8,13 +8,13 @@ internal flags or credit reasons. Fields are left out by model, never masked by 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from services.intake.adapters import from_doc
-from services.intake.domain.order import Order
+from services.intake.domain.order import Order, epoch_ms, utcnow
 from services.intake.domain.stuck import INTERNAL_EVENTS
 
 
@@ -135,7 +135,14 @@ class OrderInternal(OrderPublic):
     contact: ContactInternal
     priority: str
     flags: list[str]
-    hold: str | None = Field(description="what an on_hold order waits for: credit or approval")
+    hold: str | None = Field(
+        description="what an on_hold order waits for: credit, review (a reviewer, R2.1), approval "
+        "(a manager, R2.2) or general_manager (the largest, after a manager)"
+    )
+    approval_tier: str = Field("", description="who decides: review, manager, general_manager; '' = rules")
+    approval_reasons: list[str] = Field(default_factory=list, description="why a manager must decide (R2.2)")
+    claimed_by: str | None = Field(None, description="the reviewer holding the order's claim (R2.3)")
+    claimed_until: datetime | None = None
     history: list[HistoryPublic]  # type: ignore[assignment]
     supply_orders: list[SupplyOrderPublic]
     credit_notes: list[dict[str, Any]]
@@ -161,6 +168,13 @@ def order_view(doc: dict[str, Any], internal: bool) -> OrderInternal | OrderPubl
     return OrderPublic.model_validate(public)
 
 
+def _claim(order: Order) -> tuple[str | None, datetime | None]:
+    """Who holds the order's review claim and until when; nobody once it expired (R2.3)."""
+    if order.claim_by is None or order.claim_until_ms <= epoch_ms(utcnow()):
+        return None, None
+    return order.claim_by, datetime.fromtimestamp(order.claim_until_ms / 1000, UTC)
+
+
 def _gate(order: Any) -> PaymentGate | None:
     pay = order.payments
     if order.status != "awaiting_payment" or pay.gate is None or pay.since is None or pay.expires_at is None:
@@ -169,6 +183,13 @@ def _gate(order: Any) -> PaymentGate | None:
         gate=pay.gate, before=pay.point or "", due=pay.due, outstanding=max(0, pay.due - pay.paid),
         since=pay.since, expires_at=pay.expires_at, reminders_sent=pay.reminders_sent,
     )  # fmt: skip
+
+
+class ReviewQueue(BaseModel):
+    """`GET /review-queue` and `POST /review-queue/claims`: orders waiting for a person (R2.1-R2.3),
+    urgent, key, normal, then oldest first, each with why it is there and who holds its claim."""
+
+    items: list[OrderInternal]
 
 
 class AwaitingPage(BaseModel):
@@ -222,6 +243,10 @@ def order_internal(doc: dict[str, Any]) -> OrderInternal:
         priority=order.priority,
         flags=order.flags,
         hold=order.saga.hold,
+        approval_tier=order.approval_tier,
+        approval_reasons=order.approval_reasons,
+        claimed_by=_claim(order)[0],
+        claimed_until=_claim(order)[1],
         history=[
             HistoryPublic(at=h.at, status=h.status, event=h.event, by=h.by, reason=h.reason)
             for h in order.history

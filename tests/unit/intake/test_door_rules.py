@@ -59,7 +59,8 @@ def lamp(price: int | None):  # the catalogue sells LAMP-1 at 12,000
 def test_a_storefront_price_below_the_catalogue_becomes_the_catalogue_price(make) -> None:
     order, _ = make.place(lines=lamp(1))  # the 1 fen against 12,000
 
-    assert order.lines[0].unit_price == 12_000 and not order.needs_approval
+    assert order.lines[0].unit_price == 12_000 and order.approval_reasons == []
+    assert order.approval_tier == "review"  # flagged: a reviewer looks (R2.1), no manager needed
     assert any("replaced by the catalogue price 12000" in h.reason for h in order.history)
     assert "price_below_catalogue" in order.flags
 

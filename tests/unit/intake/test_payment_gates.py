@@ -30,8 +30,10 @@ def kinds(commands) -> list[str]:
     return [type(cmd).__name__ for cmd in commands]
 
 
-def approved(make, terms: str, **kw):
-    order = make.order("approved", payment_terms=terms, **kw)
+def approved(make, terms: str, policy: Policy | None = None, **kw):
+    # Prepaid orders wait for a manager first (R2.2); these tests start after that.
+    policy = policy or Policy(sign_off_terms=("monthly",))
+    order = make.order("approved", payment_terms=terms, policy=policy, **kw)
     assert order.status == "approved" and order.payment_terms == terms
     return order
 
@@ -146,7 +148,7 @@ def test_a_deposit_order_in_stock_waits_for_the_deposit_then_the_balance(make) -
 
 
 def test_the_deposit_share_is_the_setting_kept_with_the_order(make) -> None:
-    order = approved(make, "tt", policy=Policy(deposit_percent=50))
+    order = approved(make, "tt", policy=Policy(deposit_percent=50, sign_off_terms=()))
     reply(order, make.stock_short(order))
     assert order.payments.due == share(order.total, 5_000)
 
@@ -249,3 +251,10 @@ def test_money_after_the_cancellation_ended_is_refunded_on_its_own(make) -> None
     reply(order, make.compensation_reply(commands[0]))
     assert order.saga.steps["payment"] == "compensated"
     assert pay(order, 0, payment_id=next(iter(order.payments.received))) == []  # that payment again
+
+
+def test_prepaid_and_monthly_terms_wait_for_a_manager_by_default(make) -> None:
+    for terms in ("prepaid", "monthly"):
+        order = make.order("approved", payment_terms=terms)
+        assert order.status == "on_hold" and order.approval_tier == "manager"
+        assert f"{terms} terms: a manager signs off" in order.history[-1].reason
