@@ -36,6 +36,15 @@ class Settings(ServiceSettings):
     sign_off_terms: str = Field("monthly,prepaid", validation_alias=_env("sign_off_terms"))
     # R2.2: orders over this total (fen; 100,000 yuan) need the general manager after a manager.
     general_manager_over: int | None = Field(10_000_000, ge=0, validation_alias=_env("general_manager_over"))
+    # R1.5, R2.2: channels that may negotiate prices, and the discount they may give on their own.
+    negotiating_channels: str = Field(
+        "sales_rep,distributor,erp,edi", validation_alias=_env("negotiating_channels")
+    )
+    max_discount_percent: int = Field(10, ge=0, le=100, validation_alias=_env("max_discount_percent"))
+    # R1.6 brushing: N small orders (at most M units) to one address or phone, different names, H hours.
+    brushing_min_names: int = Field(3, ge=2, validation_alias=_env("brushing_min_names"))
+    brushing_max_units: int = Field(2, ge=1, validation_alias=_env("brushing_max_units"))
+    brushing_within_hours: int = Field(24, ge=1, validation_alias=_env("brushing_within_hours"))
     # R2.3: how long a reviewer's claim on an order lasts, and how many one claim takes at most.
     claim_ttl_s: float = Field(900.0, gt=0, validation_alias=_env("claim_ttl_s"))
     claim_batch_max: int = Field(20, ge=1, validation_alias=_env("claim_batch_max"))
@@ -101,6 +110,11 @@ class Settings(ServiceSettings):
             ),
             sign_off_terms=tuple(t.strip() for t in self.sign_off_terms.split(",") if t.strip()),
             general_manager_over=self.general_manager_over,
+            negotiating_channels=tuple(c.strip() for c in self.negotiating_channels.split(",") if c.strip()),
+            max_discount_percent=self.max_discount_percent,
+            brushing_min_names=self.brushing_min_names,
+            brushing_max_units=self.brushing_max_units,
+            brushing_within_hours=self.brushing_within_hours,
             date_optional_channels=tuple(
                 c.strip() for c in self.required_by_optional_channels.split(",") if c.strip()
             ),

@@ -101,3 +101,20 @@ def test_small_orders_to_one_address_under_many_names_are_flagged_with_why(make)
     ]
     assert why and "under 3 names" in why[0]
     assert "possible_brushing" not in one_name.flags and "possible_brushing" not in long_ago.flags
+
+
+def test_the_thresholds_are_settings(monkeypatch) -> None:
+    """Every threshold of the business documents is a setting (R1.4, R1.5, R1.6, R2.2, R3.2)."""
+    from services.intake.settings import Settings
+
+    for name, value in {"INTAKE_NEGOTIATING_CHANNELS": "sales_rep", "INTAKE_MAX_DISCOUNT_PERCENT": "5",
+                        "INTAKE_BRUSHING_MIN_NAMES": "4", "INTAKE_GENERAL_MANAGER_OVER": "50000",
+                        "INTAKE_REQUIRED_BY_OPTIONAL_CHANNELS": "email", "INTAKE_SIGN_OFF_TERMS": "monthly",
+                        "INTAKE_DEPOSIT_PERCENT": "40"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    policy = Settings().policy
+
+    assert policy.negotiating_channels == ("sales_rep",) and policy.max_discount_percent == 5
+    assert policy.brushing_min_names == 4 and policy.general_manager_over == 50_000
+    assert policy.date_optional_channels == ("email",) and policy.sign_off_terms == ("monthly",)
+    assert policy.deposit_percent == 40
