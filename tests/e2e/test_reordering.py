@@ -27,8 +27,9 @@ as the shuffler handed it on (it got none past the shuffler), and the shuffler r
 messages of one order in another order than they arrived.
 
 What does depend on the order is intake's record of the supply orders a short order waited for:
-``test_intake_records_its_supply_orders_as_in_order_delivery_does`` is a strict xfail naming that
-bug (it reads the run above), to pass once intake fills in a late ``SupplyRaised``.
+``test_intake_records_its_supply_orders_as_in_order_delivery_does`` checks intake's record of the
+supply orders too: it found that a late ``SupplyRaised`` left a stub and a ``StockReceived`` after
+``StockReserved`` was ignored (both fixed, with unit tests in test_intake_saga_reliability.py).
 
 Settings (environment): ``REORDER_ORDERS`` (100, about a minute; the full profile is a few
 hundred: ``REORDER_ORDERS=300``), ``REORDER_SEED`` (default: random, printed and named in every
@@ -435,14 +436,6 @@ async def test_replies_in_random_order_and_twice_end_every_order_as_in_order_del
         assert shuffler.duplicated() > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="intake bug (issue 9, reordering): a SupplyCompleted that overtakes its SupplyRaised leaves "
-    "a stub supply order (no kind, no expected date) that the late SupplyRaised never fills in "
-    "(reactions.supply_raised skips ids it knows), so the order gets no expected delivery and no "
-    "SupplyRaised note; a StockReceived overtaken by StockReserved is ignored (only awaiting_stock "
-    "absorbs it), so the supply order stays 'completed', never 'received'",
-)
 async def test_intake_records_its_supply_orders_as_in_order_delivery_does():
     """The statuses and ledgers above do not depend on reply order; intake's record of the supply
     orders a short order waited for does. In order it is ``purchase``, ``received``, with its

@@ -90,11 +90,22 @@ def stock_short(order: Order, e: Any, at: datetime) -> Outcome:
 
 
 def supply_raised(order: Order, e: Any, at: datetime) -> Outcome:
-    new = [ref for ref in e.supply_orders if ref.supply_order_id not in order.supply_orders]
+    # A supply order the completion told us of first (reordered replies, issue 9) is a stub
+    # without kind or date: filled in here, its status kept.
+    stubs = {so_id for so_id, so in order.supply_orders.items() if not so.kind}
+    new = [
+        ref
+        for ref in e.supply_orders
+        if ref.supply_order_id not in order.supply_orders or ref.supply_order_id in stubs
+    ]
     if order.saga.steps.get("supply") == "started":
         order.saga.steps["supply"] = "done"
     for ref in new:
-        order.supply_orders[ref.supply_order_id] = SupplyOrder(**ref.model_dump())
+        known = order.supply_orders.get(ref.supply_order_id)
+        fresh = SupplyOrder(**ref.model_dump())
+        if known is not None:
+            fresh.status = known.status
+        order.supply_orders[ref.supply_order_id] = fresh
     if new:
         note(order, e, ", ".join(f"{r.kind} {r.supply_order_id}" for r in new), at)
         _update_expected_delivery(order, at)

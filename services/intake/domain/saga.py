@@ -98,10 +98,13 @@ TABLE: tuple[Transition, ...] = (
     rows({"approved"}, c.StockShort, "awaiting_payment",
          when=pay.must_pay_before("supply"), do=pay.wait_before_supply),
     rows({"approved"}, c.StockShort, "awaiting_stock", do=r.stock_short),
-    rows({"awaiting_stock"}, c.SupplyRaised, do=r.supply_raised),
+    rows({"awaiting_stock", "awaiting_payment", "ready_to_ship"} | SHIPPED, c.SupplyRaised,
+         do=r.supply_raised),  # late (its completion overtook it, issue 9): the record is filled in
     rows({"awaiting_stock", "cancelling", "cancelled"}, c.SupplyCompleted,
          when=g.supply_was_raised, do=r.supply_completed),
-    rows({"awaiting_stock"}, c.StockReceived, do=r.stock_received),
+    # StockReceived may come after StockReserved moved the order on (reordered replies, issue 9).
+    rows({"awaiting_stock", "awaiting_payment", "ready_to_ship"} | SHIPPED, c.StockReceived,
+         do=r.stock_received),
     # money (R3.2, R3.3): payments and finance's checks open gates; unpaid, the order expires
     rows({"awaiting_payment"}, c.PaymentReceived, "awaiting_stock",
          when=pay.opens("supply"), do=pay.payment_opens),

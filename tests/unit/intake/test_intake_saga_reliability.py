@@ -280,3 +280,34 @@ def test_a_completed_supply_the_order_never_raised_is_not_received_after_a_cance
 
     assert saga.on_reply(order, make.supply_completed(order), message_id=new_id()) == []
     assert order.supply_orders == {}
+
+
+def test_a_supply_raised_after_its_completion_fills_the_supply_order_in(make):
+    """Found by the reordering e2e test (issue 9): the late SupplyRaised left a stub behind."""
+    order = make.order("awaiting_stock")
+    saga.on_reply(order, make.supply_completed(order), message_id=new_id())
+    saga.on_reply(order, make.supply_raised(order), message_id=new_id())
+
+    known = order.supply_orders["MO-1"]
+    assert (known.kind, known.status, known.expected_at[:10]) == ("production", "completed", "2024-05-17")
+    assert order.expected_delivery is not None
+
+
+def test_stock_received_after_the_order_moved_on_is_still_recorded(make):
+    """Found by the reordering e2e test (issue 9): only awaiting_stock absorbed StockReceived."""
+    order = make.order("supply_raised")
+    for reply in (make.supply_completed, make.stock_reserved):  # StockReserved overtook StockReceived
+        saga.on_reply(order, reply(order), message_id=new_id())
+    assert order.status == "ready_to_ship" and order.supply_orders["MO-1"].status == "completed"
+    saga.on_reply(order, make.stock_received(order), message_id=new_id())
+    assert order.supply_orders["MO-1"].status == "received"
+
+
+def test_a_supply_raised_after_the_order_moved_on_is_still_recorded(make):
+    order = make.order("awaiting_stock")
+    for reply in (make.supply_completed, make.stock_received, make.stock_reserved):
+        saga.on_reply(order, reply(order), message_id=new_id())
+    assert order.status == "ready_to_ship"
+
+    assert saga.on_reply(order, make.supply_raised(order), message_id=new_id()) == []
+    assert order.supply_orders["MO-1"].kind == "production" and order.status == "ready_to_ship"
