@@ -56,7 +56,10 @@ class Bus:
 
     @property
     def connected(self) -> bool:
-        return self._connection is not None and not self._connection.is_closed
+        """The connection is up now: a robust connection that lost the broker stays open (not
+        ``is_closed``) while it reconnects, but its ``connected`` event is clear until it is back."""
+        connection = self._connection
+        return connection is not None and not connection.is_closed and connection.connected.is_set()
 
     async def connect(self, attempts: int = 30) -> None:
         """Connect (retrying while the broker starts) and declare the topology."""
