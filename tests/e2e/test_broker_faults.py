@@ -94,6 +94,12 @@ async def ready(stack: Stack) -> dict[str, int]:
     return dict(await asyncio.gather(*(one(n) for n in SERVICES)))
 
 
+async def not_ready(stack: Stack) -> bool:
+    """Every service answers /ready with 503 and the broker check false."""
+    codes = await ready(stack)
+    return all(code == 503 for code in codes.values())
+
+
 async def reconnected(faults: OwnStack, stack: Stack) -> bool:
     """Every service answers /ready, has its connection on the node as its own user, and every
     consuming service has its consumer back on its queue."""
@@ -239,11 +245,13 @@ async def test_connection_dropped_between_publish_and_confirm_relay_republishes_
     # Hold: what the services publish reaches the broker and is routed, its confirm never comes.
     # Four orders placed now: intake's door publishes each one's first message and waits.
     faults.proxy.hold()
-    held = [asyncio.create_task(shop.place(customer, [(sku, 1)])) for _ in range(4)]
-    await eventually(lambda: routed_for_others(ledger, known, 4), within=20,
-                     what="the new orders' publishes routed while their confirms are held")  # fmt: skip
-    cut = faults.proxy.cut(refuse_s=1.0)  # ... and the connection drops before any confirm
-    faults.proxy.restore()
+    try:
+        held = [asyncio.create_task(shop.place(customer, [(sku, 1)])) for _ in range(4)]
+        await eventually(lambda: routed_for_others(ledger, known, 4), within=20,
+                         what="the new orders' publishes routed while their confirms are held")  # fmt: skip
+        cut = faults.proxy.cut(refuse_s=1.0)  # ... and the connection drops before any confirm
+    finally:
+        faults.proxy.restore()  # whatever happened, the next test gets a working link
     second = [(await task)["order_id"] for task in held]  # the door answers: the outbox has them
     ids = first + second
 
@@ -280,9 +288,12 @@ async def test_broker_restarted_mid_run_every_service_reconnects_and_nothing_con
 
     await asyncio.to_thread(node.stop_app)  # every connection closed; queues stay on disk
     down_at = time.monotonic()
-    # While the broker is away the door still takes orders: their messages wait in the outbox.
-    during = await place_many(shop, customer, sku, 5)
-    await asyncio.to_thread(node.start_app)
+    try:
+        await eventually(lambda: not_ready(stack), within=15, what="services not ready without a broker")
+        # While the broker is away the door still takes orders: their messages wait in the outbox.
+        during = await place_many(shop, customer, sku, 5)
+    finally:
+        await asyncio.to_thread(node.start_app)  # also when the test failed: the rest needs a broker
     back_at = time.monotonic()
     await eventually(lambda: reconnected(faults, stack), within=RECONNECT_WITHIN_S, what="every service back",
                      interval=1.0)  # fmt: skip

@@ -407,13 +407,17 @@ class BusLedger:
         return missing
 
     async def close(self) -> None:
+        """Delete the queue and disconnect; bounded, so a broker that is away cannot hang it."""
         if self._connection is None:
             return
         try:
-            await self._channel.queue_delete(self.queue_name)
+            await asyncio.wait_for(self._channel.queue_delete(self.queue_name), 10)
         except Exception:  # the broker is gone: nothing to clean up there
             pass
-        await self._connection.close()
+        try:
+            await asyncio.wait_for(self._connection.close(), 10)
+        except Exception:
+            pass
 
 
 class _NodeCtl(Rabbitmqctl):
