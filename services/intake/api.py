@@ -11,13 +11,16 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query
+from fastapi.responses import HTMLResponse
 
 from services.intake import handlers
 from services.intake.deps import Deps, Intake
+from services.intake.domain import confirmation as cf
 from services.intake.domain.order import CHANNELS, STATUSES, normalise_channel
 from services.intake.schemas import (
     AwaitingPage,
     Claim,
+    ConfirmationDocument,
     Decision,
     OrderCreate,
     OrderInternal,
@@ -25,6 +28,8 @@ from services.intake.schemas import (
     OrderPublic,
     Reason,
     ReviewQueue,
+    confirmation_document,
+    confirmation_html,
     order_internal,
     order_view,
 )
@@ -222,3 +227,59 @@ async def check_payment(order_id: OrderId, body: Decision, intake: Deps, who: Ch
     credit, R3.2); an order waiting for it goes on. 409 once shipped. Who checked is the caller's key."""
     await _own_order(intake, order_id, who)
     return order_view(await handlers.check_payment(intake, order_id, who.name, body.reason), who.internal)
+
+
+# --- the order confirmation (R2.4) ---------------------------------------------------------------
+
+
+@router.get("/orders/{order_id}/confirmation", response_model=ConfirmationDocument)
+async def get_confirmation(order_id: OrderId, intake: Deps, who: Reader) -> ConfirmationDocument:
+    """The order confirmation as last sent: number, lines, total, delivery date, payment terms
+    (R2.4); `version` 0 until the order is approved. `/confirmation.html` is the printable one."""
+    return confirmation_document(await _own_order(intake, order_id, who))
+
+
+@router.get("/orders/{order_id}/confirmation.html", response_class=HTMLResponse)
+async def get_confirmation_html(order_id: OrderId, intake: Deps, who: Reader) -> HTMLResponse:
+    """The printable order confirmation (R2.4)."""
+    return HTMLResponse(confirmation_html(confirmation_document(await _own_order(intake, order_id, who))))
+
+
+@router.post("/orders/{order_id}/confirmation/accept", response_model=ConfirmationDocument)
+async def accept_confirmation(order_id: OrderId, intake: Deps, who: Placer) -> ConfirmationDocument:
+    """The customer accepts the confirmation as sent (R2.4); 409 when none is waiting for an answer.
+    Who accepted is the caller's key."""
+    await _own_order(intake, order_id, who)
+    doc = await handlers.confirmation(intake, order_id, lambda order, at: cf.accept(order, who.name, at))
+    return confirmation_document(doc)
+
+
+@router.post("/orders/{order_id}/confirmation/changes", response_model=ConfirmationDocument)
+async def ask_for_changes(order_id: OrderId, body: Reason, intake: Deps, who: Placer) -> ConfirmationDocument:
+    """The customer asks for changes (`reason`: what, e.g. "3 instead of 2"); a person confirms
+    again once they are made (R2.4). 409 when there is no confirmation to answer."""
+    await _own_order(intake, order_id, who)
+    doc = await handlers.confirmation(
+        intake, order_id, lambda order, at: cf.ask_changes(order, who.name, body.reason, at)
+    )
+    return confirmation_document(doc)
+
+
+@router.post("/orders/{order_id}/confirmation", response_model=ConfirmationDocument)
+async def confirm_again(order_id: OrderId, body: Reason, intake: Deps, who: Decider) -> ConfirmationDocument:
+    """A person sends the next version of the confirmation (after the changes the customer asked
+    for); 409 before the order is approved (R2.4)."""
+    doc = await handlers.confirmation(
+        intake, order_id, lambda order, at: cf.confirm_again(order, who.name, body.reason, at)
+    )
+    return confirmation_document(doc)
+
+
+@router.get("/confirmation-breaches", response_model=list[OrderInternal])
+async def confirmation_breaches(
+    intake: Deps, who: Decider, limit: Annotated[int | None, Query(ge=1, le=1000)] = None
+) -> list[OrderInternal]:
+    """Orders whose first confirmation was not sent within INTAKE_CONFIRMATION_DUE_H of receipt
+    (R2.4), oldest breach first; each is flagged `confirmation_late` with a history line."""
+    size = min(limit or intake.settings.page_size, intake.settings.max_page)
+    return [order_internal(d) for d in await intake.orders.confirmation_breaches(size, who.customer_filter())]

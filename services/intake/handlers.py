@@ -102,6 +102,16 @@ async def reject_order(
     return await _change(intake, order_id, lambda order: saga.reject(order, by, reason, intake.now(), tiers))
 
 
+async def confirmation(intake: Intake, order_id: str, act: Callable[[Order, datetime], None]) -> Doc:
+    """A customer's answer to the order confirmation, or a person's new version of it (R2.4)."""
+
+    def decide(order: Order) -> list[Command]:
+        act(order, intake.now())
+        return []
+
+    return await _change(intake, order_id, decide)
+
+
 async def claim_orders(intake: Intake, by: str, count: int) -> list[Doc]:
     """Claim up to ``count`` orders of the review queue for ``by`` (R2.3), highest priority and
     oldest first; an order another reviewer wins meanwhile is skipped (optimistic version)."""
@@ -144,7 +154,11 @@ async def handle_reply(message: Event, envelope: Envelope, intake: Intake) -> No
 
 
 async def on_deadline_passed(message: DeadlinePassed, envelope: Envelope, intake: Intake) -> None:
-    """A timer of the order's saga came due; a deadline for an order that moved on changes nothing."""
+    """A timer of the order's saga came due; a deadline for an order that moved on changes nothing,
+    nor one for an order that was never stored (its placing died after scheduling it)."""
+    if await intake.orders.get(message.order_id) is None:
+        log.warning("deadline of an order intake does not have", extra={"timer": message.timer})
+        return
     await _on_message(
         intake, message.order_id, envelope, lambda order: saga.on_deadline(order, message, intake.now())
     )

@@ -13,10 +13,13 @@ from pymongo.errors import DuplicateKeyError
 
 from services.intake.deps import Intake
 from services.intake.domain import saga
+from services.intake.domain.confirmation import CONFIRMATION_TIMER
 from services.intake.domain.errors import IdempotencyKeyReused, OrderInvalid
 from services.intake.domain.numbering import month_key, order_number
+from services.intake.domain.order import Order
 from services.intake.domain.validation import OrderRequest, validate
 from shared.aggregates import Loaded
+from shared.contracts import DeadlinePassed
 from shared.envelope import new_envelope
 from shared.idempotency import Claim
 
@@ -98,6 +101,7 @@ async def _create(
         by=placed_by,
     )
     envelopes = [new_envelope(command, producer=intake.settings.service_name) for command in commands]
+    await _schedule_confirmation_deadline(intake, order)
     try:
         doc = await intake.orders.insert(order, envelopes, envelopes[0].trace if envelopes else {})
     except DuplicateKeyError:  # a replay finished the same claimed number first
@@ -116,6 +120,16 @@ async def _create(
         },
     )
     return doc
+
+
+async def _schedule_confirmation_deadline(intake: Intake, order: Order) -> None:
+    """The first confirmation's deadline (R2.4), scheduled before the order is stored: a crash in
+    between leaves a timer for an order that does not exist, which does nothing when it fires."""
+    due = order.confirmation.due_at
+    if intake.timers is None or due is None:
+        return
+    timer = DeadlinePassed(order_id=order.order_id, timer=CONFIRMATION_TIMER, due_at=due.isoformat())
+    await intake.timers.schedule(f"{order.order_id}:{CONFIRMATION_TIMER}", due, timer)
 
 
 async def _replay(

@@ -45,6 +45,8 @@ class Settings(ServiceSettings):
     brushing_min_names: int = Field(3, ge=2, validation_alias=_env("brushing_min_names"))
     brushing_max_units: int = Field(2, ge=1, validation_alias=_env("brushing_max_units"))
     brushing_within_hours: int = Field(24, ge=1, validation_alias=_env("brushing_within_hours"))
+    # R2.4: the first order confirmation is due this many hours after receipt (a breach if late).
+    confirmation_due_h: float = Field(2.0, gt=0, validation_alias=_env("confirmation_due_h"))
     # R2.3: how long a reviewer's claim on an order lasts, and how many one claim takes at most.
     claim_ttl_s: float = Field(900.0, gt=0, validation_alias=_env("claim_ttl_s"))
     claim_batch_max: int = Field(20, ge=1, validation_alias=_env("claim_batch_max"))
@@ -110,6 +112,7 @@ class Settings(ServiceSettings):
             ),
             sign_off_terms=tuple(t.strip() for t in self.sign_off_terms.split(",") if t.strip()),
             general_manager_over=self.general_manager_over,
+            confirmation_due_s=round(self.confirmation_due_h * 3600),
             negotiating_channels=tuple(c.strip() for c in self.negotiating_channels.split(",") if c.strip()),
             max_discount_percent=self.max_discount_percent,
             brushing_min_names=self.brushing_min_names,

@@ -96,6 +96,14 @@ ROWS: dict[tuple[str, str, str], Row] = {
     ("intake", "GET", "/review-queue"): Row(),
     ("intake", "POST", "/review-queue/claims"): Row(body={"count": 1}),
     ("intake", "POST", "/orders/{order_id}/release"): Row(("order_id",)),
+    ("intake", "GET", "/orders/{order_id}/confirmation"): Row(("order_id",), scoped=True),
+    ("intake", "GET", "/orders/{order_id}/confirmation.html"): Row(("order_id",)),
+    ("intake", "POST", "/orders/{order_id}/confirmation/accept"): Row(("order_id",), scoped=True),
+    ("intake", "POST", "/orders/{order_id}/confirmation/changes"): Row(
+        ("order_id",), {"reason": "one more"}, scoped=True
+    ),
+    ("intake", "POST", "/orders/{order_id}/confirmation"): Row(("order_id",), {"reason": "again"}),
+    ("intake", "GET", "/confirmation-breaches"): Row(),
     ("intake", "POST", "/orders/{order_id}/payment-check"): Row(
         ("order_id",), {"reason": "L/C seen"}, scoped=True
     ),

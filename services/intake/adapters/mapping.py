@@ -8,6 +8,7 @@ from typing import Any
 
 from services.intake.domain.numbering import parse_order_number
 from services.intake.domain.order import (
+    Confirmation,
     Contact,
     HistoryEntry,
     Line,
@@ -66,6 +67,9 @@ def to_fields(order: Order) -> Doc:
         "prices_include_tax": order.prices_include_tax,
         "tax_rate_bp": order.tax_rate_bp,
         "payments": _payments_fields(order.payments),
+        "confirmation": plain(order.confirmation),
+        # GET /confirmation-breaches asks for this (R2.4).
+        "confirmation_breached_at": order.confirmation.breached_at,
         # What the finance view (GET /finance/awaiting-payment) filters and sorts on.
         "awaiting_payment_since": order.payments.since if order.status == "awaiting_payment" else None,
         "amount_due": order.amount_due,
@@ -128,6 +132,7 @@ def from_doc(doc: Doc) -> Order:
         prices_include_tax=doc.get("prices_include_tax", True),
         tax_rate_bp=doc.get("tax_rate_bp", 1300),
         payments=_payments(doc.get("payments")),
+        confirmation=Confirmation(**(doc.get("confirmation") or {})),
         required_by=_date(doc.get("required_by")),
         delivery_address=doc["delivery_address"],
         contact=Contact(**doc["contact"]),

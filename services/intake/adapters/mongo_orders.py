@@ -130,6 +130,15 @@ class MongoOrderStore:
         cursor = self.collection.find(query).sort("seq", ASCENDING).limit(limit)
         return [doc async for doc in cursor]
 
+    async def confirmation_breaches(self, limit: int, customers: tuple[str, ...] | None = None) -> list[Doc]:
+        """Orders whose first confirmation was late (R2.4), oldest breach first."""
+        query: dict[str, Any] = {"confirmation_breached_at": {"$ne": None}}
+        if customers is not None:
+            query.update(customer_query(customers))
+        oldest = [("confirmation_breached_at", ASCENDING), ("seq", ASCENDING)]
+        cursor = self.collection.find(query).sort(oldest)
+        return [doc async for doc in cursor.limit(limit)]
+
     async def review_queue(self, limit: int, claimable_at_ms: int | None = None) -> list[Doc]:
         """Orders waiting for a person (R2.1-R2.3): urgent, key, normal, then oldest first;
         ``claimable_at_ms``: only those nobody holds a claim on at that time."""

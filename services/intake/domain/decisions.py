@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services.intake.domain import steps
+from services.intake.domain import confirmation, steps
 from services.intake.domain.order import Order
 from services.intake.domain.reactions import Action, Effect, Outcome
 
@@ -21,6 +21,7 @@ def approve_large(order: Order, a: Action, at: datetime) -> Outcome:
     """A reviewer (R2.1), a manager or the general manager (R2.2) lets the order go on."""
     order.saga.hold, order.saga.approved_by = None, a.by
     order.claim_by, order.claim_until_ms = None, 0
+    confirmation.first_on_approval(order, at)  # R2.4
     return Outcome([steps.reserve_stock(order)], (a.reason,))
 
 

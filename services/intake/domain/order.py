@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from shared.tax import gross_of
 
@@ -118,6 +118,20 @@ class Stuck:
 
 
 @dataclass
+class Confirmation:
+    """Where the order's confirmation stands (R2.4, domain/confirmation.py); version 0 = none sent."""
+
+    version: int = 0
+    status: str = "none"  # none | sent | accepted | changes_requested
+    sent_at: datetime | None = None
+    due_at: datetime | None = None  # the first one's deadline (R2.4)
+    answered_at: datetime | None = None
+    answered_by: str | None = None
+    requests: list[dict[str, Any]] = field(default_factory=list)  # {at, by, text} of each change asked
+    breached_at: datetime | None = None
+
+
+@dataclass
 class Payments:
     """Money for the order (R3.2, R3.3, R7.1): what came in and went back, the gates passed and
     the one it waits at. The policy fields are the settings at placement, kept with the order."""
@@ -201,6 +215,7 @@ class Order:
     # Messages of the order a service parked, oldest first: the order is stuck (issue 7, stuck.py).
     stuck: list[Stuck] = field(default_factory=list)
     payments: Payments = field(default_factory=Payments)
+    confirmation: Confirmation = field(default_factory=Confirmation)
 
     @property
     def subtotal(self) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from services.intake.domain.errors import OrderInvalid
 from services.intake.domain.order import Contact, Order, Payments, utcnow
@@ -103,6 +103,7 @@ def place(
     tier = "general_manager" if largest else "manager" if reasons else "review" if order.flags else ""
     order.approval_tier = tier
     order.needs_approval = bool(order.approval_tier)
+    order.confirmation.due_at = at + timedelta(seconds=policy.confirmation_due_s)  # R2.4
     order.set_status(INITIAL, by, f"received via {order.channel}", at)
     for note in notes:
         order.record("price_checked", "intake", note, at)

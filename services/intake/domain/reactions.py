@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from services.intake.domain import steps
+from services.intake.domain import confirmation, steps
 from services.intake.domain.order import Order, SupplyOrder
 from shared.contracts import Command, Event, ReceiveSupply
 
@@ -66,6 +66,7 @@ def hold_for_approval(order: Order, e: Any, at: datetime) -> Outcome:
 def credit_held(order: Order, e: Any, at: datetime) -> Outcome:
     order.saga.steps["credit"] = "done"
     rule = "" if order.saga.approved_by else "; reviewed by rule: no flag, nothing R2.2 names (R2.1)"
+    confirmation.first_on_approval(order, at)  # R2.4
     return Outcome([steps.reserve_stock(order)], (_credit_reason(e) + rule,))
 
 

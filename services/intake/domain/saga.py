@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.intake.domain import confirmation as cf
 from services.intake.domain import decisions as d
 from services.intake.domain import guards as g
 from services.intake.domain import payment as pay
@@ -144,6 +145,8 @@ TABLE: tuple[Transition, ...] = (
     rows(UNDOING, c.SupplyCancelled, when=g.compensation_awaited, do=r.compensated),
     rows(UNDOING, c.ShipmentCancelled, when=g.compensation_awaited, do=r.compensated),
     rows(UNDOING | {"cancelled"}, c.PaymentsRefunded, when=g.compensation_awaited, do=pay.refunded),
+    # the first confirmation's deadline (R2.4): late, a breach is raised (the status stays)
+    rows(CANCELLABLE, f"{DEADLINE}{cf.CONFIRMATION_TIMER}", when=cf.late, do=cf.breached, by="intake"),
     # automatic: the order's own state moves it on
     rows({"delivered"}, AUTO, "completed", when=g.invoiced, do=d.completed, by="intake"),
     rows({"cancelling"}, AUTO, "cancelled", when=g.compensations_done, do=d.cancelled),

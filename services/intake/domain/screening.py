@@ -36,6 +36,8 @@ class Policy:
     sign_off_terms: tuple[str, ...] = ("monthly", "prepaid")  # R3.2 monthly, R2.2 prepayment
     # R2.2: the largest orders need the general manager after a manager (fen; None: one tier).
     general_manager_over: int | None = 10_000_000
+    # R2.4: the first order confirmation is due this long after receipt.
+    confirmation_due_s: int = 2 * 3600
     # R1.4: channels on which the delivery date may be left out (none by default).
     date_optional_channels: tuple[str, ...] = ()
     # R1.6 "brushing": at least N small orders (at most M units) to one address or phone under

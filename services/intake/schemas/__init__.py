@@ -3,6 +3,7 @@
 from services.intake.schemas.requests import Claim, ContactIn, Decision, LineIn, OrderCreate, Reason
 from services.intake.schemas.responses import (
     AwaitingPage,
+    ConfirmationDocument,
     ContactInternal,
     ContactPublic,
     HistoryPublic,
@@ -13,6 +14,8 @@ from services.intake.schemas.responses import (
     ReviewQueue,
     StepPublic,
     SupplyOrderPublic,
+    confirmation_document,
+    confirmation_html,
     order_internal,
     order_view,
 )
@@ -20,6 +23,7 @@ from services.intake.schemas.responses import (
 __all__ = [
     "AwaitingPage",
     "Claim",
+    "ConfirmationDocument",
     "ContactIn",
     "ContactInternal",
     "ContactPublic",
@@ -35,6 +39,8 @@ __all__ = [
     "ReviewQueue",
     "StepPublic",
     "SupplyOrderPublic",
+    "confirmation_document",
+    "confirmation_html",
     "order_internal",
     "order_view",
 ]

@@ -8,6 +8,7 @@ internal flags or credit reasons. Fields are left out by model, never masked by 
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -183,6 +184,78 @@ def _gate(order: Any) -> PaymentGate | None:
         gate=pay.gate, before=pay.point or "", due=pay.due, outstanding=max(0, pay.due - pay.paid),
         since=pay.since, expires_at=pay.expires_at, reminders_sent=pay.reminders_sent,
     )  # fmt: skip
+
+
+class ConfirmationDocument(BaseModel):
+    """The order confirmation (R2.4): number, lines, total, delivery date, payment terms."""
+
+    order_id: str
+    version: int
+    status: str = Field(description="none | sent | accepted | changes_requested")
+    sent_at: datetime | None
+    due_at: datetime | None = Field(description="when the first one was due (2 h after receipt)")
+    customer_id: str
+    customer_name: str
+    delivery_address: str
+    lines: list[LinePublic]
+    discount: int
+    freight: int
+    total: int
+    currency: str
+    prices_include_tax: bool
+    required_by: date | None
+    payment_terms: str | None
+    changes_requested: list[dict[str, Any]]
+    late: bool = Field(description="the first confirmation went out after its deadline, or has not yet")
+
+
+def confirmation_document(doc: dict[str, Any]) -> ConfirmationDocument:
+    order = from_doc(doc)
+    conf = order.confirmation
+    return ConfirmationDocument(
+        order_id=order.order_id, version=conf.version, status=conf.status, sent_at=conf.sent_at,
+        due_at=conf.due_at, customer_id=order.customer_id, customer_name=order.customer_name,
+        delivery_address=order.delivery_address,
+        lines=[LinePublic(sku=li.sku, name=li.name, spec=li.spec, quantity=li.quantity,
+                          unit_price=li.unit_price, amount=li.amount) for li in order.lines],
+        discount=order.discount, freight=order.freight, total=order.total, currency=order.currency,
+        prices_include_tax=order.prices_include_tax, required_by=order.required_by,
+        payment_terms=order.payment_terms,
+        changes_requested=[{"at": r["at"], "text": r["text"], "version": r.get("version")}
+                           for r in conf.requests],
+        late=conf.breached_at is not None,
+    )  # fmt: skip
+
+
+def confirmation_html(c: ConfirmationDocument) -> str:
+    """The printable confirmation (R2.4); every value escaped."""
+    e = html.escape
+    rows = "".join(
+        f"<tr><td>{e(ln.sku)}</td><td>{e(ln.name)}{' / ' + e(ln.spec) if ln.spec else ''}</td>"
+        f"<td class=n>{ln.quantity}</td><td class=n>{_money(ln.unit_price)}</td>"
+        f"<td class=n>{_money(ln.amount)}</td></tr>"
+        for ln in c.lines
+    )
+    basis = "incl. VAT" if c.prices_include_tax else "excl. VAT"
+    return (
+        "<!doctype html><html><head><meta charset=utf-8>"
+        f"<title>Order confirmation {e(c.order_id)}</title>"
+        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 8px;border-bottom:1px solid #ccc}"
+        ".n{text-align:right}</style></head><body>"
+        f"<h1>Order confirmation 订单确认单 {e(c.order_id)}</h1>"
+        f"<p>Version {c.version}, {e(c.status)}; sent {e(c.sent_at.isoformat() if c.sent_at else '-')}</p>"
+        f"<p>{e(c.customer_name)} ({e(c.customer_id)})<br>{e(c.delivery_address)}</p>"
+        "<table><tr><th>SKU</th><th>Item</th><th>Qty</th><th>Unit price</th><th>Amount</th></tr>"
+        f"{rows}</table>"
+        f"<p>Discount {_money(c.discount)}, freight {_money(c.freight)}; "
+        f"<b>total {_money(c.total)} {e(c.currency)}</b> ({basis})</p>"
+        f"<p>Delivery by {e(c.required_by.isoformat() if c.required_by else '-')}; "
+        f"payment terms {e(c.payment_terms or '-')}</p></body></html>"
+    )
+
+
+def _money(minor: int) -> str:
+    return f"{minor // 100:,}.{minor % 100:02d}" if minor >= 0 else f"-{_money(-minor)}"
 
 
 class ReviewQueue(BaseModel):
