@@ -113,3 +113,15 @@ async def get_invoice(
     if document is None or not who.acts_for(document.customer_id):
         raise ApiError(404, "not_found", f"no invoice {invoice_id}")
     return InvoicePublic.of(document)
+
+
+@router.get("/finance-notices")
+async def finance_notices(
+    billing: Deps,
+    who: Annotated[Principal, requires(P.PAYMENTS_READ)],
+    order_id: Annotated[str, Query(min_length=1, max_length=40)],
+) -> list[dict]:
+    """What finance was told of a confirmed order (R2.5): amount, payment terms, invoice type
+    (R6.1); empty until the customer accepted it. Another customer's order reads as empty."""
+    notices = await billing.notices.for_order("finance", order_id)
+    return [n for n in notices if who.acts_for(n.get("customer_id"))]

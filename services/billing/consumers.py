@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from services.billing.handlers import Billing, release_credit, reserve_credit
+from services.billing.handlers import Billing, note_confirmed_order, release_credit, reserve_credit
 from services.billing.invoicing import issue_credit_note, issue_invoice
 from services.billing.payments import refund_payments
 from shared.bus import Bus
 from shared.bus.binding import Consumes, subscribe_all
-from shared.contracts import IssueCreditNote, IssueInvoice, RefundPayments, ReleaseCredit, ReserveCredit
+from shared.contracts import (
+    IssueCreditNote,
+    IssueInvoice,
+    OrderConfirmed,
+    RefundPayments,
+    ReleaseCredit,
+    ReserveCredit,
+)
 
 CONSUMES: Consumes[Billing] = {
     ReserveCredit: reserve_credit,  # R3.1 credit check, R3.2 terms
@@ -15,6 +22,7 @@ CONSUMES: Consumes[Billing] = {
     IssueInvoice: issue_invoice,  # R6.1
     IssueCreditNote: issue_credit_note,  # R6.2, R8.3
     RefundPayments: refund_payments,  # R7.1 "deposits refunded", R6.2 negative entries
+    OrderConfirmed: note_confirmed_order,  # R2.5 finance is told
 }
 
 

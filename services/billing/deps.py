@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from services.billing.domain import Mark, OrderAccount
 from services.billing.ports import CustomerStore, InvoiceStore, OrderAccountStore, PaymentStore, RefundStore
 from services.billing.settings import Settings
 from shared.aggregates import Answers, Changed, Decision, Loaded, NotFound, change
 from shared.envelope import Envelope
+from shared.notices import FakeNotices, Notices
 
 # Run after an account's write and before what it sends: (the account as written, its mark before
 # the change, or None for a duplicate's answer, which changed nothing here but may repair a crash).
@@ -26,6 +27,8 @@ class Billing:
     invoices: InvoiceStore
     payments: PaymentStore
     refunds: RefundStore
+    # What finance was told of confirmed orders (R2.5): amount, payment terms, invoice type.
+    notices: Notices = field(default_factory=FakeNotices)
 
     def answers(self, cause: Envelope | None) -> Answers:
         return Answers(self.settings.service_name, cause)

@@ -26,6 +26,7 @@ from services.billing.domain import (
     Customer,
     Mark,
     OrderAccount,
+    invoice_type_for,
 )
 from shared.aggregates import Again, Decision
 from shared.contracts import (
@@ -33,10 +34,11 @@ from shared.contracts import (
     CreditReleased,
     CreditReserved,
     Message,
+    OrderConfirmed,
     ReleaseCredit,
     ReserveCredit,
 )
-from shared.envelope import Envelope
+from shared.envelope import Envelope, utcnow
 from shared.terms import TERMS, normalise
 
 log = logging.getLogger(__name__)
@@ -213,3 +215,14 @@ async def put_customer(
     if existing.terms() == before:
         return existing, False
     return await billing.customers.set_terms(existing), False
+
+
+async def note_confirmed_order(msg: OrderConfirmed, env: Envelope, billing: Billing) -> None:
+    """Finance is told of an accepted order (R2.5): amount, payment terms and the invoice type it
+    will get (R6.1); kept once per order."""
+    customer = await billing.customers.get(msg.customer_id)
+    kind = invoice_type_for(customer, billing.settings.special_invoice_taxpayer)
+    body = {"customer_id": msg.customer_id, "amount": msg.amount, "currency": msg.currency,
+            "payment_terms": msg.payment_terms or (customer.payment_terms if customer else ""),
+            "invoice_type": kind}  # fmt: skip
+    await billing.notices.record("finance", msg.order_id, body, utcnow())

@@ -18,6 +18,7 @@ from services.billing.adapters.migrate import migrate
 from services.billing.api import router
 from services.billing.deps import Billing
 from services.billing.settings import Settings
+from shared.notices import NOTICES_COLLECTION, MongoNotices
 from shared.service import ServiceContext, create_service_app
 from shared.settings import settings_for
 
@@ -33,7 +34,8 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         invoices = MongoInvoiceStore(db["invoices"], db["counters"], ctx.outbox)
         payments = MongoPaymentStore(db["payments"])
         refunds = MongoRefundStore(db["refunds"])
-        for store in (customers, accounts, invoices, payments, refunds):
+        notices = MongoNotices(db[NOTICES_COLLECTION])
+        for store in (customers, accounts, invoices, payments, refunds, notices):
             await store.create_indexes()
         # Customers written before issue 5 (every order inside the customer): moved once.
         await migrate(db["customers"], db["order_accounts"], db["invoices"], db["order_credit"])
@@ -48,6 +50,7 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
             invoices=invoices,
             payments=payments,
             refunds=refunds,
+            notices=notices,
         )
         consumers.subscribe(ctx.bus, billing)
         ctx.state["billing"] = billing

@@ -102,12 +102,12 @@ async def reject_order(
     return await _change(intake, order_id, lambda order: saga.reject(order, by, reason, intake.now(), tiers))
 
 
-async def confirmation(intake: Intake, order_id: str, act: Callable[[Order, datetime], None]) -> Doc:
-    """A customer's answer to the order confirmation, or a person's new version of it (R2.4)."""
+async def confirmation(intake: Intake, order_id: str, act: Callable[[Order, datetime], Any]) -> Doc:
+    """A customer's answer to the order confirmation, or a person's new version of it (R2.4); an
+    acceptance tells finance, the warehouse and logistics (R2.5) in the same write (outbox)."""
 
     def decide(order: Order) -> list[Command]:
-        act(order, intake.now())
-        return []
+        return list(act(order, intake.now()) or [])
 
     return await _change(intake, order_id, decide)
 

@@ -106,3 +106,12 @@ async def get_stock(sku: SKU, inv: Deps) -> StockPublic:
     if doc is None and await inv.products.get(sku) is None:
         raise ApiError(404, "not_found", f"no product {sku}")
     return stock_public(sku, doc)
+
+
+@router.get("/picking-notices", dependencies=[requires(P.PACKING_READ)])
+async def picking_notices(
+    inv: Deps, order_id: Annotated[str, Query(min_length=1, max_length=40)]
+) -> list[dict]:
+    """The warehouse's picking notice of a confirmed order (R2.5): lines, needed by, priority;
+    empty until the customer accepted the order confirmation."""
+    return await inv.notices.for_order("picking", order_id)

@@ -6,7 +6,14 @@ from services.inventory import handlers
 from services.inventory.deps import Inventory
 from shared.bus import Bus
 from shared.bus.binding import Consumes, subscribe_all
-from shared.contracts import CommitStock, ReceiveSupply, ReleaseStock, ReserveStock, RestockReturn
+from shared.contracts import (
+    CommitStock,
+    OrderConfirmed,
+    ReceiveSupply,
+    ReleaseStock,
+    ReserveStock,
+    RestockReturn,
+)
 
 CONSUMES: Consumes[Inventory] = {
     ReserveStock: handlers.reserve_stock,  # R4.1
@@ -14,6 +21,7 @@ CONSUMES: Consumes[Inventory] = {
     ReceiveSupply: handlers.receive_supply,  # R4.2
     CommitStock: handlers.commit_stock,  # the goods left
     RestockReturn: handlers.restock_return,  # R8.3
+    OrderConfirmed: handlers.note_picking,  # R2.5 a picking notice
 }
 
 

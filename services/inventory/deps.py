@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from services.inventory.ports import ProductStore, ReceiptStore, ReservationStore, StockStore
 from services.inventory.settings import Settings
+from shared.notices import FakeNotices, Notices
 
 
 @dataclass
@@ -18,6 +19,8 @@ class Inventory:
     stock: StockStore
     reservations: ReservationStore
     receipts: ReceiptStore
+    # Picking notices of confirmed orders (R2.5): what the warehouse will pick, and how urgent.
+    notices: Notices = field(default_factory=FakeNotices)
 
     async def sweep(self, order_id: str, skus: Iterable[str]) -> dict[str, int]:
         """Release whatever the order still holds on these SKUs (idempotent)."""

@@ -32,6 +32,7 @@ from services.inventory.stocked import WithStock
 from shared.aggregates import AggregateStore, Answers, Changed, Decision, NotFound, change
 from shared.contracts import (
     CommitStock,
+    OrderConfirmed,
     ReceiveSupply,
     ReleaseStock,
     ReserveStock,
@@ -39,7 +40,7 @@ from shared.contracts import (
     ReturnRestocked,
     StockReleased,
 )
-from shared.envelope import Envelope
+from shared.envelope import Envelope, utcnow
 from shared.errors import PermanentError
 
 log = logging.getLogger(__name__)
@@ -162,3 +163,11 @@ async def restock_return(cmd: RestockReturn, env: Envelope, inv: Inventory) -> N
     except DuplicateKeyError:  # recorded before: say it again under the same id, writing nothing
         return await inv.receipts.publish(replies)
     await inv.receipts.flush(saved)
+
+
+async def note_picking(msg: OrderConfirmed, env: Envelope, inv: Inventory) -> None:
+    """The warehouse gets a picking notice of an accepted order (R2.5): its lines, when it is
+    needed and how urgent (R1.7). Kept once per order."""
+    lines = [{"sku": line.sku, "quantity": line.quantity} for line in msg.lines]
+    body = {"lines": lines, "required_by": msg.required_by, "priority": msg.priority}
+    await inv.notices.record("picking", msg.order_id, body, utcnow())

@@ -16,6 +16,7 @@ from services.inventory.api import router
 from services.inventory.consumers import subscribe
 from services.inventory.deps import Inventory
 from services.inventory.settings import Settings
+from shared.notices import NOTICES_COLLECTION, MongoNotices
 from shared.service import ServiceContext, create_service_app
 from shared.settings import settings_for
 
@@ -32,7 +33,9 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
             stock=MongoStockStore(db["stock"], settings.write_attempts),
             reservations=MongoReservationStore(db["reservations"], ctx.outbox),
             receipts=MongoReturnReceiptStore(db["return_receipts"], ctx.outbox),
+            notices=(notices := MongoNotices(db[NOTICES_COLLECTION])),
         )
+        await notices.create_indexes()
         ctx.outbox.watch(db["reservations"])
         ctx.outbox.watch(db["return_receipts"])
         ctx.state["inventory"] = inv

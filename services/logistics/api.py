@@ -104,3 +104,12 @@ async def post_carrier_event(
     if not recorded:
         response.status_code = 200
     return ShipmentPublic.of(shipment)
+
+
+@router.get("/booking-requests", dependencies=[requires(P.PACKING_READ)])
+async def booking_requests(
+    logistics: Deps, order_id: Annotated[str, Query(min_length=1, max_length=40)]
+) -> list[dict]:
+    """The carrier booking request of a confirmed order (R2.5): carrier and mode by the rules
+    (R5.1), consignee, needed by; empty until the customer accepted the order confirmation."""
+    return await logistics.notices.for_order("carrier_booking", order_id)

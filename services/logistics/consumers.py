@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from services.logistics.deps import Logistics
-from services.logistics.handlers import cancel_shipment, create_shipment
+from services.logistics.handlers import cancel_shipment, create_shipment, note_booking_request
 from shared.bus import Bus
 from shared.bus.binding import Consumes, subscribe_all
-from shared.contracts import CancelShipment, CreateShipment
+from shared.contracts import CancelShipment, CreateShipment, OrderConfirmed
 
 CONSUMES: Consumes[Logistics] = {
     CreateShipment: create_shipment,  # R5.1, R5.2
     CancelShipment: cancel_shipment,  # R7.1 compensation
+    OrderConfirmed: note_booking_request,  # R2.5 a carrier booking request
 }
 
 

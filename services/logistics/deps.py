@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pymongo.errors import DuplicateKeyError
 
@@ -13,6 +13,7 @@ from services.logistics.settings import Settings
 from shared.aggregates import AggregateStore, Answers, Changed, Decision, NotFound, change
 from shared.contracts import Message
 from shared.envelope import Envelope
+from shared.notices import FakeNotices, Notices
 
 Decide = Callable[[Shipment], Decision]
 First = Callable[[], tuple[Shipment, list[Message]]]
@@ -26,6 +27,8 @@ class Logistics:
     shipments: ShipmentStore
     # Intake, asked for the consignee's phone when a packing list is printed (issue 7).
     phones: ConsigneePhones | None = None
+    # Carrier booking requests of confirmed orders (R2.5), ahead of CreateShipment.
+    notices: Notices = field(default_factory=FakeNotices)
 
     @property
     def rules(self) -> CarrierRules:

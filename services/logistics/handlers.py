@@ -15,7 +15,14 @@ import uuid
 from services.logistics.deps import Logistics
 from services.logistics.domain import CannotCancel, Consignee, Shipment, tracking_number
 from shared.aggregates import Again, Decision
-from shared.contracts import CancelShipment, CreateShipment, Message, ShipmentCancelled, ShipmentCreated
+from shared.contracts import (
+    CancelShipment,
+    CreateShipment,
+    Message,
+    OrderConfirmed,
+    ShipmentCancelled,
+    ShipmentCreated,
+)
 from shared.envelope import Envelope, utcnow
 
 log = logging.getLogger(__name__)
@@ -90,3 +97,13 @@ async def cancel_shipment(cmd: CancelShipment, env: Envelope, logistics: Logisti
     if not result.sent:
         status = result.loaded.aggregate.status
         log.warning("cancellation refused: goods already left", extra={"status": status})
+
+
+async def note_booking_request(msg: OrderConfirmed, env: Envelope, logistics: Logistics) -> None:
+    """Logistics is told of an accepted order (R2.5): a carrier booking request with the carrier
+    and mode the rules choose (R5.1); the shipment itself is booked by CreateShipment. Kept once."""
+    booking = logistics.rules.choose(msg.amount, msg.delivery_address)
+    body = {"carrier": booking.carrier, "mode": booking.mode, "delivery_address": msg.delivery_address,
+            "contact_name": msg.contact_name, "required_by": msg.required_by, "priority": msg.priority,
+            "units": sum(line.quantity for line in msg.lines)}  # fmt: skip
+    await logistics.notices.record("carrier_booking", msg.order_id, body, utcnow())

@@ -11,6 +11,7 @@ from services.logistics.adapters import HttpConsigneePhones, MongoShipmentStore
 from services.logistics.api import router
 from services.logistics.deps import Logistics
 from services.logistics.settings import Settings
+from shared.notices import NOTICES_COLLECTION, MongoNotices
 from shared.service import ServiceContext, create_service_app
 from shared.settings import settings_for
 
@@ -25,7 +26,9 @@ def bootstrap(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         await shipments.forget_phones()
         ctx.outbox.watch(shipments.collection)
         phones = HttpConsigneePhones(ctx.resilient_http, settings.intake_url)
-        logistics = Logistics(settings=settings, shipments=shipments, phones=phones)
+        notices = MongoNotices(ctx.db[NOTICES_COLLECTION])
+        await notices.create_indexes()
+        logistics = Logistics(settings=settings, shipments=shipments, phones=phones, notices=notices)
         consumers.subscribe(ctx.bus, logistics)
         ctx.state["logistics"] = logistics
 

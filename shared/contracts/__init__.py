@@ -46,6 +46,9 @@ from shared.contracts.fulfillment import (
     SupplyCompleted,
     SupplyRaised,
 )
+from shared.contracts.intake import (
+    OrderConfirmed,
+)
 from shared.contracts.inventory import (
     CommitStock,
     ReceiveSupply,
@@ -111,6 +114,7 @@ __all__ = [
     "LineQty",
     "Message",
     "MessageParked",
+    "OrderConfirmed",
     "PaymentReceived",
     "PaymentsRefunded",
     "PricedLine",

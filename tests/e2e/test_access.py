@@ -136,6 +136,9 @@ ROWS: dict[tuple[str, str, str], Row] = {
     ("billing", "GET", "/invoices"): Row(query=lambda ids: {"order_id": ids["order_id"]}),
     ("billing", "GET", "/billing/orders/{order_id}"): Row(("order_id",), scoped=True),
     ("billing", "GET", "/refunds"): Row(query=lambda ids: {"order_id": ids["order_id"]}),
+    ("billing", "GET", "/finance-notices"): Row(query=lambda ids: {"order_id": ids["order_id"]}),
+    ("inventory", "GET", "/picking-notices"): Row(query=lambda ids: {"order_id": ids["order_id"]}),
+    ("logistics", "GET", "/booking-requests"): Row(query=lambda ids: {"order_id": ids["order_id"]}),
     # No refund in this world: a permitted role gets 404, the others 403.
     ("billing", "POST", "/refunds/{refund_id}/paid-out"): Row(("refund_id",)),
     ("billing", "GET", "/invoices/{invoice_id}"): Row(("invoice_id",), scoped=True),

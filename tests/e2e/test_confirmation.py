@@ -53,6 +53,21 @@ async def test_an_approved_order_is_confirmed_the_customer_asks_for_changes_then
     accepted = await shop.ok(await storefront.post(f"/orders/{order_id}/confirmation/accept"))
 
     assert again["version"] == 2 and accepted["status"] == "accepted"
+    # R2.5: finance, the warehouse and logistics are told once the customer accepted.
+    told = {
+        ("billing", "/finance-notices", "finance"): None,
+        ("inventory", "/picking-notices", "warehouse"): None,
+        ("logistics", "/booking-requests", "warehouse"): None,
+    }
+    for service, path, role in told:
+        told[service, path, role] = await shop.poll(
+            lambda s=service, p=path, r=role: shop.as_(r)[s].get(p, params={"order_id": order_id})
+        )
+    finance, picking, booking = told.values()
+    assert finance[0]["amount"] == 24_000 and finance[0]["invoice_type"] == "vat_ordinary"
+    assert finance[0]["payment_terms"] == "credit"
+    assert picking[0]["lines"] == [{"sku": sku, "quantity": 2}] and picking[0]["required_by"]
+    assert booking[0]["carrier"] and booking[0]["contact_name"] == "Li Lei"
     history = (await shop.order(order_id))["history"]
     assert [h.get("event") for h in history if (h.get("event") or "").startswith("confirmation")] == [
         "confirmation_sent", "confirmation_changes_requested", "confirmation_sent", "confirmation_accepted",

@@ -109,6 +109,16 @@ class Shop:
         history = [(h.get("status") or h.get("event"), h.get("reason")) for h in order.get("history", [])]
         raise AssertionError(f"{order_id} is {order.get('status')}, expected {statuses}; history {history}")
 
+    async def poll(self, get: Callable[[], Any], within: float = 30) -> list[Any]:
+        """Call ``get()`` (a GET answering a list) until the list is not empty; the list."""
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            response = await get()
+            assert response.status_code == 200, response.text
+            if response.json() or asyncio.get_running_loop().time() > deadline:
+                return response.json()  # type: ignore[no-any-return]
+            await asyncio.sleep(0.2)
+
     async def wait_until(
         self, order_id: str, holds: Callable[[dict[str, Any]], bool], within: float = 30
     ) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from services.intake.domain.errors import InvalidTransition
 from services.intake.domain.order import Order
+from shared.contracts import OrderConfirmed, PricedLine
 
 CONFIRMATION_TIMER = "confirmation"
 
@@ -35,14 +36,24 @@ def first_on_approval(order: Order, at: datetime) -> None:
         send(order, at)
 
 
-def accept(order: Order, by: str, at: datetime) -> None:
+def accept(order: Order, by: str, at: datetime) -> list[OrderConfirmed]:
+    """The customer accepts; finance, the warehouse and logistics are told (R2.5), once."""
     conf = order.confirmation
     if conf.status == "accepted":
-        return  # a repeated acceptance changes nothing
+        return []  # a repeated acceptance changes nothing
     if conf.status != "sent":
         raise InvalidTransition(f"order {order.order_id} has no confirmation to accept ({conf.status})")
     conf.status, conf.answered_at, conf.answered_by = "accepted", at, by
-    order.record("confirmation_accepted", by, f"version {conf.version}", at)
+    told = "finance, warehouse and logistics told (R2.5)"
+    order.record("confirmation_accepted", by, f"version {conf.version}; {told}", at)
+    lines = [PricedLine(sku=ln.sku, quantity=ln.quantity, unit_price=ln.unit_price, amount=ln.amount)
+             for ln in order.lines]  # fmt: skip
+    return [OrderConfirmed(
+        order_id=order.order_id, customer_id=order.customer_id, confirmation_version=conf.version,
+        amount=order.total, currency=order.currency, payment_terms=order.payment_terms or "", lines=lines,
+        delivery_address=order.delivery_address, contact_name=order.contact.name,
+        required_by=order.required_by.isoformat() if order.required_by else "", priority=order.priority,
+    )]  # fmt: skip
 
 
 def ask_changes(order: Order, by: str, text: str, at: datetime) -> None:

@@ -14,7 +14,9 @@ from shared.registry import SERVICES
 def test_every_message_declared_in_the_package_is_registered():
     declared = {
         name
-        for module in ("billing", "inventory", "fulfillment", "logistics", "aftersales", "timers", "parking")
+        for module in (
+            "intake", "billing", "inventory", "fulfillment", "logistics", "aftersales", "timers", "parking"
+        )
         for name, obj in vars(importlib.import_module(f"shared.contracts.{module}")).items()
         if isinstance(obj, type) and issubclass(obj, Command | Event) and obj not in (Command, Event)
     }
