@@ -304,14 +304,7 @@ def plan(rng: random.Random, kills: int, store: bool) -> list[Fault]:
 
 
 async def ready_codes(stack: Stack) -> dict[str, int]:
-    async def one(name: str) -> tuple[str, int]:
-        try:
-            async with httpx.AsyncClient(timeout=2) as http:
-                return name, (await http.get(f"{stack.url(name)}/ready")).status_code
-        except httpx.HTTPError:
-            return name, 0
-
-    return dict(await asyncio.gather(*(one(n) for n in stack.procs)))
+    return await stack.ready_codes()
 
 
 async def all_back(own: OwnStack, stack: Stack, within_s: float, on_broker: bool = False) -> float | None:

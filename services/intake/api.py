@@ -51,6 +51,20 @@ Finance = Annotated[Principal, requires(P.PAYMENTS_READ)]
 _CURSOR = r"^[0-9]{1,18}$"
 
 
+def _check_query(cursor: str | None, **words: tuple[str | None, tuple[str, ...]]) -> None:
+    """A list's query: each named word one of its vocabulary, the cursor one this API gave out;
+    every field error at once, as a 422."""
+    fields = {
+        name: f"must be one of {', '.join(allowed)}"
+        for name, (value, allowed) in words.items()
+        if value is not None and value not in allowed
+    }
+    if cursor is not None and not re.fullmatch(_CURSOR, cursor):
+        fields["cursor"] = "not a cursor this API gave out"
+    if fields:
+        raise ApiError(422, "validation_failed", "the request has invalid fields", fields)
+
+
 async def _own_order(intake: Intake, order_id: str, who: Principal) -> dict[str, Any]:
     """The order if it exists and ``who`` may see it; otherwise the same 404 either way."""
     doc = await intake.orders.get(order_id)
@@ -97,13 +111,7 @@ async def awaiting_payment(
 ) -> AwaitingPage:
     """Orders waiting at a payment gate, oldest first, each with its `awaiting` gate (what is due,
     how much, by when) and `amount_due` (R3.2, R3.3); filter by customer and payment term."""
-    fields = {}
-    if payment_terms is not None and payment_terms not in PAYMENT_TERMS:
-        fields["payment_terms"] = f"must be one of {', '.join(PAYMENT_TERMS)}"
-    if cursor is not None and not re.fullmatch(_CURSOR, cursor):
-        fields["cursor"] = "not a cursor this API gave out"
-    if fields:
-        raise ApiError(422, "validation_failed", "the request has invalid fields", fields)
+    _check_query(cursor, payment_terms=(payment_terms, PAYMENT_TERMS))
     if customer_id is not None and not who.acts_for(customer_id):
         return AwaitingPage(items=[], next_cursor=None)
     size = min(limit or intake.settings.page_size, intake.settings.max_page)
@@ -139,16 +147,8 @@ async def list_orders(
     if stuck is not None and not who.internal:
         raise ApiError(403, "forbidden", "only internal roles may ask for stuck orders",
                        {"stuck": "internal roles only"})  # fmt: skip
-    fields = {}
-    if status is not None and status not in STATUSES:
-        fields["status"] = f"must be one of {', '.join(STATUSES)}"
     channel = normalise_channel(channel)
-    if channel is not None and channel not in CHANNELS:
-        fields["channel"] = f"must be one of {', '.join(CHANNELS)}"
-    if cursor is not None and not re.fullmatch(_CURSOR, cursor):
-        fields["cursor"] = "not a cursor this API gave out"
-    if fields:
-        raise ApiError(422, "validation_failed", "the request has invalid fields", fields)
+    _check_query(cursor, status=(status, STATUSES), channel=(channel, CHANNELS))
     if customer_id is not None and not who.acts_for(customer_id):
         return OrderPage(items=[], next_cursor=None)  # another customer's orders: none to see
     filters = {k: v for k, v in (("status", status), ("customer_id", customer_id), ("channel", channel)) if v}

@@ -13,9 +13,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 async def shop(e2e_stack: Stack) -> AsyncIterator[Shop]:
-    shop = Shop(e2e_stack)
-    yield shop
-    await shop.close()
+    async with Shop(e2e_stack) as shop:
+        yield shop
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aio_pika
-import httpx
 import pytest
 
 from shared.bus import Names
@@ -68,9 +67,8 @@ def stack(faults: OwnStack) -> Stack:
 
 @pytest.fixture
 async def shop(stack: Stack) -> AsyncIterator[Shop]:
-    shop = Shop(stack)
-    yield shop
-    await shop.close()
+    async with Shop(stack) as shop:
+        yield shop
 
 
 @pytest.fixture
@@ -85,15 +83,7 @@ async def ledger(faults: OwnStack, stack: Stack) -> AsyncIterator[BusLedger]:
 
 async def ready(stack: Stack) -> dict[str, int]:
     """Each service's /ready status code (0: no answer)."""
-
-    async def one(name: str) -> tuple[str, int]:
-        try:
-            async with httpx.AsyncClient(timeout=2) as http:
-                return name, (await http.get(f"{stack.url(name)}/ready")).status_code
-        except httpx.HTTPError:
-            return name, 0
-
-    return dict(await asyncio.gather(*(one(n) for n in SERVICES)))
+    return await stack.ready_codes(SERVICES)
 
 
 async def not_ready(stack: Stack) -> bool:

@@ -25,9 +25,8 @@ def confirming_stack(make_stack: Callable[..., Stack]) -> Stack:
 
 @pytest.fixture
 async def shop(confirming_stack: Stack) -> AsyncIterator[Shop]:
-    shop = Shop(confirming_stack)
-    yield shop
-    await shop.close()
+    async with Shop(confirming_stack) as shop:
+        yield shop
 
 
 async def test_an_approved_order_is_confirmed_the_customer_asks_for_changes_then_accepts(shop: Shop) -> None:

@@ -32,9 +32,8 @@ def money_stack(make_stack: Callable[..., Stack]) -> Stack:
 
 @pytest.fixture
 async def shop(money_stack: Stack) -> AsyncIterator[Shop]:
-    shop = Shop(money_stack)
-    yield shop
-    await shop.close()
+    async with Shop(money_stack) as shop:
+        yield shop
 
 
 async def pay(shop: Shop, order_id: str, amount: int, reference: str | None = None, **extra: Any) -> Any:

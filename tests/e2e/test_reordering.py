@@ -108,9 +108,8 @@ def stack(reorder: OwnStack) -> Stack:
 
 @pytest.fixture
 async def shop(stack: Stack) -> AsyncIterator[Shop]:
-    shop = Shop(stack)
-    yield shop
-    await shop.close()
+    async with Shop(stack) as shop:
+        yield shop
 
 
 @pytest.fixture

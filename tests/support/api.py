@@ -39,6 +39,12 @@ class Shop:
             self._clients[service, role] = self.stack.client(service, as_=role)
         return self._clients[service, role]
 
+    async def __aenter__(self) -> Shop:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
     async def close(self) -> None:
         for client in self._clients.values():
             await client.aclose()

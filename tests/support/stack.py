@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -81,6 +82,18 @@ class Stack:
         for name, port in self.ports.items():
             env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
         return {**env, **self.extra_env}
+
+    async def ready_codes(self, names: Iterable[str] | None = None) -> dict[str, int]:
+        """Each service's ``GET /ready`` status code (0: no answer), asked at once."""
+
+        async def one(name: str) -> tuple[str, int]:
+            try:
+                async with httpx.AsyncClient(timeout=2) as http:
+                    return name, (await http.get(f"{self.url(name)}/ready")).status_code
+            except httpx.HTTPError:
+                return name, 0
+
+        return dict(await asyncio.gather(*(one(n) for n in (names or list(self.procs)))))
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
