@@ -145,11 +145,3 @@ def build_lines(request: OrderRequest, catalogue: Catalogue) -> list[Line]:
         )
         for line in request.lines
     ]
-
-
-def below_catalogue_price(request: OrderRequest, catalogue: Catalogue) -> bool:
-    """True when any given unit price undercuts the catalogue (a possible zero-profit order, R2.2)."""
-    return any(
-        line.unit_price is not None and line.unit_price < int(catalogue[line.sku or ""]["unit_price"])
-        for line in request.lines
-    )
