@@ -1,7 +1,8 @@
 """Inventory HTTP API (API.md): the catalogue and stock counts.
 
 ``GET /products?sku=A&sku=B`` is what intake uses to validate orders (R1.5): unknown SKUs
-are simply absent from the list.
+are simply absent from the list. A bundle (R1.9) is checked against the catalogue when it is
+put (its components exist and are plain products) and has no stock of its own.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from services.inventory.deps import Inventory
-from services.inventory.domain import DomainError, Product
+from services.inventory.domain import DomainError, check_bundle
 from services.inventory.ports import PRODUCT_PAGES
 from services.inventory.schemas import (
     ProductPublic,
@@ -43,14 +44,20 @@ router = APIRouter(tags=["inventory"], responses=ERROR_RESPONSES)
 
 @router.put("/products/{sku}", response_model=ProductPublic, dependencies=[requires(P.CATALOG_WRITE)])
 async def put_product(sku: SKU, body: ProductPut, inv: Deps, response: Response) -> ProductPublic:
-    """Create or replace a catalogue entry (price in fen, sourcing make|buy, lead time in days)."""
+    """Create or replace a catalogue entry (price in fen, sourcing make|buy, lead time in days);
+    with ``components`` a bundle of existing plain products (R1.9), with ``custom`` made to order (R2.2)."""
     try:
-        product = Product(sku=sku, **body.model_dump())
+        product = body.product(sku)
+        if product.is_bundle:
+            parts = await inv.products.get_many(c.sku for c in product.components)
+            check_bundle(product, parts, bundles_containing=await inv.products.bundles_containing(sku),
+                         stock=await inv.stock.get(sku))  # fmt: skip
     except DomainError as exc:
         raise ApiError(422, exc.code, exc.message, exc.fields) from exc
     if await inv.products.put(product):
         response.status_code = 201
-    await inv.stock.ensure(sku)
+    if not product.is_bundle:  # a bundle's stock is its components' (R1.9)
+        await inv.stock.ensure(sku)
     return product_public(product)
 
 
@@ -86,10 +93,17 @@ async def list_products(
 
 @router.put("/stock/{sku}", response_model=StockPublic, dependencies=[requires(P.STOCK_WRITE)])
 async def put_stock(sku: SKU, body: StockPut, inv: Deps) -> StockPublic:
-    """Set a warehouse's counted quantity; refused below what is reserved (R4.1)."""
-    if await inv.products.get(sku) is None:
+    """Set a warehouse's counted quantity; refused below what is reserved (R4.1) and for a bundle,
+    which has no stock of its own (R1.9: count its components)."""
+    product = await inv.products.get(sku)
+    if product is None:
         raise ApiError(422, "unknown_product", f"no product {sku}; PUT /products/{sku} first",
                        {"sku": "unknown"})  # fmt: skip
+    if product.is_bundle:
+        parts = ", ".join(c.sku for c in product.components)
+        raise ApiError(422, "bundle_has_no_stock",
+                       f"{sku} is a bundle: it has no stock of its own; count its components ({parts})",
+                       {"sku": "a bundle"})  # fmt: skip
     try:
         doc = await inv.stock.count(sku, body.warehouse or inv.settings.default_warehouse, body.on_hand)
     except DomainError as exc:

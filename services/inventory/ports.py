@@ -77,6 +77,10 @@ class ProductStore(Protocol):
 
     async def get_many(self, skus: Iterable[str]) -> dict[str, Product]: ...
 
+    async def bundles_containing(self, sku: str) -> list[str]:
+        """The SKUs of the bundles with ``sku`` among their components, in SKU order (R1.9)."""
+        ...
+
     async def page(self, limit: int, after: Key | None = None) -> Page[Product]:
         """The catalogue by SKU, ``limit`` at a time, after the key (SKU,) ``after``."""
         ...

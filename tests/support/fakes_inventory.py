@@ -153,6 +153,9 @@ class FakeProductStore:
     async def get_many(self, skus: Iterable[str]) -> dict[str, Product]:
         return {sku: self.products[sku] for sku in sorted(set(skus)) if sku in self.products}
 
+    async def bundles_containing(self, sku: str) -> list[str]:
+        return sorted(p.sku for p in self.products.values() if any(c.sku == sku for c in p.components))
+
     async def page(self, limit: int, after: Key | None = None) -> Page[Product]:
         docs = [{"_id": sku} for sku in self.products]
         return slice_page(docs, Order("_id"), after, limit).map(lambda doc: self.products[doc["_id"]])

@@ -1,4 +1,8 @@
-"""The catalogue in MongoDB: one document per SKU, ``_id`` = sku."""
+"""The catalogue in MongoDB: one document per SKU, ``_id`` = sku.
+
+A bundle's components are a list of ``{sku, quantity}`` (a SKU is never a field name); products
+stored before ``custom`` and ``components`` existed read as plain, not custom (R1.9, R2.2).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
-from services.inventory.domain import Product
+from services.inventory.domain import Component, Product
 from shared.envelope import utcnow
 from shared.paging import Key, Order, Page, find_page
 
@@ -23,6 +27,8 @@ def to_doc(product: Product) -> Doc:
         "sourcing": product.sourcing,
         "lead_time_days": product.lead_time_days,
         "tracking": product.tracking,
+        "custom": product.custom,
+        "components": [{"sku": c.sku, "quantity": c.quantity} for c in product.components],
     }
 
 
@@ -34,6 +40,8 @@ def from_doc(doc: Doc) -> Product:
         sourcing=doc["sourcing"],
         lead_time_days=doc["lead_time_days"],
         tracking=doc.get("tracking", "none"),
+        custom=bool(doc.get("custom", False)),
+        components=tuple(Component(c["sku"], c["quantity"]) for c in doc.get("components") or ()),
     )
 
 
@@ -60,6 +68,11 @@ class MongoProductStore:
         if not wanted:
             return {}
         return {doc["_id"]: from_doc(doc) async for doc in self.collection.find({"_id": {"$in": wanted}})}
+
+    async def bundles_containing(self, sku: str) -> list[str]:
+        """The SKUs of the bundles that list ``sku`` as a component (R1.9: bundles do not nest)."""
+        cursor = self.collection.find({"components.sku": sku}, {"_id": 1}).sort("_id", 1)
+        return [doc["_id"] async for doc in cursor]
 
     async def page(self, limit: int, after: Key | None = None) -> Page[Product]:
         return (await find_page(self.collection, {}, BY_SKU, after, limit)).map(from_doc)

@@ -7,13 +7,14 @@ from services.inventory.domain.errors import (
     InvalidQuantity,
     InvalidTransition,
 )
-from services.inventory.domain.product import Product, Shortage
+from services.inventory.domain.product import Component, Product, Shortage, check_bundle
 from services.inventory.domain.receipt import ReturnReceipt
 from services.inventory.domain.reservation import Reservation, ReservationStatus
 from services.inventory.domain.stock import Stock, draw_from_largest, reservable
 
 __all__ = [
     "BelowReserved",
+    "Component",
     "DomainError",
     "InvalidProduct",
     "InvalidQuantity",
@@ -24,6 +25,7 @@ __all__ = [
     "ReturnReceipt",
     "Shortage",
     "Stock",
+    "check_bundle",
     "draw_from_largest",
     "reservable",
 ]

@@ -21,7 +21,7 @@ async def test_a_product_put_can_be_read_back(http):
 
     assert created.status_code == 201
     assert replaced.status_code == 200
-    assert read.json() == {**body, "unit_price": 2_600, "sku": sku}
+    assert read.json() == {**body, "unit_price": 2_600, "sku": sku, "custom": False, "components": []}
 
 
 @pytest.mark.parametrize(
@@ -111,3 +111,62 @@ async def test_a_count_below_what_is_reserved_is_refused_r4_1(http, probe):
     assert refused.json()["error"]["code"] == "below_reserved"
     assert accepted.status_code == 200
     assert await stock_of(http, sku) == (6, 6, 0)
+
+
+# --- custom products (R2.2) and bundles (R1.9) ------------------------------------------------
+
+
+def bundle_body(*parts: tuple[str, int], **more):
+    return {"name": "Desk set", "unit_price": 30_000, "sourcing": "buy", "lead_time_days": 1,
+            "components": [{"sku": s, "quantity": q} for s, q in parts], **more}  # fmt: skip
+
+
+async def test_a_custom_bundle_reads_back_with_its_components_and_has_no_stock_to_count(http):
+    lamp, bulb, sku = await a_product(http), await a_product(http), uid("SET")
+
+    created = await http.put(f"/products/{sku}", json=bundle_body((lamp, 1), (bulb, 2), custom=True))
+    read = await http.get(f"/products/{sku}")
+    listed = await http.get("/products", params=[("sku", sku)])
+    count = await http.put(f"/stock/{sku}", json={"on_hand": 5})
+
+    assert created.status_code == 201, created.text
+    assert read.json()["custom"] is True
+    assert read.json()["components"] == [{"sku": lamp, "quantity": 1}, {"sku": bulb, "quantity": 2}]
+    assert listed.json()[0]["components"] == read.json()["components"]
+    assert count.status_code == 422
+    assert count.json()["error"]["code"] == "bundle_has_no_stock"
+    assert lamp in count.json()["error"]["message"]
+
+
+async def test_a_bundle_breaking_a_catalogue_rule_is_refused_with_field_errors_and_not_stored(http):
+    lamp = await a_product(http)
+    inner = uid("SET")
+    assert (await http.put(f"/products/{inner}", json=bundle_body((lamp, 1)))).status_code == 201
+    sku = uid("SET")
+
+    unknown = await http.put(f"/products/{sku}", json=bundle_body(("NOPE-" + sku, 1), (inner, 1)))
+    duplicate = await http.put(f"/products/{sku}", json=bundle_body((lamp, 1), (lamp, 1)))
+    itself = await http.put(f"/products/{sku}", json=bundle_body((sku, 1)))
+    zero = await http.put(f"/products/{sku}", json=bundle_body((lamp, 0)))
+
+    assert unknown.status_code == 422
+    assert set(unknown.json()["error"]["fields"]) == {"components.0.sku", "components.1.sku"}
+    assert "is a bundle itself" in unknown.json()["error"]["fields"]["components.1.sku"]
+    assert (duplicate.status_code, set(duplicate.json()["error"]["fields"])) == (422, {"components.1.sku"})
+    assert (itself.status_code, set(itself.json()["error"]["fields"])) == (422, {"components.0.sku"})
+    assert zero.status_code == 422 and set(zero.json()["error"]["fields"]) == {"components.0.quantity"}
+    assert (await http.get(f"/products/{sku}")).status_code == 404
+
+
+async def test_a_component_or_a_counted_product_cannot_become_a_bundle(http):
+    lamp, bulb, counted = await a_product(http), await a_product(http), await a_product(http, on_hand=4)
+    sku = uid("SET")
+    assert (await http.put(f"/products/{sku}", json=bundle_body((lamp, 1)))).status_code == 201
+
+    nested = await http.put(f"/products/{lamp}", json=bundle_body((bulb, 1)))
+    stocked = await http.put(f"/products/{counted}", json=bundle_body((bulb, 1)))
+
+    assert nested.status_code == 422 and sku in nested.json()["error"]["fields"]["components"]
+    assert stocked.status_code == 422
+    assert "no stock of its own" in stocked.json()["error"]["fields"]["components"]
+    assert (await http.get(f"/products/{lamp}")).json()["components"] == []

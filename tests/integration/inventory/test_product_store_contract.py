@@ -12,7 +12,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from services.inventory.adapters import MongoProductStore
-from services.inventory.domain import Product
+from services.inventory.domain import Component, Product
 from tests.support.fakes_inventory import FakeProductStore
 from tests.support.paging import walk
 
@@ -78,3 +78,27 @@ async def test_a_page_as_long_as_what_is_left_is_the_last(products):
     assert ([p.sku for p in first.items], first.next) == (["A", "B", "C"], None)
     assert (await products.page(2)).next == ("B",)
     assert (await products.page(5, ("C",))).items == []
+
+
+async def test_a_bundle_keeps_its_components_and_is_found_by_each_of_them(products):
+    await catalogue(products, "LAMP-A", "BULB-E27")
+    bundle = Product("SET-1", "desk set", 30_000, "buy", 1, custom=True,
+                     components=(Component("LAMP-A", 1), Component("BULB-E27", 2)))  # fmt: skip
+    await products.put(bundle)
+
+    assert await products.get("SET-1") == bundle
+    assert await products.bundles_containing("BULB-E27") == ["SET-1"]
+    assert await products.bundles_containing("SET-1") == []
+
+
+async def test_a_product_stored_before_custom_and_components_reads_as_plain_and_not_custom(mongo_url):
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
+    products = MongoProductStore(client[f"c{uuid.uuid4().hex[:8]}_inventory"]["products"])
+    await products.collection.insert_one(
+        {"_id": "OLD-1", "name": "old lamp", "unit_price": 100, "sourcing": "buy", "lead_time_days": 2}
+    )
+
+    old = await products.get("OLD-1")
+    await client.close()
+
+    assert old is not None and (old.custom, old.components, old.is_bundle) == (False, (), False)
