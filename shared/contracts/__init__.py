@@ -24,8 +24,11 @@ from shared.contracts.base import (
     Shortage,
     Sourcing,
     SupplyOrderRef,
+    SupplyTarget,
 )
 from shared.contracts.billing import (
+    AdjustCredit,
+    CreditAdjusted,
     CreditLimitExceeded,
     CreditNoteIssued,
     CreditReleased,
@@ -41,8 +44,12 @@ from shared.contracts.billing import (
 )
 from shared.contracts.fulfillment import (
     CancelSupply,
+    ChangeSupply,
+    CheckSupplyChange,
     RaiseSupply,
     SupplyCancelled,
+    SupplyChangeChecked,
+    SupplyChanged,
     SupplyCompleted,
     SupplyRaised,
 )
@@ -50,12 +57,14 @@ from shared.contracts.intake import (
     OrderConfirmed,
 )
 from shared.contracts.inventory import (
+    AdjustStock,
     CommitStock,
     ReceiveSupply,
     ReleaseStock,
     ReserveStock,
     RestockReturn,
     ReturnRestocked,
+    StockAdjusted,
     StockCommitted,
     StockReceived,
     StockReleased,
@@ -97,11 +106,16 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
 
 __all__ = [
     "MESSAGE_TYPES",
+    "AdjustCredit",
+    "AdjustStock",
     "CancelShipment",
     "CancelSupply",
+    "ChangeSupply",
+    "CheckSupplyChange",
     "Command",
     "CommitStock",
     "CreateShipment",
+    "CreditAdjusted",
     "CreditLimitExceeded",
     "CreditNoteIssued",
     "CreditReleased",
@@ -138,13 +152,17 @@ __all__ = [
     "ShipmentLost",
     "Shortage",
     "Sourcing",
+    "StockAdjusted",
     "StockCommitted",
     "StockReceived",
     "StockReleased",
     "StockReserved",
     "StockShort",
     "SupplyCancelled",
+    "SupplyChangeChecked",
+    "SupplyChanged",
     "SupplyCompleted",
     "SupplyOrderRef",
     "SupplyRaised",
+    "SupplyTarget",
 ]

@@ -73,3 +73,13 @@ class SupplyOrderRef(BaseModel):
     sku: str
     quantity: int
     expected_at: str  # ISO 8601
+
+
+class SupplyTarget(BaseModel):
+    """What one SKU still needs from supply after a change (0: its open supply order is cancelled)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    sku: str
+    quantity: int = Field(ge=0)
+    sourcing: str = "buy"
+    lead_time_days: int = Field(0, ge=0)

@@ -121,3 +121,28 @@ class PaymentsRefunded(Event):
     SERVICE: ClassVar[str] = "billing"
     refund_ids: list[str] = Field(default_factory=list)
     amount: int = 0  # refunded now; 0 when nothing had been paid
+
+
+# --- an order change (issue 8, R7.2, R4.2): the saga's steps for the difference only; the
+# protocol is in services/intake/domain/changes.py and docs/ARCHITECTURE.md "Changing an order".
+
+
+class AdjustCredit(Command):
+    """The order's credit hold becomes ``amount`` (its new total); an increase is checked (R3.1)."""
+
+    SERVICE: ClassVar[str] = "billing"
+    change_id: str
+    customer_id: str
+    amount: int = Field(ge=0)
+
+
+class CreditAdjusted(Event):
+    """Billing's answer: ``accepted`` (the hold is ``amount`` now) or refused with ``reason``."""
+
+    SERVICE: ClassVar[str] = "billing"
+    change_id: str
+    amount: int
+    accepted: bool
+    exposure: int = 0
+    credit_limit: int = 0
+    reason: str = ""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from shared.contracts.base import Command, Event, Priority, Shortage, SupplyOrderRef
+from pydantic import Field
+
+from shared.contracts.base import Command, Event, Priority, Shortage, SupplyOrderRef, SupplyTarget
 
 
 class RaiseSupply(Command):
@@ -42,3 +44,42 @@ class SupplyCancelled(Event):
 
     SERVICE: ClassVar[str] = "fulfillment"
     supply_order_ids: list[str]
+
+
+# --- an order change (issue 8, R7.2, R4.2): the saga's steps for the difference only; the
+# protocol is in services/intake/domain/changes.py and docs/ARCHITECTURE.md "Changing an order".
+
+
+class CheckSupplyChange(Command):
+    """May the open supply orders of ``skus`` for the order change (R7.2)? Changes nothing."""
+
+    SERVICE: ClassVar[str] = "fulfillment"
+    change_id: str
+    skus: list[str]
+
+
+class SupplyChangeChecked(Event):
+    """Fulfillment's answer: ``refused`` names each SKU whose supply cannot change, and why."""
+
+    SERVICE: ClassVar[str] = "fulfillment"
+    change_id: str
+    refused: dict[str, str] = Field(default_factory=dict)
+
+
+class ChangeSupply(Command):
+    """Set each SKU's open supply order for the order to its target: raise, resize or cancel."""
+
+    SERVICE: ClassVar[str] = "fulfillment"
+    change_id: str
+    targets: list[SupplyTarget]
+    priority: Priority = "normal"
+
+
+class SupplyChanged(Event):
+    """The open supply orders of the targets' SKUs after the change; ``kept``: SKU -> why unchanged."""
+
+    SERVICE: ClassVar[str] = "fulfillment"
+    change_id: str
+    supply_orders: list[SupplyOrderRef] = Field(default_factory=list)
+    cancelled: list[str] = Field(default_factory=list)
+    kept: dict[str, str] = Field(default_factory=dict)

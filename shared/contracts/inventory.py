@@ -91,3 +91,25 @@ class ReturnRestocked(Event):
     SERVICE: ClassVar[str] = "inventory"
     return_id: str
     lines: list[LineQty]
+
+
+# --- an order change (issue 8, R7.2, R4.2): the saga's steps for the difference only; the
+# protocol is in services/intake/domain/changes.py and docs/ARCHITECTURE.md "Changing an order".
+
+
+class AdjustStock(Command):
+    """The order's reservation becomes ``lines`` (bundles expanded; a SKU left out: none wanted)."""
+
+    SERVICE: ClassVar[str] = "inventory"
+    change_id: str
+    lines: list[LineQty]
+
+
+class StockAdjusted(Event):
+    """The reservation changed as asked: what went back, what was held more, what is still missing."""
+
+    SERVICE: ClassVar[str] = "inventory"
+    change_id: str
+    released: list[LineQty] = Field(default_factory=list)
+    reserved: list[LineQty] = Field(default_factory=list)
+    missing: list[Shortage] = Field(default_factory=list)
