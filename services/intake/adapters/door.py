@@ -63,7 +63,8 @@ class HttpCatalogue:
         self.memory = memory or LastKnown(0)
 
     async def products(self, skus: list[str]) -> dict[str, dict[str, Any]]:
-        """sku -> {name, unit_price, sourcing, lead_time_days, tracking} for the SKUs that exist."""
+        """sku -> {name, unit_price, sourcing, lead_time_days, tracking, custom, components} for the
+        SKUs that exist."""
         wanted = list(dict.fromkeys(skus))
         try:
             found = await self._fetch(wanted)
@@ -90,10 +91,19 @@ class HttpCatalogue:
 
 
 def _product(raw: dict[str, Any]) -> dict[str, Any]:
-    """A catalogue entry with the fields validation relies on checked (money is int fen)."""
+    """A catalogue entry with the fields validation relies on checked (money is int fen), with
+    ``custom`` (R2.2) and a bundle's ``components`` (R1.9) carried: false and none when absent
+    (an inventory from before them)."""
     if not isinstance(raw["name"], str) or type(raw["unit_price"]) is not int:
         raise ValueError(f"bad catalogue entry {raw.get('sku')}")
-    return raw
+    custom = raw.get("custom", False)
+    components = raw.get("components") or []
+    if not isinstance(custom, bool) or not isinstance(components, list):
+        raise ValueError(f"bad catalogue entry {raw.get('sku')}")
+    for part in components:
+        if not isinstance(part["sku"], str) or type(part["quantity"]) is not int or part["quantity"] <= 0:
+            raise ValueError(f"bad component of catalogue entry {raw.get('sku')}")
+    return {**raw, "custom": custom, "components": components}
 
 
 class HttpCustomers:

@@ -89,6 +89,8 @@ def place(
     if fake:
         order.flag("possible_brushing")
     reasons = list(reviews)
+    for sku in dict.fromkeys(line.sku for line in lines if catalogue[line.sku].get("custom")):
+        reasons.append(f"{sku} is a custom product: a manager approves (R2.2)")
     if policy.approval_over is not None and order.total > policy.approval_over:
         reasons.append(f"total {order.total} is over {policy.approval_over} (R2.2)")
     if order.payment_terms in policy.sign_off_terms:

@@ -11,7 +11,7 @@ from services.intake.domain.errors import ClaimedByAnother, TierRequired
 from services.intake.domain.screening import Policy
 from services.intake.domain.validation import LineRequest
 from shared import contracts as c
-from tests.unit.intake.builders import AT
+from tests.unit.intake.builders import AT, CATALOGUE, TODAY
 
 
 def test_a_clean_order_is_approved_by_rule_and_the_history_says_so(make) -> None:
@@ -65,3 +65,27 @@ def test_a_decision_clears_the_claim(make) -> None:
     review.claim(order, "ops.zhao", AT, ttl_s=600)
     saga.approve(order, "ops.zhao", "checked", AT, saga.TIERS)
     assert order.claim_by is None and not review.claimable(order, AT)
+
+
+def test_an_order_of_a_custom_product_waits_for_a_manager_saying_which_r2_2(make) -> None:
+    catalogue = {**CATALOGUE, "SHADE-R": {**CATALOGUE["SHADE-R"], "custom": True}}
+    lines = [LineRequest(sku="SHADE-R", quantity=1), LineRequest(sku="SHADE-R", quantity=2, spec="silk")]
+    order, _ = saga.place("SO202405000043", make.request(lines=lines), catalogue, customer_name="ACME Co.",
+                          policy=Policy(), today=TODAY, at=AT)  # fmt: skip
+
+    # once per SKU, whatever its lines
+    assert order.approval_reasons == ["SHADE-R is a custom product: a manager approves (R2.2)"]
+    assert (order.approval_tier, order.needs_approval) == ("manager", True)
+    saga.on_reply(order, make.credit_reserved(order), at=AT)
+    assert (order.status, order.saga.hold) == ("on_hold", "approval")
+    assert "SHADE-R is a custom product" in order.history[-1].reason
+    with pytest.raises(TierRequired):
+        saga.approve(order, "ops.zhao", "fine", AT, frozenset({"review"}))
+    assert [type(x) for x in saga.approve(order, "manager.wang", "made to measure", AT, saga.TIERS)] == [
+        c.ReserveStock
+    ]
+
+
+def test_an_order_without_custom_products_needs_no_manager_for_them(make) -> None:
+    order, _ = make.place()
+    assert not any("custom" in reason for reason in order.approval_reasons)
