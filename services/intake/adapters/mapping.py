@@ -54,6 +54,13 @@ def _payments_fields(payments: Payments) -> Doc:
     return fields
 
 
+def _line_fields(line: Line) -> Doc:
+    """A line with its amount, and a bundle's components as ``[{sku, quantity}]`` (R1.9)."""
+    fields = {**plain(line), "amount": line.amount}
+    fields["components"] = [{"sku": sku, "quantity": qty} for sku, qty in line.components.items()]
+    return fields
+
+
 def to_fields(order: Order) -> Doc:
     """Every field the order owns in its document (version, outbox and trace are the store's)."""
     return {
@@ -76,7 +83,7 @@ def to_fields(order: Order) -> Doc:
         "required_by": _iso(order.required_by),
         "delivery_address": order.delivery_address,
         "contact": plain(order.contact),
-        "lines": [{**plain(line), "amount": line.amount} for line in order.lines],
+        "lines": [_line_fields(line) for line in order.lines],
         "discount": order.discount,
         "freight": order.freight,
         "total": order.total,  # denormalised for readers of the raw store; recomputed on load
@@ -119,6 +126,8 @@ def from_doc(doc: Doc) -> Order:
             quantity=li["quantity"],
             unit_price=li["unit_price"],
             spec=li.get("spec"),
+            # Lines stored before bundles (R1.9) have no components: plain products.
+            components={c["sku"]: c["quantity"] for c in li.get("components") or ()},
         )
         for li in doc["lines"]
     ]

@@ -62,17 +62,29 @@ def utcnow() -> datetime:
 
 @dataclass
 class Line:
-    """One order line; the amount is derived so it can never disagree with quantity x price (R1.5)."""
+    """One order line; the amount is derived so it can never disagree with quantity x price (R1.5).
+
+    A line of a bundle (R1.9) keeps the bundle's SKU, name and price (what the customer bought
+    and is invoiced for) and its ``components`` per unit as the catalogue had them at placement:
+    stock, supply and shipping work on those (``Order.stock_quantities``). Empty: a plain product.
+    """
 
     sku: str
     name: str
     quantity: int
     unit_price: int  # fen
     spec: str | None = None
+    components: dict[str, int] = field(default_factory=dict)  # component SKU -> units per unit
 
     @property
     def amount(self) -> int:
         return self.quantity * self.unit_price
+
+    def stock_quantities(self) -> dict[str, int]:
+        """The units that leave the warehouse for this line: its components x quantity, or itself."""
+        if not self.components:
+            return {self.sku: self.quantity}
+        return {sku: per_unit * self.quantity for sku, per_unit in self.components.items()}
 
 
 @dataclass
@@ -241,10 +253,20 @@ class Order:
         return sum(line.quantity for line in self.lines)
 
     def quantities(self) -> dict[str, int]:
-        """Units per SKU; lines of one SKU in different specs are added together."""
+        """Units per SKU ordered (a bundle counts as its own SKU); lines of one SKU in different
+        specs are added together. What the customer bought, returns and screening compare with."""
         result: dict[str, int] = {}
         for line in self.lines:
             result[line.sku] = result.get(line.sku, 0) + line.quantity
+        return result
+
+    def stock_quantities(self) -> dict[str, int]:
+        """Units per SKU the warehouse reserves, supplies and ships (R1.9): every bundle expanded
+        into its components x the line's quantity, added to the same SKU ordered on its own."""
+        result: dict[str, int] = {}
+        for line in self.lines:
+            for sku, units in line.stock_quantities().items():
+                result[sku] = result.get(sku, 0) + units
         return result
 
     def set_status(self, status: str, by: str, reason: str = "", at: datetime | None = None) -> None:

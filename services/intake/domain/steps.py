@@ -77,8 +77,9 @@ def start(order: Order, step: str, command: Command) -> Command:
 
 
 def line_quantities(order: Order) -> list[LineQty]:
-    """Units per SKU as message lines (two specs of one SKU are one reservation)."""
-    return [LineQty(sku=sku, quantity=qty) for sku, qty in order.quantities().items()]
+    """Units per SKU the warehouse handles, as message lines: bundles expanded into their
+    components (R1.9), two specs of one SKU one reservation. The invoice keeps the order lines."""
+    return [LineQty(sku=sku, quantity=qty) for sku, qty in order.stock_quantities().items()]
 
 
 def reserve_credit(order: Order, force: bool = False) -> Command:

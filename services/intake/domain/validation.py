@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from services.intake.domain.order import CHANNELS, Line
-from shared.bounds import MAX_MONEY
+from shared.bounds import MAX_MONEY, MAX_QUANTITY
 from shared.terms import PAYMENT_TERMS, normalise
 
 Catalogue = Mapping[str, Mapping[str, Any]]  # sku -> {name, unit_price, ...}
@@ -54,6 +54,12 @@ def _same_name(given: str, listed: str) -> bool:
     return given.strip().casefold() == listed.strip().casefold()
 
 
+def components_of(product: Mapping[str, Any]) -> dict[str, int]:
+    """A bundle's components per unit (R1.9) from its catalogue entry (``[{sku, quantity}]``, as
+    inventory's API gives them); empty for a plain product or an entry from before bundles."""
+    return {str(c["sku"]): int(c["quantity"]) for c in product.get("components") or ()}
+
+
 def unit_price(line: LineRequest, catalogue: Catalogue) -> int:
     """The given unit price, or the catalogue's when none was given."""
     return line.unit_price if line.unit_price is not None else int(catalogue[line.sku or ""]["unit_price"])
@@ -78,6 +84,13 @@ def _check_line(i: int, line: LineRequest, catalogue: Catalogue, errors: dict[st
         return
     if line.unit_price is not None and line.unit_price < 0:
         errors[f"{at}.unit_price"] = "must not be negative"
+        return
+    most = max(components_of(product).values(), default=1)
+    if line.quantity * most > MAX_QUANTITY:  # a bundle's components are reserved and shipped (R1.9)
+        errors[f"{at}.quantity"] = (
+            f"{line.quantity} bundles need {line.quantity * most} units of a component, "
+            f"over the bound of {MAX_QUANTITY}"
+        )
         return
     expected = line.quantity * unit_price(line, catalogue)
     if expected > MAX_MONEY:  # a sum the store and every later step can still hold (issue 7)
@@ -134,7 +147,8 @@ def validate(
 
 
 def build_lines(request: OrderRequest, catalogue: Catalogue) -> list[Line]:
-    """Priced order lines of a request that passed `validate` (names come from the catalogue)."""
+    """Priced order lines of a request that passed `validate` (names come from the catalogue, and
+    a bundle's components, which the line keeps for stock, supply and shipping: R1.9)."""
     return [
         Line(
             sku=line.sku or "",
@@ -142,6 +156,7 @@ def build_lines(request: OrderRequest, catalogue: Catalogue) -> list[Line]:
             quantity=line.quantity or 0,
             unit_price=unit_price(line, catalogue),
             spec=line.spec,
+            components=components_of(catalogue[line.sku or ""]),  # as the catalogue has it now (R1.9)
         )
         for line in request.lines
     ]

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from services.intake.adapters import from_doc
-from services.intake.domain.order import Order, epoch_ms, utcnow
+from services.intake.domain.order import Line, Order, epoch_ms, utcnow
 from services.intake.domain.stuck import INTERNAL_EVENTS
 
 
@@ -27,6 +27,11 @@ class ContactInternal(ContactPublic):
     phone: str = Field(description="internal roles only (R1.2)")
 
 
+class ComponentPublic(BaseModel):
+    sku: str
+    quantity: int = Field(description="units of the component per unit of the line's bundle")
+
+
 class LinePublic(BaseModel):
     sku: str
     name: str
@@ -34,6 +39,17 @@ class LinePublic(BaseModel):
     quantity: int
     unit_price: int
     amount: int
+    components: list[ComponentPublic] = Field(
+        default_factory=list,
+        description="a bundle's components per unit, as at placement (R1.9): what is reserved, supplied "
+        "and shipped for the line; empty for a plain product",
+    )
+
+
+def line_public(li: Line) -> LinePublic:
+    parts = [ComponentPublic(sku=sku, quantity=qty) for sku, qty in li.components.items()]
+    return LinePublic(sku=li.sku, name=li.name, spec=li.spec, quantity=li.quantity, unit_price=li.unit_price,
+                      amount=li.amount, components=parts)  # fmt: skip
 
 
 class HistoryPublic(BaseModel):
@@ -216,8 +232,7 @@ def confirmation_document(doc: dict[str, Any]) -> ConfirmationDocument:
         order_id=order.order_id, version=conf.version, status=conf.status, sent_at=conf.sent_at,
         due_at=conf.due_at, customer_id=order.customer_id, customer_name=order.customer_name,
         delivery_address=order.delivery_address,
-        lines=[LinePublic(sku=li.sku, name=li.name, spec=li.spec, quantity=li.quantity,
-                          unit_price=li.unit_price, amount=li.amount) for li in order.lines],
+        lines=[line_public(li) for li in order.lines],
         discount=order.discount, freight=order.freight, total=order.total, currency=order.currency,
         prices_include_tax=order.prices_include_tax, required_by=order.required_by,
         payment_terms=order.payment_terms,
@@ -284,17 +299,7 @@ def order_internal(doc: dict[str, Any]) -> OrderInternal:
         required_by=order.required_by,
         delivery_address=order.delivery_address,
         contact=ContactInternal(name=order.contact.name, phone=order.contact.phone),
-        lines=[
-            LinePublic(
-                sku=li.sku,
-                name=li.name,
-                spec=li.spec,
-                quantity=li.quantity,
-                unit_price=li.unit_price,
-                amount=li.amount,
-            )
-            for li in order.lines
-        ],
+        lines=[line_public(li) for li in order.lines],
         discount=order.discount,
         freight=order.freight,
         subtotal=order.subtotal,

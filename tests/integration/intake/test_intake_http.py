@@ -54,6 +54,7 @@ async def test_a_placed_order_is_numbered_priced_and_asks_billing_for_credit(api
             "quantity": 3,
             "unit_price": 12_000,
             "amount": 36_000,
+            "components": [],  # a plain product, not a bundle (R1.9)
         }
     ]
     assert order["contact"] == {"name": "Li Lei", "phone": "13800138000"}  # internal roles (issue 7)
