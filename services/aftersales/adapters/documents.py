@@ -25,6 +25,12 @@ def units_from_list(raw: list[Doc]) -> dict[str, int]:
     return {item["sku"]: int(item["quantity"]) for item in raw}
 
 
+def _line_doc(line: ReturnLine) -> Doc:
+    parts = [{"sku": sku, "quantity": qty} for sku, qty in line.components]  # a bundle's (R1.9)
+    return {"sku": line.sku, "quantity": line.quantity, "unit_price": line.unit_price, "amount": line.amount,
+            "components": parts}  # fmt: skip
+
+
 def to_doc(ret: Return) -> Doc:
     """The return's saga state and history; ``version``, ``outbox`` and ``outbox_at`` are the store's."""
     inspection = ret.inspection
@@ -36,10 +42,7 @@ def to_doc(ret: Return) -> Doc:
         "reason": ret.reason,
         "reason_code": ret.reason_code.value,
         "freight_payer": ret.freight_payer,
-        "lines": [
-            {"sku": ln.sku, "quantity": ln.quantity, "unit_price": ln.unit_price, "amount": ln.amount}
-            for ln in ret.lines
-        ],
+        "lines": [_line_doc(ln) for ln in ret.lines],
         "order_total": ret.order_total,
         "ordered_units": units_to_list(ret.ordered_units),
         "status": ret.status.value,
@@ -58,6 +61,12 @@ def to_doc(ret: Return) -> Doc:
     }
 
 
+def _line(raw: Doc) -> ReturnLine:
+    """A returned line; one stored before bundles (R1.9) has no components: a plain product."""
+    parts = tuple((c["sku"], int(c["quantity"])) for c in raw.get("components") or ())
+    return ReturnLine(raw["sku"], raw["quantity"], raw["unit_price"], parts)
+
+
 def from_doc(doc: Doc) -> Return:
     raw_inspection = doc.get("inspection")
     return Return(
@@ -68,7 +77,7 @@ def from_doc(doc: Doc) -> Return:
         reason=doc["reason"],
         reason_code=ReturnReason(doc["reason_code"]),
         freight_payer=doc["freight_payer"],
-        lines=tuple(ReturnLine(ln["sku"], ln["quantity"], ln["unit_price"]) for ln in doc["lines"]),
+        lines=tuple(_line(ln) for ln in doc["lines"]),
         order_total=doc["order_total"],
         ordered_units=units_from_list(doc["ordered_units"]),
         status=Status(doc["status"]),

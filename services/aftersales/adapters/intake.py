@@ -92,9 +92,12 @@ def _line(raw: dict[str, Any]) -> OrderLine:
         unit_price = int(raw["amount"]) // quantity
     # An order shipped in part may say how much of the line left; otherwise the whole line did.
     shipped = raw.get("shipped_quantity")
+    # A bundle line names its components per unit (R1.9); an intake from before bundles does not.
+    components = tuple((str(c["sku"]), int(c["quantity"])) for c in raw.get("components") or ())
     return OrderLine(
         sku=str(raw["sku"]),
         quantity=quantity,
         shipped=quantity if shipped is None else int(shipped),
         unit_price=unit_price,
+        components=components,
     )

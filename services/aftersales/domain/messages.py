@@ -25,8 +25,15 @@ def _lines(ret: Return) -> list[LineQty]:
 
 
 def restock(ret: Return) -> Message:
-    """Inspection passed: inventory takes the goods back on hand (R8.3)."""
-    return RestockReturn(order_id=ret.order_id, return_id=ret.return_id, lines=_lines(ret))
+    """Inspection passed: inventory takes the goods back on hand (R8.3); a bundle as the
+    components the order shipped (R1.9), which is what has stock. Credit note and completion
+    keep the SKUs ordered."""
+    units: dict[str, int] = {}
+    for line in ret.lines:
+        for sku, quantity in line.stock_units().items():
+            units[sku] = units.get(sku, 0) + quantity
+    lines = [LineQty(sku=sku, quantity=quantity) for sku, quantity in units.items()]
+    return RestockReturn(order_id=ret.order_id, return_id=ret.return_id, lines=lines)
 
 
 def credit_note(ret: Return) -> Message:

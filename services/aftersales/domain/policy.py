@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from .errors import ReturnRefused
@@ -53,6 +53,8 @@ class OrderLine:
     quantity: int  # ordered
     shipped: int  # left the warehouse; equals quantity unless the order shipped partially
     unit_price: int  # fen
+    # A bundle's components per unit, as the order recorded them (R1.9); empty for a plain product.
+    components: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,16 +80,30 @@ class OrderSnapshot:
         # A SKU on several lines at different prices is refunded at the lowest: never more than was paid.
         return min(line.unit_price for line in self.lines if line.sku == sku)
 
+    def components(self, sku: str) -> tuple[tuple[str, int], ...]:
+        """What one unit of ``sku`` is in the warehouse: a bundle's components (R1.9), else nothing."""
+        return next((line.components for line in self.lines if line.sku == sku and line.components), ())
+
 
 @dataclass(frozen=True)
 class ReturnLine:
+    """A returned line in the SKU ordered; a bundle (R1.9) comes back whole, at the bundle's
+    price, and its ``components`` per unit are what goes back on the shelf."""
+
     sku: str
     quantity: int
     unit_price: int  # fen, the order's price
+    components: tuple[tuple[str, int], ...] = field(default=())
 
     @property
     def amount(self) -> int:
         return self.quantity * self.unit_price
+
+    def stock_units(self) -> dict[str, int]:
+        """The units inventory takes back for this line: the bundle's components x quantity, or itself."""
+        if not self.components:
+            return {self.sku: self.quantity}
+        return {sku: per_unit * self.quantity for sku, per_unit in self.components}
 
 
 def merge_quantities(lines: Iterable[tuple[str, int]]) -> dict[str, int]:
@@ -96,6 +112,15 @@ def merge_quantities(lines: Iterable[tuple[str, int]]) -> dict[str, int]:
     for sku, quantity in lines:
         merged[sku] = merged.get(sku, 0) + quantity
     return merged
+
+
+def _not_shipped(order: OrderSnapshot, sku: str) -> str:
+    """Why ``sku`` cannot come back: not on the order, or only inside a bundle (R1.9), which is
+    returned whole (its refund is the bundle's price, not a part's)."""
+    bundles = sorted({ln.sku for ln in order.lines if any(part == sku for part, _ in ln.components)})
+    if bundles:
+        return f"not shipped on its own: it is part of bundle {', '.join(bundles)}; return the bundle"
+    return "not shipped on this order"
 
 
 def review(
@@ -118,7 +143,7 @@ def review(
             continue
         shipped = order.shipped(sku)
         if shipped == 0:
-            errors[f"lines.{sku}"] = "not shipped on this order"
+            errors[f"lines.{sku}"] = _not_shipped(order, sku)
             continue
         left = shipped - already_returned.get(sku, 0)
         if quantity > left:
@@ -129,4 +154,6 @@ def review(
         raise ReturnRefused(
             "the return asks for more than was shipped", code="quantity_exceeds_shipped", fields=errors
         )
-    return tuple(ReturnLine(sku, qty, order.unit_price(sku)) for sku, qty in wanted.items())
+    return tuple(
+        ReturnLine(sku, qty, order.unit_price(sku), order.components(sku)) for sku, qty in wanted.items()
+    )
