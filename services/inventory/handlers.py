@@ -167,7 +167,16 @@ async def restock_return(cmd: RestockReturn, env: Envelope, inv: Inventory) -> N
 
 async def note_picking(msg: OrderConfirmed, env: Envelope, inv: Inventory) -> None:
     """The warehouse gets a picking notice of an accepted order (R2.5): its lines, when it is
-    needed and how urgent (R1.7). Kept once per order."""
-    lines = [{"sku": line.sku, "quantity": line.quantity} for line in msg.lines]
+    needed and how urgent (R1.7). Kept once per order. A bundle is picked as its components
+    (R1.9), each line naming the bundle it is for."""
+    products = await inv.products.get_many(line.sku for line in msg.lines)
+    lines: list[dict[str, object]] = []
+    for line in msg.lines:
+        product = products.get(line.sku)
+        if product is None or not product.is_bundle:
+            lines.append({"sku": line.sku, "quantity": line.quantity})
+            continue
+        lines += [{"sku": c.sku, "quantity": c.quantity * line.quantity, "bundle": line.sku}
+                  for c in product.components]  # fmt: skip
     body = {"lines": lines, "required_by": msg.required_by, "priority": msg.priority}
     await inv.notices.record("picking", msg.order_id, body, utcnow())
