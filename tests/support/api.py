@@ -66,6 +66,16 @@ class Shop:
         await self.ok(await self.as_("warehouse")["inventory"].put(f"/stock/{sku}", json=stock))
         return sku
 
+    async def bundle(self, components: list[tuple[str, int]], *, price: int, custom: bool = False) -> str:
+        """A bundle (R1.9) of existing products, each ``(sku, units per bundle)``, sold at ``price``;
+        it has no stock of its own (its components have)."""
+        sku = uid("SET")
+        parts = [{"sku": s, "quantity": q} for s, q in components]
+        body = {"name": f"Set {sku}", "unit_price": price, "sourcing": "buy", "lead_time_days": 1,
+                "custom": custom, "components": parts}  # fmt: skip
+        await self.ok(await self.as_("erp")["inventory"].put(f"/products/{sku}", json=body))
+        return sku
+
     async def customer(
         self, *, credit_limit: int = 10_000_000, terms: str = "credit", prefix: str = "CUST", as_: str = "erp"
     ) -> str:
