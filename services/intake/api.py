@@ -13,15 +13,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import HTMLResponse
 
-from services.intake import handlers
+from services.intake import changing, handlers
+from services.intake.adapters.mapping import from_doc
 from services.intake.deps import Deps, Intake
+from services.intake.domain import changes as ch
 from services.intake.domain import confirmation as cf
 from services.intake.domain.order import CHANNELS, STATUSES, normalise_channel
 from services.intake.schemas import (
     AwaitingPage,
+    ChangeIn,
+    ChangePreview,
     Claim,
     ConfirmationDocument,
     Decision,
+    LineCancel,
     OrderCreate,
     OrderInternal,
     OrderPage,
@@ -45,6 +50,7 @@ OrderView = OrderInternal | OrderPublic
 Placer = Annotated[Principal, requires(P.ORDERS_PLACE)]
 Reader = Annotated[Principal, requires(P.ORDERS_READ)]
 Canceller = Annotated[Principal, requires(P.ORDERS_CANCEL)]
+Changer = Annotated[Principal, requires(P.ORDERS_CHANGE)]
 Decider = Annotated[Principal, requires(P.ORDERS_DECIDE)]
 Checker = Annotated[Principal, requires(P.PAYMENTS_CHECK)]
 Finance = Annotated[Principal, requires(P.PAYMENTS_READ)]
@@ -168,6 +174,53 @@ async def cancel_order(order_id: OrderId, body: Reason, intake: Deps, who: Cance
     The history records the caller's key name as who cancelled."""
     await _own_order(intake, order_id, who)
     return order_view(await handlers.cancel_order(intake, order_id, who.name, body.reason), who.internal)
+
+
+# --- changing an accepted order (issue 8, R7.2, R4.2) --------------------------------------------
+
+
+def _fields(body: ChangeIn) -> dict[str, Any]:
+    return {"lines": body.line_requests(), "delivery_address": body.delivery_address,
+            "required_by": body.required_by, "reason": body.reason}  # fmt: skip
+
+
+@router.post("/orders/{order_id}/changes/preview", response_model=ChangePreview)
+async def preview_change(order_id: OrderId, body: ChangeIn, intake: Deps, who: Changer) -> ChangePreview:
+    """What the change would do downstream - stock to reserve or release (with what is free now),
+    supply to raise, shrink or cancel, credit to hold or release, the new total, whether production
+    must agree (R7.2) - changing nothing; 409 with the reason when the order cannot change now."""
+    await _own_order(intake, order_id, who)
+    return ChangePreview(**await changing.preview(intake, order_id, **_fields(body)))
+
+
+@router.post("/orders/{order_id}/changes", status_code=202, response_model=OrderView)
+async def change_order(order_id: OrderId, body: ChangeIn, intake: Deps, who: Changer) -> OrderView:
+    """Amend the order: its lines (all of them), delivery date or address (R7.2). The saga runs
+    the steps for the difference only and the order is confirmed again; `changes[-1]` says where it
+    stands. 409: shipped (a return, R7.3), not changeable now (the reason), another change running,
+    or `version` not the order's any more."""
+    doc = await _own_order(intake, order_id, who)
+    wanted = await changing.asked(intake, from_doc(doc), **_fields(body))
+    changed = await changing.start(intake, order_id, who.name, body.version, wanted)
+    return order_view(changed, who.internal)
+
+
+@router.post("/orders/{order_id}/lines/{line}/cancel", status_code=202, response_model=OrderView)
+async def cancel_line(
+    order_id: OrderId,
+    line: Annotated[int, Path(ge=1, le=10_000)],
+    body: LineCancel,
+    intake: Deps,
+    who: Changer,
+) -> OrderView:
+    """Cancel line `line` (1-based), `quantity` units of it, or with `short` the part of it still
+    short (R4.2); its reservation, supply and credit are released, the rest of the order goes on."""
+    doc = await _own_order(intake, order_id, who)
+    order = from_doc(doc)
+    lines = ch.line_cancel(order, line, body.quantity, body.short)
+    wanted = ch.Asked(kind="line_cancel", lines=lines, reason=body.reason)
+    changed = await changing.start(intake, order_id, who.name, body.version, wanted)
+    return order_view(changed, who.internal)
 
 
 def _tiers(who: Principal) -> frozenset[str]:

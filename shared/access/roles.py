@@ -15,6 +15,8 @@ class Permission(StrEnum):
     ORDERS_PLACE = "orders:place"
     ORDERS_READ = "orders:read"
     ORDERS_CANCEL = "orders:cancel"
+    # Amend an accepted order or cancel a line or its short part (issue 8, R7.2, R4.2).
+    ORDERS_CHANGE = "orders:change"
     # Decide orders waiting for a person (R2.2, R3.1): approve or reject.
     ORDERS_DECIDE = "orders:decide"
     # The two approval tiers of R2.2 ("the largest need the general manager"), for the review rules.
@@ -71,31 +73,90 @@ def _role(name: str, *perms: Permission | frozenset[Permission], **kw: object) -
     return Role(name, frozenset(flat), **kw)  # type: ignore[arg-type]
 
 
-_OPS = frozenset(READS | {P.ORDERS_DECIDE, P.ORDERS_CANCEL, P.RETURNS_INSPECT})
+_OPS = frozenset(READS | {P.ORDERS_DECIDE, P.ORDERS_CANCEL, P.ORDERS_CHANGE, P.RETURNS_INSPECT})
 
 ROLES: dict[str, Role] = {
     r.name: r
     for r in (
-        _role("storefront", P.ORDERS_PLACE, P.ORDERS_READ, P.ORDERS_CANCEL, P.RETURNS_CREATE,
-              P.RETURNS_READ, P.CATALOG_READ, scoped=True, internal=False, needs_channel=True,
-              description="a shop: places, reads, cancels and returns its customers' orders"),
-        _role("erp", P.CUSTOMERS_READ, P.CUSTOMERS_WRITE, P.CATALOG_READ, P.CATALOG_WRITE,
-              P.STOCK_READ, P.ORDERS_PLACE, P.ORDERS_READ, P.ORDERS_CANCEL, P.PAYMENTS_RECORD,
-              P.PAYMENTS_READ, P.INVOICES_READ, P.RETURNS_CREATE, P.RETURNS_READ, scoped=True, internal=False,
-              description="a company's ERP: master data, orders, payments, invoices"),
-        _role("warehouse", P.STOCK_READ, P.STOCK_WRITE, P.CATALOG_READ, P.SUPPLY_READ,
-              P.SUPPLY_COMPLETE, P.SHIPMENTS_READ, P.PACKING_READ, P.RETURNS_READ,
-              P.RETURNS_INSPECT, description="stock counts, supply arrivals, packing, inspections"),
-        _role("carrier", P.SHIPMENTS_READ, P.SHIPMENTS_REPORT, internal=False,
-              description="a carrier: reads shipments and reports their events"),
-        _role("finance", READS, P.PAYMENTS_RECORD, P.PAYMENTS_CHECK, P.REFUNDS_PAY,
-              description="finance: payments received, letters of credit, refunds paid out, every read"),
+        _role(
+            "storefront",
+            P.ORDERS_PLACE,
+            P.ORDERS_READ,
+            P.ORDERS_CANCEL,
+            P.ORDERS_CHANGE,
+            P.RETURNS_CREATE,
+            P.RETURNS_READ,
+            P.CATALOG_READ,
+            scoped=True,
+            internal=False,
+            needs_channel=True,
+            description="a shop: places, reads, cancels and returns its customers' orders",
+        ),
+        _role(
+            "erp",
+            P.CUSTOMERS_READ,
+            P.CUSTOMERS_WRITE,
+            P.CATALOG_READ,
+            P.CATALOG_WRITE,
+            P.STOCK_READ,
+            P.ORDERS_PLACE,
+            P.ORDERS_READ,
+            P.ORDERS_CANCEL,
+            P.ORDERS_CHANGE,
+            P.PAYMENTS_RECORD,
+            P.PAYMENTS_READ,
+            P.INVOICES_READ,
+            P.RETURNS_CREATE,
+            P.RETURNS_READ,
+            scoped=True,
+            internal=False,
+            description="a company's ERP: master data, orders, payments, invoices",
+        ),
+        _role(
+            "warehouse",
+            P.STOCK_READ,
+            P.STOCK_WRITE,
+            P.CATALOG_READ,
+            P.SUPPLY_READ,
+            P.SUPPLY_COMPLETE,
+            P.SHIPMENTS_READ,
+            P.PACKING_READ,
+            P.RETURNS_READ,
+            P.RETURNS_INSPECT,
+            description="stock counts, supply arrivals, packing, inspections",
+        ),
+        _role(
+            "carrier",
+            P.SHIPMENTS_READ,
+            P.SHIPMENTS_REPORT,
+            internal=False,
+            description="a carrier: reads shipments and reports their events",
+        ),
+        _role(
+            "finance",
+            READS,
+            P.PAYMENTS_RECORD,
+            P.PAYMENTS_CHECK,
+            P.REFUNDS_PAY,
+            description="finance: payments received, letters of credit, refunds paid out, every read",
+        ),
         _role("ops", _OPS, description="operations: review, approve, reject, cancel, every read"),
         _role("manager", _OPS, P.APPROVE_MANAGER, description="ops plus the manager approval tier"),
-        _role("general_manager", _OPS, P.APPROVE_MANAGER, P.APPROVE_GENERAL_MANAGER,
-              description="ops plus both approval tiers (R2.2's largest orders)"),
-        _role("service", P.ORDERS_READ, P.CATALOG_READ, P.STOCK_READ, P.CUSTOMERS_READ,
-              description="another service of the platform calling over HTTP"),
+        _role(
+            "general_manager",
+            _OPS,
+            P.APPROVE_MANAGER,
+            P.APPROVE_GENERAL_MANAGER,
+            description="ops plus both approval tiers (R2.2's largest orders)",
+        ),
+        _role(
+            "service",
+            P.ORDERS_READ,
+            P.CATALOG_READ,
+            P.STOCK_READ,
+            P.CUSTOMERS_READ,
+            description="another service of the platform calling over HTTP",
+        ),
         _role("admin", frozenset(Permission), description="keys and settings, and everything else"),
     )
 }

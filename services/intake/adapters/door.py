@@ -78,6 +78,20 @@ class HttpCatalogue:
             self.memory.remember(sku, product)
         return found
 
+    async def available(self, skus: list[str]) -> dict[str, int]:
+        """``GET {inventory_url}/stock/{sku}``: units free now per SKU, for a change's preview (an
+        estimate: inventory decides when the change is applied); SKUs it cannot tell are left out."""
+        found: dict[str, int] = {}
+        for sku in dict.fromkeys(skus):
+            try:
+                url = f"{self.url}/stock/{quote(sku, safe='')}"
+                body = await _get_json(self.http, url, "inventory (stock)", None, missing_ok=True)
+            except DependencyUnavailable:
+                continue
+            if isinstance(body, dict) and isinstance(body.get("available"), int):
+                found[sku] = body["available"]
+        return found
+
     async def _fetch(self, wanted: list[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(wanted), _CHUNK):

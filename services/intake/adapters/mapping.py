@@ -8,6 +8,7 @@ from typing import Any
 
 from services.intake.domain.numbering import parse_order_number
 from services.intake.domain.order import (
+    Change,
     Confirmation,
     Contact,
     HistoryEntry,
@@ -59,6 +60,38 @@ def _line_fields(line: Line) -> Doc:
     fields = {**plain(line), "amount": line.amount}
     fields["components"] = [{"sku": sku, "quantity": qty} for sku, qty in line.components.items()]
     return fields
+
+
+def _line(li: Doc) -> Line:
+    return Line(
+        sku=li["sku"],
+        name=li["name"],
+        quantity=li["quantity"],
+        unit_price=li["unit_price"],
+        spec=li.get("spec"),
+        # Lines stored before bundles (R1.9) have no components: plain products.
+        components={c["sku"]: c["quantity"] for c in li.get("components") or ()},
+    )
+
+
+def _change_fields(change: Change) -> Doc:
+    """A change (issue 8) with its lines as lines are stored and its maps as lists."""
+    fields = plain(change)
+    fields["lines"] = [_line_fields(line) for line in change.lines]
+    fields["old_lines"] = [_line_fields(line) for line in change.old_lines]
+    fields["missing"] = [{"sku": s, "quantity": q} for s, q in change.missing.items()]
+    fields["required_by"] = _iso(change.required_by)
+    return fields
+
+
+def _change(raw: Doc) -> Change:
+    return Change(**{
+        **raw,
+        "lines": [_line(li) for li in raw["lines"]],
+        "old_lines": [_line(li) for li in raw["old_lines"]],
+        "missing": {m["sku"]: m["quantity"] for m in raw.get("missing") or []},
+        "required_by": _date(raw.get("required_by")),
+    })  # fmt: skip
 
 
 def to_fields(order: Order) -> Doc:
@@ -114,23 +147,13 @@ def to_fields(order: Order) -> Doc:
         "stuck": [plain(entry) for entry in order.stuck],
         "stuck_since": min((entry.since for entry in order.stuck), default=None),
         "created_at": order.created_at,
+        "changes": [_change_fields(change) for change in order.changes],
     }
 
 
 def from_doc(doc: Doc) -> Order:
     """The order a document holds."""
-    lines = [
-        Line(
-            sku=li["sku"],
-            name=li["name"],
-            quantity=li["quantity"],
-            unit_price=li["unit_price"],
-            spec=li.get("spec"),
-            # Lines stored before bundles (R1.9) have no components: plain products.
-            components={c["sku"]: c["quantity"] for c in li.get("components") or ()},
-        )
-        for li in doc["lines"]
-    ]
+    lines = [_line(li) for li in doc["lines"]]
     return Order(
         order_id=doc["_id"],
         customer_id=doc["customer_id"],
@@ -171,6 +194,7 @@ def from_doc(doc: Doc) -> Order:
         returns={r["return_id"]: r["outcome"] for r in doc.get("returns") or []},
         stuck=[Stuck(**entry) for entry in doc.get("stuck") or []],
         created_at=doc["created_at"],
+        changes=[_change(raw) for raw in doc.get("changes") or []],  # none before issue 8
     )
 
 

@@ -70,3 +70,24 @@ class TierRequired(DomainError):
 
     status = 403
     code = "forbidden"
+
+
+class ChangeNotPossible(DomainError):
+    """The order cannot be changed now (issue 8, R7.2): its status says why; 409."""
+
+    status = 409
+    code = "change_not_possible"
+
+
+class ChangeInProgress(DomainError):
+    """Another change of the order is being applied: one at a time (issue 8); 409."""
+
+    status = 409
+    code = "change_in_progress"
+
+
+class VersionConflict(DomainError):
+    """The order changed since the caller read it (optimistic version, issue 8); read it again."""
+
+    status = 409
+    code = "version_conflict"

@@ -26,6 +26,7 @@ def normalise_channel(word: str | None) -> str | None:
     key = word.strip().lower()
     return CHANNEL_ALIASES.get(key, key if key in CHANNELS else word)
 
+
 Status = Literal[
     "pending_review",
     "on_hold",
@@ -113,7 +114,7 @@ class SupplyOrder:
     sku: str
     quantity: int
     expected_at: str
-    status: Literal["raised", "completed", "received"] = "raised"
+    status: Literal["raised", "completed", "received", "cancelled"] = "raised"
 
 
 @dataclass
@@ -141,6 +142,30 @@ class Confirmation:
     answered_by: str | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)  # {at, by, text} of each change asked
     breached_at: datetime | None = None
+
+
+@dataclass
+class Change:
+    """An amendment or a line cancel of an accepted order (issue 8, R7.2, R4.2; domain/changes.py):
+    what it asks, which step it is at, and how it ended. Orders keep every change (R9.3)."""
+
+    change_id: str
+    kind: str  # "amendment" | "line_cancel"
+    by: str
+    reason: str
+    at: datetime
+    lines: list[Line]  # the order's lines once the change is applied
+    old_lines: list[Line]
+    total: int  # the new gross total
+    old_total: int
+    delivery_address: str | None = None  # None: unchanged
+    required_by: date | None = None  # None: unchanged
+    # checking_supply -> adjusting_credit -> adjusting_stock -> changing_supply -> applied | refused
+    status: str = "checking_supply"
+    outcome: str = ""  # why it was refused, or what it did
+    missing: dict[str, int] = field(default_factory=dict)  # units still short per SKU after the stock step
+    reserved_meanwhile: bool = False  # a StockReserved for the new quantities came during the change
+    ended_at: datetime | None = None
 
 
 @dataclass
@@ -228,6 +253,13 @@ class Order:
     stuck: list[Stuck] = field(default_factory=list)
     payments: Payments = field(default_factory=Payments)
     confirmation: Confirmation = field(default_factory=Confirmation)
+    changes: list[Change] = field(default_factory=list)  # amendments and line cancels, oldest first
+
+    @property
+    def change(self) -> Change | None:
+        """The change being applied, if any (one at a time, issue 8)."""
+        last = self.changes[-1] if self.changes else None
+        return last if last is not None and last.status not in ("applied", "refused") else None
 
     @property
     def subtotal(self) -> int:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.intake.domain import changes as ch
 from services.intake.domain import confirmation as cf
 from services.intake.domain import decisions as d
 from services.intake.domain import guards as g
@@ -23,6 +24,7 @@ from services.intake.domain import payment as pay
 from services.intake.domain import reactions as r
 from services.intake.domain import shipping as sh
 from services.intake.domain.errors import (
+    ChangeInProgress,
     ClaimedByAnother,
     InvalidTransition,
     NotOnHold,
@@ -89,6 +91,20 @@ TABLE: tuple[Transition, ...] = (
     rows({"on_hold"}, "approve", "approved", when=g.hold_is("approval"), do=d.approve_large),
     rows({"on_hold"}, "approve", "approved", when=g.hold_is("general_manager"), do=d.approve_large),
     rows({"on_hold"}, "reject", "rejected", do=d.begin_compensation("rejected")),
+    # a change (issue 8, R7.2, R4.2): the steps for the difference only (changes.py); a reply that
+    # would move the order on meanwhile is kept for the change's end
+    rows(ch.CHANGEABLE, c.StockReserved, when=ch.running, do=ch.reserved_meanwhile),
+    rows({"awaiting_payment"}, c.PaymentReceived, when=ch.running, do=pay.payment_recorded),
+    rows(ch.CHANGEABLE, c.SupplyChangeChecked, when=ch.awaits("checking_supply"), do=ch.supply_checked),
+    rows(ch.CHANGEABLE, c.CreditAdjusted, when=ch.awaits("adjusting_credit"), do=ch.credit_adjusted),
+    rows(ch.CHANGEABLE, c.StockAdjusted, when=g.both(ch.awaits("adjusting_stock"), ch.needs_supply),
+         do=ch.stock_adjusted),
+    rows(ch.CHANGEABLE, c.StockAdjusted, "awaiting_stock", when=ch.ends("short"), do=ch.applied_short),
+    rows(ch.CHANGEABLE, c.StockAdjusted, "awaiting_payment", when=ch.ends("gate"), do=ch.applied_at_gate),
+    rows(ch.CHANGEABLE, c.StockAdjusted, "ready_to_ship", when=ch.ends("ready"), do=ch.applied_ready),
+    rows(ch.CHANGEABLE, c.SupplyChanged, "awaiting_stock", when=ch.ends("short"), do=ch.applied_short),
+    rows(ch.CHANGEABLE, c.SupplyChanged, "awaiting_payment", when=ch.ends("gate"), do=ch.applied_at_gate),
+    rows(ch.CHANGEABLE, c.SupplyChanged, "ready_to_ship", when=ch.ends("ready"), do=ch.applied_ready),
     # stock (R4.1) and supply for what is short (R4.2), each behind the term's gates (R3.2)
     rows({"approved", "awaiting_stock"}, c.StockReserved, "awaiting_payment",
          when=pay.must_pay_before("shipping"), do=pay.wait_before_shipping),
@@ -212,6 +228,8 @@ def check_payment(order: Order, by: str, reason: str, at: datetime | None = None
         raise InvalidTransition(
             f"order {order.order_id} is {order.status}; payment checks come before shipping"
         )
+    if order.change is not None:
+        raise ChangeInProgress(f"order {order.order_id}: change {order.change.change_id} is being applied")
     return _fire(order, "check", d.Action(by, reason), by, at or utcnow())
 
 
@@ -258,6 +276,16 @@ def cancel(order: Order, by: str, reason: str, at: datetime | None = None) -> li
         raise OrderShipped(f"order {order.order_id} has shipped; cancel it with a return (R7.3)")
     if order.status in ("cancelling", "cancelled"):
         return []  # a repeated cancel is accepted and changes nothing
+    if order.change is not None:
+        raise ChangeInProgress(
+            f"order {order.order_id}: change {order.change.change_id} is being applied; cancel once it ended"
+        )
     if order.status not in CANCELLABLE:
         raise InvalidTransition(f"order {order.order_id} was {order.status}; there is nothing to cancel")
     return _fire(order, "cancel", d.Action(by, reason), by, at or utcnow())
+
+
+def change_order(order: Order, asked: ch.Asked, by: str, at: datetime | None = None) -> list[c.Command]:
+    """Amend the order or cancel a line or its short part (issue 8, R7.2, R4.2): the steps for the
+    difference only, then a new confirmation; 409 with the reason when it cannot change now."""
+    return ch.begin(order, asked, by, at or utcnow())

@@ -1,8 +1,19 @@
 """Request and response bodies of intake's HTTP contract (API.md "intake: orders")."""
 
-from services.intake.schemas.requests import Claim, ContactIn, Decision, LineIn, OrderCreate, Reason
+from services.intake.schemas.requests import (
+    ChangeIn,
+    Claim,
+    ContactIn,
+    Decision,
+    LineCancel,
+    LineIn,
+    OrderCreate,
+    Reason,
+)
 from services.intake.schemas.responses import (
     AwaitingPage,
+    ChangePreview,
+    ChangeView,
     ConfirmationDocument,
     ContactInternal,
     ContactPublic,
@@ -22,6 +33,9 @@ from services.intake.schemas.responses import (
 
 __all__ = [
     "AwaitingPage",
+    "ChangeIn",
+    "ChangePreview",
+    "ChangeView",
     "Claim",
     "ConfirmationDocument",
     "ContactIn",
@@ -29,6 +43,7 @@ __all__ = [
     "ContactPublic",
     "Decision",
     "HistoryPublic",
+    "LineCancel",
     "LineIn",
     "LinePublic",
     "OrderCreate",

@@ -109,3 +109,29 @@ class Claim(RequestModel):
     """`POST /review-queue/claims`: how many orders to take (R2.3); who claims is the caller's key."""
 
     count: Annotated[int, Field(ge=1, le=100)] = 10
+
+
+class ChangeIn(RequestModel):
+    """`POST /orders/{id}/changes[/preview]` (issue 8, R7.2): the order's lines as they should be
+    (all of them; a line left out is removed), and/or a new delivery date or address; why; and
+    optionally the order's `version` as last read (a 409 if it changed since). Who asks is the
+    caller's key."""
+
+    lines: Annotated[list[LineIn], Field(max_length=MAX_LINES)] | None = None
+    required_by: date | None = None
+    delivery_address: Text | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+    version: Annotated[int, Field(ge=0, le=10**12, description="the order's version as read")] | None = None
+
+    def line_requests(self) -> list[LineRequest] | None:
+        return None if self.lines is None else [LineRequest(**line.model_dump()) for line in self.lines]
+
+
+class LineCancel(RequestModel):
+    """`POST /orders/{id}/lines/{n}/cancel` (R4.2): `quantity` units of line n, or with `short` the
+    units of it still short (on open supply orders), or the whole line when neither is given."""
+
+    quantity: Quantity | None = None
+    short: bool = False
+    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+    version: Annotated[int, Field(ge=0, le=10**12)] | None = None

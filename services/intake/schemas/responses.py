@@ -112,6 +112,45 @@ class PaymentsView(BaseModel):
     checked_by: str | None = Field(description="finance's check of a letter of credit (lc terms)")
 
 
+class ChangeView(BaseModel):
+    """One change of the order (issue 8, R7.2, R4.2): what was asked, where it stands, how it ended."""
+
+    change_id: str
+    kind: str = Field(description="amendment | line_cancel")
+    status: str = Field(description="checking_supply | adjusting_credit | adjusting_stock | changing_supply "
+                        "| applied | refused")  # fmt: skip
+    by: str
+    reason: str
+    at: datetime
+    total_before: int
+    total_after: int
+    lines: list[LinePublic] = Field(description="the order's lines once it is applied")
+    outcome: str = Field(description="why it was refused, or what it did")
+    ended_at: datetime | None = None
+
+
+def change_view(change: Any) -> ChangeView:
+    return ChangeView(change_id=change.change_id, kind=change.kind, status=change.status, by=change.by,
+                      reason=change.reason, at=change.at, total_before=change.old_total,
+                      total_after=change.total, lines=[line_public(li) for li in change.lines],
+                      outcome=change.outcome, ended_at=change.ended_at)  # fmt: skip
+
+
+class ChangePreview(BaseModel):
+    """What a change would do downstream, with nothing changed (issue 8, R7.2)."""
+
+    order_id: str
+    version: int = Field(description="send it back with the change: a 409 if the order moved meanwhile")
+    status: str
+    stock: list[dict[str, Any]] = Field(description="per SKU (bundles expanded): before, after, reserve or "
+                                        "release, what is free now and would be short, supply to raise, "
+                                        "shrink or cancel, whether production must agree")  # fmt: skip
+    credit: dict[str, int] = Field(description="the hold before and after, and the change")
+    total: dict[str, int]
+    production_must_agree: list[str]
+    lines: list[dict[str, Any]]
+
+
 class OrderPublic(BaseModel):
     """An order as its storefront or ERP sees it (R9.1): status, lines, totals, steps, tracking."""
 
@@ -144,6 +183,8 @@ class OrderPublic(BaseModel):
     invoice_ids: list[str]
     returned_quantities: dict[str, int]
     created_at: datetime
+    version: int = Field(0, description="changes with every write: send it with a change (issue 8)")
+    changes: list[ChangeView] = Field(default_factory=list, description="amendments and line cancels")
 
 
 class OrderInternal(OrderPublic):
@@ -338,6 +379,8 @@ def order_internal(doc: dict[str, Any]) -> OrderInternal:
         credit_notes=order.credit_notes,
         stuck=_stuck(order),
         returned_quantities=order.returned_quantities,
+        version=int(doc.get("version", 0)),
+        changes=[change_view(change) for change in order.changes],
         created_at=order.created_at,
     )
 

@@ -44,6 +44,11 @@ def every_reply(make, order):
         c.ShipmentCancelled(order_id=oid),
         c.PaymentReceived(order_id=oid, payment_id="P-1", amount=100, paid_total=100),
         c.PaymentsRefunded(order_id=oid, refund_ids=["RF-1"], amount=100),
+        # an order change's replies (issue 8): this one's change id names no change of the order
+        c.SupplyChangeChecked(order_id=oid, change_id=f"{oid}:c9"),
+        c.CreditAdjusted(order_id=oid, change_id=f"{oid}:c9", amount=1, accepted=True),
+        c.StockAdjusted(order_id=oid, change_id=f"{oid}:c9"),
+        c.SupplyChanged(order_id=oid, change_id=f"{oid}:c9"),
     ]
 
 

@@ -1,0 +1,288 @@
+"""Changing an accepted order (issue 8, R7.2, R4.2): the plan, the steps and where a change ends.
+
+The order of the builders at ``supply_raised`` waits for stock: LAMP-1 x2 short on production
+order MO-1 (open), SHADE-R x3 reserved.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+
+import pytest
+
+from services.intake.domain import changes as ch
+from services.intake.domain import saga
+from services.intake.domain.errors import ChangeInProgress, ChangeNotPossible, OrderInvalid, OrderShipped
+from shared import contracts as c
+from tests.unit.intake.builders import AT, new_id
+
+
+def lines_with(order, **quantities):
+    return [replace(li, quantity=quantities.get(li.sku.replace("-", "_"), li.quantity)) for li in order.lines]
+
+
+def reply(order, event):
+    return saga.on_reply(order, event, message_id=new_id(), at=AT)
+
+
+def test_the_preview_names_stock_credit_supply_and_production_and_changes_nothing(make):
+    order = make.order("supply_raised")
+    before = copy.deepcopy(order)
+
+    planned = ch.plan(order, lines_with(order, LAMP_1=1, SHADE_R=5))
+    view = planned.view(available={"SHADE-R": 1})
+
+    assert order == before
+    rows = {row["sku"]: row for row in view["stock"]}
+    assert rows["LAMP-1"]["release"] == 1 and rows["LAMP-1"]["production_must_agree"]
+    assert "shrink or cancel" in rows["LAMP-1"]["supply"]
+    assert rows["SHADE-R"] == {
+        "sku": "SHADE-R",
+        "before": 3,
+        "after": 5,
+        "reserve": 2,
+        "available_now": 1,
+        "would_be_short": 1,
+        "supply": "raise or enlarge supply for 1 units",
+    }
+    assert view["credit"]["change"] == planned.new_total - order.total == -12000 + 2 * 3000
+    assert view["production_must_agree"] == ["LAMP-1"]
+
+
+def test_a_change_that_touches_open_production_asks_fulfillment_first(make):
+    order = make.order("supply_raised")
+
+    sent = saga.change_order(order, ch.Asked(lines=lines_with(order, LAMP_1=1)), "rep.li", AT)
+
+    assert sent == [
+        c.CheckSupplyChange(order_id=order.order_id, change_id=f"{order.order_id}:c1", skus=["LAMP-1"])
+    ]
+    assert order.change is not None and order.change.status == "checking_supply"
+    assert order.history[-1].event == "change_requested" and order.history[-1].by == "rep.li"
+
+
+def test_production_that_refuses_ends_the_change_with_nothing_changed(make):
+    order = make.order("supply_raised")
+    lines, total = list(order.lines), order.total
+    saga.change_order(order, ch.Asked(lines=lines_with(order, LAMP_1=1)), "rep.li", AT)
+
+    sent = reply(
+        order,
+        c.SupplyChangeChecked(
+            order_id=order.order_id,
+            change_id=f"{order.order_id}:c1",
+            refused={"LAMP-1": "production started"},
+        ),
+    )
+
+    assert sent == [] and order.change is None
+    assert order.changes[-1].status == "refused" and "production started" in order.changes[-1].outcome
+    assert order.lines == lines and order.total == total and order.status == "awaiting_stock"
+
+
+def test_credit_refused_ends_the_change_with_nothing_changed(make):
+    order = make.order("supply_raised")
+    saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=30)), "rep.li", AT)
+    cid = f"{order.order_id}:c1"
+
+    sent = reply(
+        order,
+        c.CreditAdjusted(
+            order_id=order.order_id,
+            change_id=cid,
+            amount=0,
+            accepted=False,
+            reason="exposure 10 + 81000 exceeds 50000",
+        ),
+    )
+
+    assert sent == [] and order.changes[-1].status == "refused"
+    assert "exceeds" in order.changes[-1].outcome and order.quantities()["SHADE-R"] == 3
+
+
+def test_more_units_than_stock_raise_supply_for_the_difference_only(make):
+    order = make.order("supply_raised")
+    cid = f"{order.order_id}:c1"
+    first = saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=6)), "rep.li", AT)
+    assert first == [
+        c.AdjustCredit(
+            order_id=order.order_id,
+            change_id=cid,
+            customer_id=order.customer_id,
+            amount=ch.total_of(order, lines_with(order, SHADE_R=6)),
+        )
+    ]
+
+    stock = reply(order, c.CreditAdjusted(order_id=order.order_id, change_id=cid, amount=1, accepted=True))
+    assert stock == [
+        c.AdjustStock(
+            order_id=order.order_id,
+            change_id=cid,
+            lines=[c.LineQty(sku="LAMP-1", quantity=2), c.LineQty(sku="SHADE-R", quantity=6)],
+        )
+    ]
+
+    missing = [
+        c.Shortage(sku="LAMP-1", quantity=2, sourcing="make", lead_time_days=7),
+        c.Shortage(sku="SHADE-R", quantity=3, sourcing="buy", lead_time_days=3),
+    ]
+    supply = reply(
+        order, c.StockAdjusted(order_id=order.order_id, change_id=cid, reserved=[], missing=missing)
+    )
+    # LAMP-1's production order already covers its 2: only SHADE-R gets supply, for 3.
+    assert supply == [
+        c.ChangeSupply(
+            order_id=order.order_id,
+            change_id=cid,
+            priority=order.priority,
+            targets=[c.SupplyTarget(sku="SHADE-R", quantity=3, sourcing="buy", lead_time_days=3)],
+        )
+    ]
+    ref = c.SupplyOrderRef(
+        supply_order_id="PO-9",
+        kind="purchase",
+        sku="SHADE-R",
+        quantity=3,
+        expected_at="2024-05-13T00:00:00+00:00",
+    )
+    done = reply(order, c.SupplyChanged(order_id=order.order_id, change_id=cid, supply_orders=[ref]))
+
+    assert done == [] and order.status == "awaiting_stock"
+    assert order.changes[-1].status == "applied" and order.quantities()["SHADE-R"] == 6
+    assert order.supply_orders["PO-9"].quantity == 3
+    assert (
+        order.history[-1].status == "awaiting_stock"
+        and "short: LAMP-1 x2, SHADE-R x3" in order.history[-1].reason
+    )
+
+
+def test_cancelling_the_short_part_of_a_line_leaves_the_order_ready_to_ship(make):
+    order = make.order("supply_raised")
+    order.confirmation.version = 1  # confirmed once: the change is confirmed again (R2.4)
+    cid = f"{order.order_id}:c1"
+    lines = ch.line_cancel(order, 1, None, short=True)
+    assert [(li.sku, li.quantity) for li in lines] == [("SHADE-R", 3)]  # LAMP-1's 2 were all short
+
+    saga.change_order(order, ch.Asked(kind="line_cancel", lines=lines), "rep.li", AT)
+    reply(order, c.SupplyChangeChecked(order_id=order.order_id, change_id=cid))
+    reply(order, c.CreditAdjusted(order_id=order.order_id, change_id=cid, amount=1, accepted=True))
+    sent = reply(order, c.StockAdjusted(order_id=order.order_id, change_id=cid))
+    assert sent == [
+        c.ChangeSupply(
+            order_id=order.order_id,
+            change_id=cid,
+            priority=order.priority,
+            targets=[c.SupplyTarget(sku="LAMP-1", quantity=0)],
+        )
+    ]
+
+    sent = reply(order, c.SupplyChanged(order_id=order.order_id, change_id=cid, cancelled=["MO-1"]))
+
+    assert order.status == "ready_to_ship" and [type(s) for s in sent] == [c.CreateShipment]
+    assert sent[0].lines == [c.LineQty(sku="SHADE-R", quantity=3)]  # type: ignore[attr-defined]
+    assert order.supply_orders["MO-1"].status == "cancelled" and order.confirmation.version == 2
+
+
+def test_a_stock_reserved_for_the_new_quantities_during_the_change_counts_at_its_end(make):
+    order = make.order("supply_raised")
+    cid = f"{order.order_id}:c1"
+    saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=2)), "rep.li", AT)
+    assert order.change.status == "adjusting_credit"  # SHADE-R has no open supply: nothing to check
+    reply(order, c.CreditAdjusted(order_id=order.order_id, change_id=cid, amount=1, accepted=True))
+    # The production order arrived meanwhile: inventory reserved the new quantities (a StockReserved
+    # for the old ones would be from before the change and count for nothing).
+    reply(
+        order,
+        c.StockReserved(
+            order_id=order.order_id,
+            lines=[c.LineQty(sku="LAMP-1", quantity=2), c.LineQty(sku="SHADE-R", quantity=3)],
+        ),
+    )
+    assert order.status == "awaiting_stock" and not order.change.reserved_meanwhile
+    reply(
+        order,
+        c.StockReserved(
+            order_id=order.order_id,
+            lines=[c.LineQty(sku="LAMP-1", quantity=2), c.LineQty(sku="SHADE-R", quantity=2)],
+        ),
+    )
+    assert order.status == "awaiting_stock" and order.change.reserved_meanwhile
+
+    missing = [c.Shortage(sku="LAMP-1", quantity=2, sourcing="make", lead_time_days=7)]
+    sent = reply(order, c.StockAdjusted(order_id=order.order_id, change_id=cid, missing=missing))
+
+    assert order.status == "ready_to_ship" and [type(s) for s in sent] == [c.CreateShipment]
+
+
+def test_a_reply_of_the_change_delivered_twice_counts_once(make):
+    order = make.order("supply_raised")
+    cid = f"{order.order_id}:c1"
+    saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=4)), "rep.li", AT)
+    adjusted = c.CreditAdjusted(order_id=order.order_id, change_id=cid, amount=1, accepted=True)
+    assert len(reply(order, adjusted)) == 1
+    after = copy.deepcopy(order)
+
+    assert saga.on_reply(order, adjusted, message_id=new_id(), at=AT) == []
+    order.saga.processed = after.saga.processed  # the one thing a reply that changes nothing may add
+    assert order == after
+
+
+@pytest.mark.parametrize(
+    ("stage", "error"),
+    [
+        ("pending_review", ChangeNotPossible),
+        ("approved", ChangeNotPossible),
+        ("booked", ChangeNotPossible),
+        ("shipped", OrderShipped),
+        ("completed", OrderShipped),
+    ],
+)
+def test_where_an_order_cannot_change_the_409_says_why(make, stage, error):
+    order = make.order(stage)
+    with pytest.raises(error) as raised:
+        saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=1)), "rep.li", AT)
+    assert raised.value.status == 409 and order.changes == []
+    if error is OrderShipped:
+        assert "returns" in raised.value.fields
+
+
+def test_one_change_at_a_time_and_no_cancel_while_it_runs(make):
+    order = make.order("supply_raised")
+    saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=4)), "rep.li", AT)
+
+    with pytest.raises(ChangeInProgress):
+        saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=5)), "rep.wang", AT)
+    with pytest.raises(ChangeInProgress):
+        saga.cancel(order, "shop", "changed my mind", AT)
+
+
+def test_a_change_that_changes_nothing_or_cancels_everything_is_refused(make):
+    order = make.order("supply_raised")
+    with pytest.raises(OrderInvalid):
+        saga.change_order(order, ch.Asked(lines=list(order.lines)), "rep.li", AT)
+    with pytest.raises(OrderInvalid):
+        ch.line_cancel(order, 3, None, short=False)
+    with pytest.raises(OrderInvalid):
+        ch.line_cancel(order, 2, 4, short=False)  # SHADE-R has 3
+    with pytest.raises(ChangeNotPossible):
+        ch.line_cancel(order, 2, None, short=True)  # nothing of SHADE-R is short
+
+
+def test_a_new_address_or_date_alone_applies_at_once(make):
+    order = make.order("supply_raised")
+
+    sent = saga.change_order(order, ch.Asked(delivery_address="8 Huaihai Road, Shanghai"), "rep.li", AT)
+
+    assert sent == [] and order.delivery_address == "8 Huaihai Road, Shanghai"
+    assert order.changes[-1].status == "applied" and order.change is None
+
+
+def test_a_change_is_stored_and_read_back_as_it_was(make):
+    from services.intake.adapters import from_doc, to_fields
+
+    order = make.order("supply_raised")
+    saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=6), reason="more shades"), "rep.li", AT)
+    order.changes[-1].missing = {"SHADE-R": 3}
+
+    assert from_doc(to_fields(order)).changes == order.changes
