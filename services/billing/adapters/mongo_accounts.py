@@ -1,7 +1,8 @@
 """Order accounts in MongoDB: one document per order (issue 5, replacing the per-customer map).
 
-Payments, refunds and credit notes are maps keyed by their ids (encoded for dotted paths,
-STORE.md), the whole document is replaced under optimistic concurrency on ``version`` with the
+Payments, refunds, credit notes and the answers to order changes are maps keyed by their ids
+(encoded for dotted paths, STORE.md; a document written before order changes has none and reads
+as none), the whole document is replaced under optimistic concurrency on ``version`` with the
 replies its change causes staged in its outbox (shared.store.stage). ``held``, ``receivable`` and
 ``exposure`` are derived and stored so that a customer's open orders can be listed by a query.
 """
@@ -14,7 +15,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 
-from services.billing.domain import OrderAccount, Payment, Refund
+from services.billing.domain import CreditChange, OrderAccount, Payment, Refund
 from shared.aggregates import LastWrites, Loaded
 from shared.envelope import Envelope, utcnow
 from shared.errors import ConcurrencyError
@@ -41,6 +42,8 @@ SCALARS = (
     "invoice_id",
     "invoiced",
     "closed",
+    "adjusting",
+    "adjusting_from",
 )
 
 
@@ -53,6 +56,7 @@ def to_doc(account: OrderAccount) -> Doc:
         "refunds": {encode_key(rid): plain(r) for rid, r in account.refunds.items()},
         "credit_notes": {encode_key(rid): amount for rid, amount in account.credit_notes.items()},
         "closing_refunds": list(account.closing_refunds),
+        "changes": {encode_key(cid): plain(answer) for cid, answer in account.changes.items()},
         # Derived, stored for queries (a customer's open orders) and for readers without the domain.
         "held": account.held,
         "receivable": account.receivable,
@@ -69,6 +73,7 @@ def from_doc(doc: Doc) -> OrderAccount:
         refunds={decode_key(k): Refund(**raw) for k, raw in (doc.get("refunds") or {}).items()},
         credit_notes={decode_key(k): amount for k, amount in (doc.get("credit_notes") or {}).items()},
         closing_refunds=list(doc.get("closing_refunds") or []),
+        changes={decode_key(k): CreditChange(**raw) for k, raw in (doc.get("changes") or {}).items()},
         version=doc.get("version", 0),
     )
 

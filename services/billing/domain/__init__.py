@@ -1,7 +1,7 @@
 """Billing's pure domain: credit (R3.1), per-order accounts (R3.3, R7.1), invoices and credit notes
 (R6). No I/O here."""
 
-from .account import CHECKING, HELD, INVOICED, NEW, REFUSED, RELEASED, SKIPPED, OrderAccount
+from .account import CHECKING, HELD, INVOICED, NEW, REFUSED, RELEASED, SKIPPED, CreditChange, OrderAccount
 from .customer import PAYMENT_TERMS, TAXPAYERS, VAT_ORDINARY, VAT_SPECIAL, Customer, invoice_type_for
 from .errors import (
     AlreadyInvoiced,
@@ -40,6 +40,7 @@ __all__ = [
     "VAT_SPECIAL",
     "AlreadyInvoiced",
     "BillingError",
+    "CreditChange",
     "CreditCheckRunning",
     "CreditExceedsInvoice",
     "CurrencyMismatch",

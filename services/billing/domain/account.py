@@ -8,6 +8,11 @@ services/billing/exposure.py carries over to the customer's running totals.
 
 ``seq`` moves whenever the mark changes, and when a credit check starts or is left for anything
 but its own outcome, so a stale writer of the customer's totals can always be told apart.
+
+An order change (issue 8, R7.2, R4.2) makes the hold the order's new total (``adjust``): a decrease
+is applied at once, an increase is a credit check of the difference (state ``checking``, a new
+``seq``, ``adjusting`` naming the change) settled by ``settle_adjust``. Each change's answer is kept
+in ``changes`` by its id, so a redelivered AdjustCredit is answered the same and changes nothing.
 """
 
 from __future__ import annotations
@@ -37,6 +42,20 @@ NEW, CHECKING, HELD, SKIPPED, REFUSED, RELEASED, INVOICED = (
     "invoiced",
 )
 HOLDING = (CHECKING, HELD)
+ADJUSTABLE = (HELD, SKIPPED)  # what an order change may adjust: a hold, or terms that hold nothing
+
+
+@dataclass(frozen=True)
+class CreditChange:
+    """The answer to one order change's AdjustCredit (repeated to its duplicates): ``amount`` is
+    the order's new total the change asked for; ``exposure`` the customer's with the hold as it is
+    after the answer (as seen), ``credit_limit`` the limit it was held to."""
+
+    accepted: bool
+    amount: int
+    exposure: int = 0
+    credit_limit: int = 0
+    reason: str = ""
 
 
 @dataclass
@@ -65,6 +84,9 @@ class OrderAccount:
     credit_notes: dict[str, int] = field(default_factory=dict)  # return id -> gross amount credited
     closed: str = ""  # why payments are refused: "released", "refunded"; "" while open
     closing_refunds: list[str] = field(default_factory=list)  # the ids RefundPayments answered with
+    adjusting: str = ""  # the change whose increase is being checked (state checking), else ""
+    adjusting_from: int = 0  # what was requested before that change: the hold a refusal keeps
+    changes: dict[str, CreditChange] = field(default_factory=dict)  # change id -> its answer
     version: int = 0
 
     # --- figures ----------------------------------------------------------------------------
@@ -111,6 +133,12 @@ class OrderAccount:
         if fence or (self.held, self.receivable) != before:
             self.seq += 1
 
+    @property
+    def forcing(self) -> bool:
+        """Whether the running check holds over the limit: a person's approval covers the amount
+        it was given for, never an order change's increase."""
+        return self.forced and not self.adjusting
+
     # --- credit (R3.1, R7.1) -----------------------------------------------------------------
 
     def start_check(self, amount: int, force: bool) -> None:
@@ -146,11 +174,78 @@ class OrderAccount:
         was_checking = self.state == CHECKING
         self.released = checked_hold if was_checking and checked_hold is not None else self.held
         self.state, self.closed = RELEASED, self.closed or "released"
+        self.adjusting, self.adjusting_from = "", 0  # a change checked meanwhile is answered refused
         self._moved(before, fence=was_checking)
         return self.released
 
     def releasing_changes(self) -> bool:
         return self.state not in (RELEASED, INVOICED)
+
+    # --- an order change (issue 8, R7.2, R4.2) ------------------------------------------------
+
+    def adjust(
+        self, change_id: str, customer_id: str, amount: int, others: int, limit: int
+    ) -> CreditChange | None:
+        """Make the hold ``amount`` (the order's new gross total) for the change ``change_id``, seen
+        for the first time: ``others`` is the customer's exposure without this order and ``limit``
+        its credit limit, as read. Returns the answer decided and recorded here (a decrease or no
+        increase, terms that hold nothing, a refusal for the state); None for an increase, which
+        the customer's document must check: the account is ``checking`` it at a new ``seq`` (and
+        None again for a copy that finds this change's check running: take it on)."""
+        assert change_id not in self.changes, "a known change is answered again, not decided"
+        if self.state == CHECKING:
+            if self.adjusting == change_id:
+                return None
+            raise CreditCheckRunning(f"order {self.order_id}'s credit check is running; change it after that")
+        why = self._not_adjustable(customer_id)
+        if why:
+            return self._answered(
+                change_id, CreditChange(False, amount, others + self.mark().exposure, limit, why)
+            )
+        before = (self.held, self.receivable)
+        if self.state == HELD and max(0, amount - self.paid_total) > self.held:
+            self.adjusting, self.adjusting_from = change_id, self.requested
+            self.state, self.requested = CHECKING, amount
+            self.seq += 1  # the increase's own number: only its outcome may settle it
+            return None
+        self.requested = self.total = amount
+        self._moved(before)
+        return self._answered(change_id, CreditChange(True, amount, others + self.mark().exposure, limit))
+
+    def settle_adjust(self, reserved: bool, exposure: int, limit: int, reason: str = "") -> CreditChange:
+        """The customer's answer to the increase checked at this ``seq``: the new hold is held (the
+        new total counts), or the hold stays as it was, at a new ``seq`` so that a late copy of the
+        increase cannot count. ``exposure`` is the customer's after the answer."""
+        assert self.state == CHECKING and self.adjusting, "only an order change's check is settled here"
+        change_id, amount = self.adjusting, self.requested
+        self.state = HELD
+        if reserved:
+            self.total = amount
+        else:
+            self.requested = self.adjusting_from
+            self.seq += 1
+        self.adjusting, self.adjusting_from = "", 0
+        return self._answered(change_id, CreditChange(reserved, amount, exposure, limit, reason))
+
+    def _answered(self, change_id: str, answer: CreditChange) -> CreditChange:
+        self.changes[change_id] = answer
+        return answer
+
+    def _not_adjustable(self, customer_id: str) -> str:
+        """Why this account's credit cannot follow an order change ("" when it can)."""
+        order = f"order {self.order_id}"
+        if self.closed == "refunded":
+            return f"{order}'s payments were refunded (cancelled or rejected): its credit cannot change"
+        if self.state not in ADJUSTABLE:
+            return {
+                NEW: f"{order} holds no credit: its credit check has not run",
+                REFUSED: f"{order}'s credit was refused: it holds nothing to adjust until a check passes",
+                RELEASED: f"{order}'s credit was released (cancelled or rejected): nothing to adjust",
+                INVOICED: f"{order} is invoiced: its credit is a receivable, changed only by a credit note",
+            }.get(self.state, f"{order}'s credit is {self.state}: nothing to adjust")
+        if customer_id != self.customer_id:
+            return f"{order} is customer {self.customer_id}'s, not {customer_id}'s"
+        return ""
 
     # --- documents (R6.1, R6.2) --------------------------------------------------------------
 
@@ -162,6 +257,7 @@ class OrderAccount:
             raise AlreadyInvoiced(f"order {self.order_id} already has invoice {self.invoice_id}")
         before = (self.held, self.receivable)
         self.invoice_id, self.invoiced, self.total, self.state = invoice_id, total, total, INVOICED
+        self.adjusting, self.adjusting_from = "", 0  # a change checked meanwhile is answered refused
         self._moved(before)
         return True
 
