@@ -23,6 +23,9 @@ Why the figures stay exact under concurrency and redelivery, with single-documen
    and only that ``seq``'s outcome settles it. Whatever leaves ``checking`` otherwise (a release
    overtaking its reserve, a refusal) moves ``seq`` on and writes the mark at the new ``seq``, so a
    late copy of the hold, which expects the mark it read before, matches nothing.
+   An order change's increase (AdjustCredit, changes.py) is such a check of the order's new hold:
+   the customer is moved from the old hold's mark by the difference, within the limit, never
+   forced; refused, the account keeps its old hold at a new ``seq`` and writes that mark.
 6. A crash between the account's write and the customer's leaves the account right and the command
    unacknowledged (an HTTP payment: unanswered); its redelivery (or the client's retry with the same
    reference) finds the mark behind the account and moves it. Until then only that order's figures
@@ -78,9 +81,9 @@ async def check(
             return CheckResult(True, customer.exposure, customer.credit_limit, mark.held)
         increase = target.exposure - mark.exposure
         over = customer.exposure + increase > customer.credit_limit
-        if not account.forced and increase > 0 and over:
+        if not account.forcing and increase > 0 and over:
             return CheckResult(False, customer.exposure - mark.exposure, customer.credit_limit, target.held)
-        within = None if account.forced or increase <= 0 else customer.credit_limit
+        within = None if account.forcing or increase <= 0 else customer.credit_limit
         moved = await billing.customers.move(account.customer_id, account.order_id, mark, target, within)
         if moved is not None:
             return CheckResult(True, moved.exposure, moved.credit_limit, target.held)
@@ -108,8 +111,10 @@ async def sync(billing: Billing, account: OrderAccount, before: Mark | None = No
 
 
 async def checked_hold(billing: Billing, account: OrderAccount) -> int:
-    """What the customer's document holds for a check in progress (0 if it did not hold it yet)."""
+    """What the customer's document holds for an order whose check is in progress: the check's
+    hold once it landed, else what it held before (0 for a new order, the old hold for an order
+    change's increase) - what a release gives back."""
     if account.customer_id is None:
         return 0
     found = await billing.customers.mark_of(account.customer_id, account.order_id)
-    return found[1].held if found is not None and found[1].seq >= account.seq else 0
+    return found[1].held if found is not None else 0

@@ -5,7 +5,8 @@ customer (exposure.py): the account enters ``checking``, the customer's document
 within its limit or not, the account records the answer with the reply staged, and the reply is
 published. A release writes the account (its reply staged), moves the customer's figures, then
 publishes. A duplicate writes nothing and is answered again under the same id (shared.aggregates).
-Invoicing lives in ``invoicing.py``, money in ``payments.py``; all share ``Billing`` (deps.py).
+Invoicing lives in ``invoicing.py``, money in ``payments.py``, an order change's credit in
+``changes.py``; all share ``Billing`` (deps.py).
 """
 
 from __future__ import annotations
@@ -92,18 +93,17 @@ async def reserve_credit(cmd: ReserveCredit, env: Envelope, billing: Billing) ->
     def begin(account: OrderAccount) -> Decision:
         if account.state == RELEASED or account.customer_id is None:
             return []  # the saga compensated this step before the command arrived; it expects no reply
-        if account.state in (HELD, SKIPPED, INVOICED):
-            return Again([answer(account)])
+        if account.state in (HELD, SKIPPED, INVOICED) or account.adjusting:
+            return Again([answer(account)])  # answered before (an order change may be checked now)
         if account.state == CHECKING:
             return []  # a copy (or a crash) left the check running: take it on
         account.start_check(cmd.amount, cmd.force)
         return []
 
     began = await billing.update_account(cmd.order_id, begin, env)
-    if began is not None and began.loaded.aggregate.state == CHECKING:
-        await _settle(
-            billing, began.loaded.aggregate, await exposure.check(billing, began.loaded.aggregate), env
-        )
+    checking = began.loaded.aggregate if began is not None else None
+    if checking is not None and checking.state == CHECKING and not checking.adjusting:
+        await _settle(billing, checking, await exposure.check(billing, checking), env)
 
 
 async def _open(billing: Billing, cmd: ReserveCredit, env: Envelope, found: tuple[Customer, Mark]) -> bool:
@@ -135,8 +135,9 @@ async def _settle(
     """Record the customer's answer to the check started at ``checking.seq`` and send it."""
 
     def settle(account: OrderAccount) -> Decision:
-        if account.state != CHECKING or account.seq != checking.seq:
-            return Again([answer(account)]) if account.state in (HELD, SKIPPED, INVOICED, REFUSED) else []
+        if account.state != CHECKING or account.seq != checking.seq or account.adjusting:
+            answered = account.state in (HELD, SKIPPED, INVOICED, REFUSED) or account.adjusting
+            return Again([answer(account)]) if answered else []
         reason = "" if result.reserved else result.reason(account.customer_id or "")
         account.settle_check(result.reserved, result.exposure, result.credit_limit, reason)
         return [answer(account)]
