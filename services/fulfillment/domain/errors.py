@@ -25,6 +25,20 @@ class SupplyOrderCancelled(DomainError):
     code = "supply_order_cancelled"
 
 
+class SupplyOrderCompleted(DomainError):
+    """A completed supply order cannot start production again (HTTP 409)."""
+
+    status = 409
+    code = "supply_order_completed"
+
+
+class NotProduction(DomainError):
+    """Only a production order has a production to start; a purchase order is bought (HTTP 409)."""
+
+    status = 409
+    code = "not_production"
+
+
 class SupplyOrderNotFound(DomainError):
     """No supply order with that id."""
 

@@ -1,7 +1,9 @@
 """Everything fulfillment did for one order: the supply orders raised, or a cancellation tombstone.
 
 CancelSupply arriving before RaiseSupply leaves a ``cancelled`` request behind so the late
-RaiseSupply raises nothing (reordering-safe compensation, ARCHITECTURE.md).
+RaiseSupply raises nothing (reordering-safe compensation, ARCHITECTURE.md). It also keeps the
+answer to each order change (issue 8), so that a ChangeSupply delivered again is answered again
+with the same answer and writes nothing.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from shared.contracts import SupplyChanged
 
 
 class SupplyRequestStatus(StrEnum):
@@ -24,6 +28,7 @@ class SupplyRequest:
     status: SupplyRequestStatus = SupplyRequestStatus.RAISED
     supply_order_ids: list[str] = field(default_factory=list)
     cancelled_ids: list[str] = field(default_factory=list)
+    changes: dict[str, SupplyChanged] = field(default_factory=dict)  # change id -> the answer sent
     version: int = 0  # optimistic concurrency token, owned by the store
 
     @classmethod
@@ -47,3 +52,12 @@ class SupplyRequest:
             if supply_order_id not in self.cancelled_ids:
                 self.cancelled_ids.append(supply_order_id)
         self.status = SupplyRequestStatus.CANCELLED
+
+    def answer_change(self, answer: SupplyChanged) -> bool:
+        """Keep an order change's answer, and record what it raised; False when that change was
+        answered before (a duplicate: the stored answer is the one to give again)."""
+        if answer.change_id in self.changes:
+            return False
+        self.changes[answer.change_id] = answer
+        self.record(ref.supply_order_id for ref in answer.supply_orders)
+        return True
