@@ -1,7 +1,7 @@
 """What fulfillment's handlers need from a store (issue 6): the two repository ports.
 
 ``MongoSupplyRequestStore`` and ``MongoSupplyOrderStore`` implement them on the real store, the
-``Fake...`` stores of tests/support/fakes_fulfillment.py in memory; the behaviour suites in
+``Fake...`` stores of tests/unit/fulfillment/fakes.py in memory; the behaviour suites in
 tests/integration/fulfillment/ hold both to the same behaviour.
 """
 
@@ -29,11 +29,13 @@ class SupplyRequestStore(AggregateStore[SupplyRequest], Protocol):
 
 
 class SupplyOrderStore(AggregateStore[SupplyOrder], Protocol):
-    """Supply orders by id, one per (order, SKU)."""
+    """Supply orders by id, one per (order, SKU) from RaiseSupply and one per (order, SKU) from each
+    order change (``raised_by_change``, issue 8)."""
 
     async def add(self, order: SupplyOrder, trace: dict[str, str]) -> SupplyOrder:
-        """Insert, or return the one already raised for the same (order, SKU); ``trace`` is the
-        order's trace context, kept so that the later completion joins the order's trace."""
+        """Insert, or return the one already raised for the same (order, SKU, raising change);
+        ``trace`` is the order's trace context, kept so that the later completion joins the order's
+        trace."""
         ...
 
     async def of_order(self, order_id: str) -> list[SupplyOrder]:

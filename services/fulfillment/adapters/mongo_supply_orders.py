@@ -1,6 +1,10 @@
-"""Supply orders in MongoDB, one document each; unique on (order_id, sku) so a replay raises nothing new.
+"""Supply orders in MongoDB, one document each; unique on (order_id, sku, raised_by_change) so a
+replayed RaiseSupply ("") or ChangeSupply (its change id) raises nothing new, while an order change
+may raise a new one for a SKU whose supply order completed or was cancelled (issue 8).
 
 Each document carries its own outbox: completing it stages SupplyCompleted in the same write.
+Databases from before issue 8 (unique on (order_id, sku), no ``raised_by_change``) are brought
+up to date by ``create_indexes`` (adapters/migrate.py).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from services.fulfillment.adapters.migrate import migrate
 from services.fulfillment.domain import SupplyOrder, SupplyStatus
 from shared.aggregates import Loaded
 from shared.envelope import Envelope
@@ -19,6 +24,13 @@ from shared.paging import Key, Order, Page, find_page
 from shared.store import insert_doc, stage
 
 Doc = dict[str, Any]
+
+# The unique key: one supply order per (order, SKU) from RaiseSupply, and per (order, SKU) from each change.
+KEY = ("order_id", "sku", "raised_by_change")
+
+
+def key_of(order: SupplyOrder) -> Doc:
+    return {"order_id": order.order_id, "sku": order.sku, "raised_by_change": order.raised_by_change}
 
 
 def page_order(order_id: str | None, status: str | None) -> Order:
@@ -42,6 +54,10 @@ def to_fields(order: SupplyOrder) -> Doc:
         "created_at": order.created_at,
         "completed_at": order.completed_at,
         "cancelled_at": order.cancelled_at,
+        "started_at": order.started_at,
+        "started_by": order.started_by,
+        "raised_by_change": order.raised_by_change,
+        "changed_by": list(order.changed_by),
     }
 
 
@@ -57,6 +73,10 @@ def from_doc(doc: Doc) -> SupplyOrder:
         created_at=doc["created_at"],
         completed_at=doc.get("completed_at"),
         cancelled_at=doc.get("cancelled_at"),
+        started_at=doc.get("started_at"),  # documents from before issue 8: not started
+        started_by=doc.get("started_by"),
+        raised_by_change=doc.get("raised_by_change") or "",
+        changed_by=list(doc.get("changed_by") or []),
         version=doc.get("version", 0),
     )
 
@@ -78,7 +98,8 @@ class MongoSupplyOrderStore:
         self.outbox = outbox
 
     async def create_indexes(self) -> None:
-        await self.collection.create_index([("order_id", 1), ("sku", 1)], unique=True)
+        await migrate(self.collection)  # the unique key of before issue 8 goes first
+        await self.collection.create_index([(name, 1) for name in KEY], unique=True)
         await self.collection.create_index([("status", 1), ("created_at", 1)])
         # (created_at, _id) would serve the pages' tiebreak too, but the embedded store cannot
         # index _id in a compound index (docs/STORE-NOTES.md): ties are few, MongoDB sorts those.
@@ -90,7 +111,7 @@ class MongoSupplyOrderStore:
             order.version = 1
             return order
         except DuplicateKeyError:
-            doc = await self.collection.find_one({"order_id": order.order_id, "sku": order.sku})
+            doc = await self.collection.find_one(key_of(order))
             if doc is None:  # the duplicate was on _id, which a fresh random id never hits
                 raise
             return from_doc(doc)

@@ -9,11 +9,24 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from services.fulfillment.domain import SupplyRequest, SupplyRequestStatus
 from shared.aggregates import Loaded
+from shared.contracts import SupplyChanged
 from shared.envelope import Envelope, utcnow
 from shared.outbox import Outbox
 from shared.store import insert_doc, stage
 
 Doc = dict[str, Any]
+
+
+def answer_doc(answer: SupplyChanged) -> Doc:
+    """An order change's answer as stored: a list, never a map keyed by an outside id (a change id
+    or a SKU may hold a '.', which MongoDB reads as a path)."""
+    payload = answer.model_dump(mode="json")
+    payload["kept"] = [[sku, why] for sku, why in answer.kept.items()]
+    return payload
+
+
+def answer_of(doc: Doc) -> SupplyChanged:
+    return SupplyChanged.model_validate({**doc, "kept": {sku: why for sku, why in doc.get("kept") or []}})
 
 
 def to_fields(request: SupplyRequest) -> Doc:
@@ -22,6 +35,7 @@ def to_fields(request: SupplyRequest) -> Doc:
         "status": request.status.value,
         "supply_order_ids": list(request.supply_order_ids),
         "cancelled_ids": list(request.cancelled_ids),
+        "changes": [answer_doc(answer) for answer in request.changes.values()],
     }
 
 
@@ -31,6 +45,7 @@ def from_doc(doc: Doc) -> SupplyRequest:
         status=SupplyRequestStatus(doc["status"]),
         supply_order_ids=list(doc.get("supply_order_ids") or []),
         cancelled_ids=list(doc.get("cancelled_ids") or []),
+        changes={a.change_id: a for a in map(answer_of, doc.get("changes") or [])},
         version=doc.get("version", 0),
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -12,16 +13,16 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from services.fulfillment.adapters import MongoSupplyOrderStore
-from services.fulfillment.adapters.mongo_supply_orders import to_fields
+from services.fulfillment.adapters.mongo_supply_orders import new_doc, to_fields
 from services.fulfillment.settings import Settings
 from shared.contracts import SupplyCompleted
 from shared.envelope import new_envelope
 from shared.errors import ConcurrencyError
 from shared.outbox import Outbox
 from tests.support.fakes import FakeBus
-from tests.support.fakes_fulfillment import FakeSupplyOrderStore
 from tests.support.paging import instants, walk
 from tests.unit.fulfillment.builders import AT, a_supply_order, uid
+from tests.unit.fulfillment.fakes import FakeSupplyOrderStore
 
 pytestmark = pytest.mark.integration
 
@@ -63,6 +64,40 @@ async def test_adding_a_second_supply_order_for_one_order_and_sku_gives_back_the
 
     assert again.supply_order_id == first.supply_order_id
     assert [o.supply_order_id for o in await orders.of_order(first.order_id)] == [first.supply_order_id]
+
+
+async def test_each_order_change_may_raise_one_more_supply_order_for_one_order_and_sku(store):
+    # Issue 8: the key is (order, SKU, the change that raised it; "" for RaiseSupply).
+    orders, _ = store
+    first = a_supply_order()
+    first.complete(AT)
+    await orders.add(first, {})
+    by_change = replace(a_supply_order(first.order_id, first.sku), raised_by_change=f"{first.order_id}:c1")
+
+    added = await orders.add(by_change, {})
+    again = await orders.add(replace(by_change, supply_order_id=uid("PO")), {})  # the change redelivered
+    late_raise = await orders.add(a_supply_order(first.order_id, first.sku), {})  # a RaiseSupply redelivered
+
+    assert added.supply_order_id == again.supply_order_id == by_change.supply_order_id
+    assert late_raise.supply_order_id == first.supply_order_id
+    listed = await orders.of_order(first.order_id)
+    both = [first.supply_order_id, by_change.supply_order_id]
+    assert sorted(o.supply_order_id for o in listed) == sorted(both)
+
+
+async def test_started_production_and_the_changes_that_touched_it_read_back(store):
+    orders, _ = store
+    order = replace(a_supply_order(), kind="production", raised_by_change="SO-1:c1")
+    await orders.add(order, {})
+    loaded = await orders.load(order.supply_order_id)
+
+    loaded.aggregate.start(AT, "wh.qian")
+    loaded.aggregate.change_to(5, "SO-1:c2", AT)  # started: kept, nothing recorded
+    await orders.save(loaded, [])
+    reread = (await orders.load(order.supply_order_id)).aggregate
+
+    assert (reread.started_at, reread.started_by, reread.raised_by_change) == (AT, "wh.qian", "SO-1:c1")
+    assert to_fields(reread) == to_fields(loaded.aggregate)
 
 
 async def test_an_orders_supply_orders_are_listed_oldest_first(store):
@@ -206,3 +241,32 @@ async def test_a_supply_order_page_holds_only_its_orders_and_status(store):
     page = await orders.page(order_id=order_id, status="open", limit=5)
 
     assert ([o.supply_order_id for o in page.items], page.next) == ([mine.supply_order_id], None)
+
+
+# --- a database from before issue 8 (the Mongo adapter alone: the fake has no past) ------------
+
+
+async def test_a_database_from_before_issue_8_is_brought_to_the_new_key_once(mongo_url):
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
+    collection = client[f"c{uuid.uuid4().hex[:8]}_fulfillment"]["supply_orders"]
+    await collection.create_index([("order_id", 1), ("sku", 1)], unique=True)  # the old key
+    old = a_supply_order()
+    old_doc = {k: v for k, v in new_doc(old, {}).items()
+               if k not in ("started_at", "started_by", "raised_by_change", "changed_by")}  # fmt: skip
+    await collection.insert_one({**old_doc, "version": 3})
+    orders = MongoSupplyOrderStore(collection, Outbox(FakeBus(), Settings()))  # type: ignore[arg-type]
+    try:
+        await orders.create_indexes()
+        await orders.create_indexes()  # at every start: the second finds nothing to do
+
+        loaded = (await orders.load(old.supply_order_id)).aggregate
+        assert (loaded.started_at, loaded.raised_by_change, loaded.changed_by) == (None, "", [])
+        assert loaded.version == 3  # the migration marks the field alone
+        late_raise = await orders.add(a_supply_order(old.order_id, old.sku), {})
+        assert late_raise.supply_order_id == old.supply_order_id  # a RaiseSupply still finds it
+        by_change = replace(a_supply_order(old.order_id, old.sku), raised_by_change=f"{old.order_id}:c1")
+        assert (await orders.add(by_change, {})).supply_order_id == by_change.supply_order_id
+        keys = [[k for k, _ in spec["key"]] for spec in (await collection.index_information()).values()]
+        assert ["order_id", "sku"] not in keys and ["order_id", "sku", "raised_by_change"] in keys
+    finally:
+        await client.close()

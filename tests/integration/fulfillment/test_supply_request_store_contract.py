@@ -14,7 +14,7 @@ from pymongo.errors import DuplicateKeyError
 from services.fulfillment.adapters import MongoSupplyRequestStore
 from services.fulfillment.domain import SupplyRequest
 from services.fulfillment.settings import Settings
-from shared.contracts import SupplyCancelled
+from shared.contracts import SupplyCancelled, SupplyChanged, SupplyOrderRef
 from shared.envelope import Envelope, new_envelope
 from shared.errors import ConcurrencyError
 from shared.outbox import Outbox
@@ -57,6 +57,25 @@ async def test_a_request_reads_back_as_it_was_stored(store):
     assert loaded is not None and requests.fingerprint(loaded.aggregate) == requests.fingerprint(request)
     assert loaded.aggregate.supply_order_ids == ["PO-1", "MO-2"] and not loaded.aggregate.is_cancelled
     assert await requests.load(uid("SO")) is None
+
+
+async def test_the_answers_to_order_changes_read_back_even_with_dots_in_their_ids(store):
+    requests, _ = store
+    order_id = uid("SO.2024")  # ids from outside may hold '.', which MongoDB reads as a path
+    request = raised(order_id, "PO-1")
+    ref = SupplyOrderRef(supply_order_id="MO-2", kind="production", sku="LAMP.RED", quantity=4,
+                         expected_at="2026-05-06T09:00:00+00:00")  # fmt: skip
+    kept = {"LAMP.RED": "production of LAMP.RED started"}
+    answer = SupplyChanged(order_id=order_id, change_id=f"{order_id}:c1", supply_orders=[ref],
+                           cancelled=["PO-1"], kept=kept)  # fmt: skip
+    request.answer_change(answer)
+
+    await requests.insert(request, [])
+    loaded = (await requests.load(order_id)).aggregate
+
+    assert loaded.changes == {answer.change_id: answer}
+    assert loaded.supply_order_ids == ["PO-1", "MO-2"]
+    assert requests.fingerprint(loaded) == requests.fingerprint(request)
 
 
 async def test_a_second_request_for_one_order_is_refused(store):

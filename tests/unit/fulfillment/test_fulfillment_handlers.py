@@ -1,4 +1,4 @@
-"""Fulfillment's handlers against the in-memory stores (tests/support/fakes_fulfillment.py): what a
+"""Fulfillment's handlers against the in-memory stores (tests/unit/fulfillment/fakes.py): what a
 command, a duplicate, a lost race, a crash half-way or a tombstone writes and sends. The stores'
 behaviour is held to the Mongo adapters' by tests/integration/fulfillment/test_*_store_contract.py."""
 
@@ -14,8 +14,8 @@ from services.fulfillment.settings import Settings
 from shared.contracts import RaiseSupply, Shortage, SupplyCancelled
 from shared.envelope import reply_id
 from tests.support.fakes import FakeBus
-from tests.support.fakes_fulfillment import FakeSupplyOrderStore, FakeSupplyRequestStore
 from tests.unit.fulfillment.builders import a_cancel, a_raise, sent, uid
+from tests.unit.fulfillment.fakes import FakeSupplyOrderStore, FakeSupplyRequestStore
 
 
 @pytest.fixture
