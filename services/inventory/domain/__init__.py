@@ -9,13 +9,15 @@ from services.inventory.domain.errors import (
 )
 from services.inventory.domain.product import Component, Product, Shortage, check_bundle
 from services.inventory.domain.receipt import ReturnReceipt
-from services.inventory.domain.reservation import Reservation, ReservationStatus
-from services.inventory.domain.stock import Stock, draw_from_largest, reservable
+from services.inventory.domain.reservation import Adjustment, Reservation, ReservationStatus
+from services.inventory.domain.stock import HoldChange, Stock, adjusted_hold, draw_from_largest, reservable
 
 __all__ = [
+    "Adjustment",
     "BelowReserved",
     "Component",
     "DomainError",
+    "HoldChange",
     "InvalidProduct",
     "InvalidQuantity",
     "InvalidTransition",
@@ -25,6 +27,7 @@ __all__ = [
     "ReturnReceipt",
     "Shortage",
     "Stock",
+    "adjusted_hold",
     "check_bundle",
     "draw_from_largest",
     "reservable",

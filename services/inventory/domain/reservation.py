@@ -2,6 +2,10 @@
 
 A ``released`` reservation is also the tombstone: ReleaseStock arriving before ReserveStock
 leaves one behind so the late ReserveStock reserves nothing (ARCHITECTURE.md, reordering-safe).
+
+An accepted order may change (issue 8, R7.2; R4.2 "cancelling the short lines"): ``adjust`` makes
+a reserved or short reservation want exactly the change's lines and records, per change id, what
+the change gave back, held more and still misses, so a repeat of the change is answered the same.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from enum import StrEnum
 
 from services.inventory.domain.errors import InvalidQuantity, InvalidTransition
 from services.inventory.domain.product import Product, Shortage, _is_int
+from services.inventory.domain.stock import HoldChange
 
 
 class ReservationStatus(StrEnum):
@@ -20,6 +25,16 @@ class ReservationStatus(StrEnum):
     SHORT = "short"  # some units missing; supply orders will fill them (R4.2)
     RELEASED = "released"  # compensated (or a tombstone); final
     COMMITTED = "committed"  # goods shipped; final
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """What one change of the order did (issue 8, R7.2, R4.2): units per SKU given back to
+    available and held more, and what is still missing afterwards, with how to source it."""
+
+    released: dict[str, int] = field(default_factory=dict)
+    reserved: dict[str, int] = field(default_factory=dict)
+    missing: tuple[Shortage, ...] = ()
 
 
 @dataclass
@@ -33,6 +48,7 @@ class Reservation:
     receipts: dict[str, int] = field(default_factory=dict)  # supply_order_id -> units held from it
     released: dict[str, int] = field(default_factory=dict)
     committed: dict[str, int] = field(default_factory=dict)
+    adjustments: dict[str, Adjustment] = field(default_factory=dict)  # change_id -> what it did
     version: int = 0  # optimistic concurrency token, owned by the store
 
     @classmethod
@@ -105,6 +121,54 @@ class Reservation:
             self.status = ReservationStatus.RESERVED
             return True
         return False
+
+    @property
+    def adjustable(self) -> bool:
+        """Only a decided, open reservation changes: reserving is still in flight, the rest is final."""
+        return self.status in (ReservationStatus.RESERVED, ReservationStatus.SHORT)
+
+    def adjustment_target(self, lines: Iterable[tuple[str, int]]) -> dict[str, int]:
+        """What the order wants once a change makes it ``lines`` (issue 8, R7.2): per SKU summed; a
+        SKU left out is wanted 0 and kept, so a release or a commit still visits its stock; SKUs
+        new to the order come last."""
+        if not self.adjustable:
+            raise InvalidTransition(f"cannot adjust a reservation that is {self.status}")
+        target = dict.fromkeys(self.wanted, 0)
+        for sku, quantity in lines:
+            if not _is_int(quantity) or quantity <= 0:
+                raise InvalidQuantity("line quantities are positive integers", {sku: str(quantity)})
+            target[sku] = target.get(sku, 0) + quantity
+        return target
+
+    def adjust(
+        self,
+        change_id: str,
+        target: Mapping[str, int],
+        changes: Mapping[str, HoldChange],
+        products: Mapping[str, Product],
+    ) -> Adjustment:
+        """Record a change: the order wants ``target``, and each SKU's stock did ``changes[sku]``.
+
+        Reserved when everything wanted is held, short otherwise (supply fills only what is
+        missing, ``units_to_hold_on_receipt``). Once per change id.
+        """
+        if not self.adjustable:
+            raise InvalidTransition(f"cannot adjust a reservation that is {self.status}")
+        if change_id in self.adjustments:
+            raise InvalidTransition(f"change {change_id} was made already")
+        if undecided := [sku for sku in target if sku not in changes]:
+            raise InvalidTransition(f"no decision yet for {undecided}")
+        self.wanted = dict(target)
+        for sku in target:
+            self.held[sku] = changes[sku].held
+        self.status = ReservationStatus.RESERVED if self.fully_held else ReservationStatus.SHORT
+        done = Adjustment(
+            released={sku: changes[sku].released for sku in target if changes[sku].released},
+            reserved={sku: changes[sku].reserved for sku in target if changes[sku].reserved},
+            missing=tuple(self.shortages(products)),
+        )
+        self.adjustments[change_id] = done
+        return done
 
     def release(self, released: Mapping[str, int]) -> None:
         """Compensation (R7.1): whatever was held went back; the reservation is closed for good."""

@@ -8,6 +8,7 @@ from ``reservable`` and ``draw_from_largest`` so the document and this model agr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.inventory.domain.errors import BelowReserved, InvalidQuantity
 from services.inventory.domain.product import _is_int
@@ -16,6 +17,33 @@ from services.inventory.domain.product import _is_int
 def reservable(available: int, wanted: int) -> int:
     """R4.1: hold as much as is available, never more, never a negative amount."""
     return max(0, min(available, wanted))
+
+
+def adjusted_hold(held: int, available: int, wanted: int) -> int:
+    """An order change (issue 8, R7.2, R4.2): the units the order holds once it wants ``wanted``.
+
+    Less than held: exactly ``wanted``, the rest goes back to available. More: what is held plus
+    what is available, never more than wanted (R4.1), never anything of another order's holds.
+    """
+    return wanted if wanted <= held else held + reservable(available, wanted - held)
+
+
+@dataclass(frozen=True)
+class HoldChange:
+    """What one change of an order did to its hold on one SKU: ``before`` -> ``after`` (as recorded
+    on the stock document, so a repeat reports the same), and ``held``: the hold as it is now."""
+
+    before: int
+    after: int
+    held: int
+
+    @property
+    def released(self) -> int:
+        return max(0, self.before - self.after)
+
+    @property
+    def reserved(self) -> int:
+        return max(0, self.after - self.before)
 
 
 def draw_from_largest(warehouses: dict[str, int], quantity: int) -> dict[str, int]:
@@ -53,6 +81,8 @@ class Stock:
     receipts: dict[str, int] = field(default_factory=dict)
     # order_id -> {warehouse: units} that left when the order shipped.
     commits: dict[str, dict[str, int]] = field(default_factory=dict)
+    # order_id -> the order's last change made here: {"change": change_id, "before": n, "after": n}.
+    adjustments: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def on_hand(self) -> int:
@@ -90,6 +120,32 @@ class Stock:
     def release(self, order_id: str) -> int:
         """Give the order's held units back to available; 0 when nothing is held."""
         return self.holds.pop(order_id, 0)
+
+    def adjust(self, order_id: str, change_id: str, wanted: int) -> HoldChange:
+        """The order's hold becomes what a change wants (``adjusted_hold``), once per change: a
+        repeat of the change returns what it did the first time and moves nothing."""
+        _check_quantity("wanted", wanted)
+        current = self.holds.get(order_id)
+        done = self.adjustments.get(order_id)
+        if done is not None and done["change"] == change_id:
+            return HoldChange(done["before"], done["after"], current or 0)
+        before = current or 0
+        if current is None and wanted == 0:
+            return HoldChange(0, 0, 0)  # nothing held, nothing wanted: nothing to remember
+        after = adjusted_hold(before, self.available, wanted)
+        self.holds[order_id] = after
+        self.adjustments[order_id] = {"change": change_id, "before": before, "after": after}
+        return HoldChange(before, after, after)
+
+    def limit(self, order_id: str, most: int) -> int:
+        """Give back what the order holds beyond ``most`` (units a receipt held while a change cut
+        the order); returns the hold afterwards."""
+        _check_quantity("most", most)
+        held = self.holds.get(order_id)
+        if held is None or held <= most:
+            return held or 0
+        self.holds[order_id] = most
+        return most
 
     def commit(self, order_id: str) -> dict[str, int]:
         """The order's goods left: held units leave on hand and reserved; returns the draws."""
