@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-from services.inventory.domain import Product, Reservation, ReturnReceipt
+from services.inventory.domain import HoldChange, Product, Reservation, ReturnReceipt
 from shared.aggregates import AggregateStore, Loaded
 from shared.envelope import Envelope
 from shared.paging import Key, Keyset, Page
@@ -60,6 +60,15 @@ class StockStore(Protocol):
 
     async def commit(self, sku: str, order_id: str) -> int:
         """The order's held units leave on hand; a repeat returns what left the first time."""
+        ...
+
+    async def adjust(self, sku: str, order_id: str, change_id: str, wanted: int) -> HoldChange:
+        """An order change: the hold becomes ``wanted`` where available (``adjusted_hold``); a
+        repeat of the change returns what it did the first time and moves nothing (issue 8)."""
+        ...
+
+    async def limit(self, sku: str, order_id: str, most: int) -> int:
+        """Give back what the order holds beyond ``most``; returns the hold afterwards."""
         ...
 
     async def receive(self, sku: str, receipt_id: str, quantity: int, warehouse: str,

@@ -2,6 +2,8 @@
 
 Per-SKU maps are stored with encoded keys; the whole document is replaced under optimistic
 concurrency (``version``), and the replies ride in the same write (shared.store.stage).
+``adjustments`` (issue 8: change id -> what the change did, lines in order) is absent from the
+documents written before order changes, and reads as none.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
-from services.inventory.domain import Reservation, ReservationStatus
+from services.inventory.domain import Adjustment, Reservation, ReservationStatus, Shortage
 from shared.aggregates import LastWrites, Loaded
 from shared.envelope import Envelope, utcnow
 from shared.errors import ConcurrencyError
@@ -29,15 +31,36 @@ def to_fields(reservation: Reservation) -> Doc:
         fields[name] = {encode_key(k): v for k, v in getattr(reservation, name).items()}
     # Lines in the order they were wanted; maps do not promise an order on every store.
     fields["skus"] = list(reservation.wanted)
+    fields["adjustments"] = {encode_key(change): _adjustment_doc(done) for change, done in
+                             reservation.adjustments.items()}  # fmt: skip
     return fields
+
+
+def _lines(units: dict[str, int]) -> list[Doc]:
+    return [{"sku": sku, "quantity": quantity} for sku, quantity in units.items()]
+
+
+def _adjustment_doc(done: Adjustment) -> Doc:
+    missing = [{"sku": s.sku, "quantity": s.quantity, "sourcing": s.sourcing,
+                "lead_time_days": s.lead_time_days} for s in done.missing]  # fmt: skip
+    return {"released": _lines(done.released), "reserved": _lines(done.reserved), "missing": missing}
+
+
+def _adjustment(doc: Doc) -> Adjustment:
+    def units(name: str) -> dict[str, int]:
+        return {line["sku"]: line["quantity"] for line in doc.get(name) or []}
+
+    missing = tuple(Shortage(**line) for line in doc.get("missing") or [])
+    return Adjustment(released=units("released"), reserved=units("reserved"), missing=missing)
 
 
 def from_doc(doc: Doc) -> Reservation:
     maps = {name: {decode_key(k): v for k, v in (doc.get(name) or {}).items()} for name in _MAPS}
     order = doc.get("skus") or list(maps["wanted"])
     maps["wanted"] = {sku: maps["wanted"][sku] for sku in order if sku in maps["wanted"]}
+    adjustments = {decode_key(k): _adjustment(v) for k, v in (doc.get("adjustments") or {}).items()}
     return Reservation(order_id=doc["_id"], status=ReservationStatus(doc["status"]),
-                       version=doc.get("version", 0), **maps)  # fmt: skip
+                       version=doc.get("version", 0), adjustments=adjustments, **maps)  # fmt: skip
 
 
 def new_doc(reservation: Reservation, replies: Sequence[Envelope]) -> Doc:

@@ -1,9 +1,11 @@
 """Stock documents, one per SKU, changed only by conditional atomic updates (R4.1: never oversell).
 
 Document: ``{_id: sku, on_hand, reserved, available, warehouses: {wh: n}, holds: {order: n},
-receipts: {receipt: n}, commits: {order: {wh: n}}}``. ``on_hand``/``reserved``/``available``
-are kept as stored counters so a filter such as ``available >= q`` and an ``$inc`` happen in one
-single-document write; that is the whole concurrency story (STORE.md: no transactions).
+receipts: {receipt: n}, commits: {order: {wh: n}}, adjustments: {order: {change, before, after}}}``
+(``adjustments``: the order's last change made on this SKU, issue 8; absent on older documents).
+``on_hand``/``reserved``/``available`` are kept as stored counters so a filter such as
+``available >= q`` and an ``$inc`` happen in one single-document write; that is the whole
+concurrency story (STORE.md: no transactions).
 Decisions (how much to hold, which warehouse ships) come from the domain.
 """
 
@@ -15,7 +17,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from services.inventory.domain import Stock, draw_from_largest, reservable
+from services.inventory.domain import HoldChange, Stock, adjusted_hold, draw_from_largest, reservable
 from shared.envelope import utcnow
 from shared.errors import ConcurrencyError
 from shared.keys import decode_key, encode_key
@@ -35,6 +37,7 @@ def from_doc(doc: Doc) -> Stock:
         holds=_decoded(doc.get("holds")),
         receipts=_decoded(doc.get("receipts")),
         commits={decode_key(k): _decoded(v) for k, v in (doc.get("commits") or {}).items()},
+        adjustments=_decoded(doc.get("adjustments")),
     )
 
 
@@ -123,6 +126,67 @@ class MongoStockStore:
             if updated is not None:
                 return int(held)
         raise ConcurrencyError(f"stock {sku} kept changing while releasing")
+
+    async def adjust(self, sku: str, order_id: str, change_id: str, wanted: int) -> HoldChange:
+        """An order change (issue 8, R7.2): the order's hold becomes ``adjusted_hold`` of ``wanted``.
+
+        One conditional write: the hold as read (``holds.<order>`` unchanged), for more units
+        ``available >= more``, and ``adjustments.<order>`` set to this change with the hold before
+        and after, which is how a repeat of the change (a redelivery after a crash between SKUs)
+        finds it made and returns what it did without releasing or holding anything again.
+        """
+        key = encode_key(order_id)
+        path, mark = f"holds.{key}", f"adjustments.{key}"
+        for _ in range(self.attempts):
+            doc = await self.collection.find_one({"_id": sku}, {"holds": 1, "adjustments": 1, "available": 1})
+            if doc is None:
+                if wanted == 0:
+                    return HoldChange(0, 0, 0)
+                await self.ensure(sku)
+                continue
+            current = (doc.get("holds") or {}).get(key)
+            done = (doc.get("adjustments") or {}).get(key)
+            if done is not None and done.get("change") == change_id:
+                return HoldChange(int(done["before"]), int(done["after"]), int(current or 0))
+            if current is None and wanted == 0:
+                return HoldChange(0, 0, 0)  # nothing held, nothing wanted: nothing to remember
+            before = int(current or 0)
+            after = adjusted_hold(before, doc["available"], wanted)
+            more = after - before
+            where: Doc = {"_id": sku, path: current if current is not None else {"$exists": False}}
+            if more > 0:
+                where["available"] = {"$gte": more}
+            record = {"change": change_id, "before": before, "after": after}
+            updated = await self.collection.find_one_and_update(
+                where,
+                {"$inc": {"available": -more, "reserved": more}, "$set": {path: after, mark: record}},
+                projection={"_id": 1},
+            )
+            if updated is not None:
+                return HoldChange(before, after, after)
+        raise ConcurrencyError(f"stock {sku} kept changing while adjusting")
+
+    async def limit(self, sku: str, order_id: str, most: int) -> int:
+        """Give back what the order holds beyond ``most``; returns the hold afterwards.
+
+        For a receipt that held units while a change cut the order (a race): the order keeps
+        what it wants, the rest goes back to available.
+        """
+        path = f"holds.{encode_key(order_id)}"
+        for _ in range(self.attempts):
+            doc = await self.collection.find_one({"_id": sku}, {"holds": 1})
+            held = ((doc or {}).get("holds") or {}).get(encode_key(order_id))
+            if held is None or held <= most:
+                return int(held or 0)
+            excess = held - most
+            updated = await self.collection.find_one_and_update(
+                {"_id": sku, path: held},
+                {"$inc": {"available": excess, "reserved": -excess}, "$set": {path: most}},
+                projection={"_id": 1},
+            )
+            if updated is not None:
+                return most
+        raise ConcurrencyError(f"stock {sku} kept changing while limiting a hold")
 
     async def commit(self, sku: str, order_id: str) -> int:
         """The order's held units leave on hand and reserved, taken from the fullest warehouses."""
