@@ -1,6 +1,8 @@
-"""The factory's side (HTTP): a supply order is done, production finished or goods received (R4.2).
+"""The factory's side (HTTP): production of a supply order began (R7.2), or it is done,
+production finished or goods received (R4.2).
 
 SupplyCompleted is staged in the supply order's own document and continues the order's trace.
+Starting sends nothing: it is read by CheckSupplyChange and ChangeSupply (changes.py).
 """
 
 from __future__ import annotations
@@ -56,4 +58,23 @@ async def complete_supply(supply_order_id: str, ful: Fulfillment) -> SupplyOrder
         log.info(
             "supply order completed", extra={"order_id": order.order_id, "supply_order_id": supply_order_id}
         )
+    return order
+
+
+async def start_production(supply_order_id: str, by: str, ful: Fulfillment) -> SupplyOrder:
+    """Production of a production order began (R7.2): from now on an order change cannot change
+    it. ``by`` is the caller's key name. Once: a repeat changes nothing and answers the same."""
+    now = now_ms()
+
+    def start(order: SupplyOrder) -> Decision:
+        order.start(now, by)  # a purchase, cancelled or completed order raises (HTTP 409)
+        return []  # nothing to send; the write is the started_at
+
+    try:
+        result = await ful.change(ful.supply_orders, supply_order_id, start, None)
+    except NotFound as exc:
+        raise SupplyOrderNotFound(supply_order_id) from exc
+    order = result.loaded.aggregate
+    if result.written:
+        log.info("production started", extra={"order_id": order.order_id, "supply_order_id": supply_order_id})
     return order

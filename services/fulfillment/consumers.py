@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from services.fulfillment import handlers
+from services.fulfillment import changes, handlers
 from services.fulfillment.deps import Fulfillment
 from shared.bus import Bus
 from shared.bus.binding import Consumes, subscribe_all
-from shared.contracts import CancelSupply, RaiseSupply
+from shared.contracts import CancelSupply, ChangeSupply, CheckSupplyChange, RaiseSupply
 
 CONSUMES: Consumes[Fulfillment] = {
     RaiseSupply: handlers.raise_supply,  # R4.2
     CancelSupply: handlers.cancel_supply,  # R7.1 compensation
+    CheckSupplyChange: changes.check_supply_change,  # R7.2: started production refuses a change
+    ChangeSupply: changes.change_supply,  # R7.2, R4.2: supply follows an order change
 }
 
 

@@ -1,7 +1,8 @@
 """Fulfillment use cases: raise and cancel supply for an order (R4.2, R7.1).
 
-Idempotent by business key: one supply order per (order_id, sku), one request document per
-order. Tombstone choice: a RaiseSupply that finds the request ``cancelled`` raises nothing and
+Idempotent by business key: one supply order per (order_id, sku) from RaiseSupply (an order
+change raises its own under its change id: changes.py), one request document per order.
+Tombstone choice: a RaiseSupply that finds the request ``cancelled`` raises nothing and
 replies nothing (the saga already has its SupplyCancelled); any supply order a racing
 RaiseSupply created meanwhile is cancelled at once. Every change goes through
 ``shared.aggregates.change`` (via ``Fulfillment.change``): decided again on a lost race, and a
