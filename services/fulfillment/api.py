@@ -6,13 +6,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from services.fulfillment.completion import SupplyOrderNotFound, complete_supply
+from services.fulfillment.completion import SupplyOrderNotFound, complete_supply, start_production
 from services.fulfillment.deps import Fulfillment
-from services.fulfillment.domain import SupplyOrderCancelled
+from services.fulfillment.domain import NotProduction, SupplyOrderCancelled, SupplyOrderCompleted
 from services.fulfillment.ports import SUPPLY_ORDER_PAGES
 from services.fulfillment.schemas import SupplyOrderPublic, public
 from shared import paging
 from shared.access.door import ERROR_RESPONSES, requires
+from shared.access.principal import Principal
 from shared.access.roles import Permission as P
 from shared.errors import ConcurrencyError
 from shared.http import ApiError
@@ -71,6 +72,22 @@ async def complete_supply_order(supply_order_id: SupplyOrderId, ful: Deps) -> Su
     except SupplyOrderNotFound as exc:
         raise ApiError(404, "not_found", f"no supply order {supply_order_id}") from exc
     except SupplyOrderCancelled as exc:
+        raise ApiError(409, exc.code, exc.message) from exc
+    except ConcurrencyError as exc:
+        raise ApiError(409, "conflict", "the supply order kept changing; try again") from exc
+
+
+@router.post("/{supply_order_id}/start", response_model=SupplyOrderPublic)
+async def start_supply_order(
+    supply_order_id: SupplyOrderId, ful: Deps, who: Annotated[Principal, requires(P.SUPPLY_COMPLETE)]
+) -> SupplyOrderPublic:
+    """Production of a production order began (R7.2): an order change can no longer change it.
+    Who started it is the caller's key; a repeat answers the same and changes nothing."""
+    try:
+        return public(await start_production(supply_order_id, who.name, ful))
+    except SupplyOrderNotFound as exc:
+        raise ApiError(404, "not_found", f"no supply order {supply_order_id}") from exc
+    except (NotProduction, SupplyOrderCancelled, SupplyOrderCompleted) as exc:
         raise ApiError(409, exc.code, exc.message) from exc
     except ConcurrencyError as exc:
         raise ApiError(409, "conflict", "the supply order kept changing; try again") from exc

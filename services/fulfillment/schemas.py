@@ -20,6 +20,8 @@ class SupplyOrderPublic(BaseModel):
     created_at: str
     completed_at: str | None = None
     cancelled_at: str | None = None
+    started_at: str | None = None  # production began (R7.2): null when not started, and for purchases
+    started_by: str | None = None
 
 
 def public(order: SupplyOrder) -> SupplyOrderPublic:
@@ -35,4 +37,6 @@ def public(order: SupplyOrder) -> SupplyOrderPublic:
         created_at=order.created_at.isoformat(),
         completed_at=order.completed_at.isoformat() if order.completed_at else None,
         cancelled_at=order.cancelled_at.isoformat() if order.cancelled_at else None,
+        started_at=order.started_at.isoformat() if order.started_at else None,
+        started_by=order.started_by,
     )
