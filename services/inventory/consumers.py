@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from services.inventory import handlers
+from services.inventory import adjusting, handlers
 from services.inventory.deps import Inventory
 from shared.bus import Bus
 from shared.bus.binding import Consumes, subscribe_all
 from shared.contracts import (
+    AdjustStock,
     CommitStock,
     OrderConfirmed,
     ReceiveSupply,
@@ -22,6 +23,7 @@ CONSUMES: Consumes[Inventory] = {
     CommitStock: handlers.commit_stock,  # the goods left
     RestockReturn: handlers.restock_return,  # R8.3
     OrderConfirmed: handlers.note_picking,  # R2.5 a picking notice
+    AdjustStock: adjusting.adjust_stock,  # issue 8, R7.2, R4.2: an order change
 }
 
 

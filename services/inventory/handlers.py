@@ -10,7 +10,8 @@ runs again on its write, which is safe because every stock write is idempotent.
 A duplicate of a command already carried out writes nothing: its reply is published again
 straight away under the same message id (``shared.envelope.reply_id``), ARCHITECTURE.md
 "Duplicates". Tombstone choice: a ReserveStock that finds the reservation ``released`` reserves
-nothing and replies nothing; the saga already has its StockReleased.
+nothing and replies nothing; the saga already has its StockReleased. AdjustStock (an order change,
+issue 8) is in adjusting.py.
 """
 
 from __future__ import annotations
@@ -126,6 +127,10 @@ async def receive_supply(cmd: ReceiveSupply, env: Envelope, inv: Inventory) -> N
                                               cmd.order_id, hold)  # fmt: skip
         if reservation.status is RELEASED:
             await inv.sweep(cmd.order_id, [cmd.sku])  # released while we held: the goods stay as stock (R7.1)
+        elif reservation.status is not COMMITTED and held_now > (most := reservation.wanted.get(cmd.sku, 0)):
+            # A change cut the order (AdjustStock) or another receipt filled it while we held:
+            # the order keeps what it wants, the rest stays as stock (issue 8, R4.2).
+            held_now = await inv.stock.limit(cmd.sku, cmd.order_id, most)
         return held_now
 
     try:
