@@ -13,7 +13,15 @@ from services.inventory.adapters import mongo_receipts
 from services.inventory.adapters.mongo_reservations import from_doc, new_doc, saved_doc, to_fields
 from services.inventory.adapters.mongo_stock import from_doc as stock_from_doc
 from services.inventory.deps import Inventory
-from services.inventory.domain import Product, Reservation, ReturnReceipt, draw_from_largest, reservable
+from services.inventory.domain import (
+    HoldChange,
+    Product,
+    Reservation,
+    ReturnReceipt,
+    adjusted_hold,
+    draw_from_largest,
+    reservable,
+)
 from services.inventory.settings import Settings
 from shared.aggregates import Loaded
 from shared.envelope import Envelope, utcnow
@@ -129,6 +137,35 @@ class FakeStockStore:
                 doc["holds"][encode_key(order_id)] = doc["holds"].get(encode_key(order_id), 0) + hold
             self._add(doc, on_hand=quantity, available=quantity - hold, reserved=hold)
         return counted, int(doc["holds"].get(encode_key(order_id), 0)) if order_id else 0
+
+    async def adjust(self, sku: str, order_id: str, change_id: str, wanted: int) -> HoldChange:
+        doc, key = self.docs.get(sku), encode_key(order_id)
+        if doc is None:
+            if wanted == 0:
+                return HoldChange(0, 0, 0)
+            await self.ensure(sku)
+            doc = self.docs[sku]
+        current = doc["holds"].get(key)
+        done = doc.get("adjustments", {}).get(key)
+        if done is not None and done["change"] == change_id:
+            return HoldChange(done["before"], done["after"], int(current or 0))
+        if current is None and wanted == 0:
+            return HoldChange(0, 0, 0)
+        before = int(current or 0)
+        after = adjusted_hold(before, doc["available"], wanted)
+        doc["holds"][key] = after
+        doc.setdefault("adjustments", {})[key] = {"change": change_id, "before": before, "after": after}
+        self._add(doc, available=before - after, reserved=after - before)
+        return HoldChange(before, after, after)
+
+    async def limit(self, sku: str, order_id: str, most: int) -> int:
+        doc, key = self.docs.get(sku), encode_key(order_id)
+        held = doc["holds"].get(key) if doc else None
+        if doc is None or held is None or held <= most:
+            return int(held or 0)
+        doc["holds"][key] = most
+        self._add(doc, available=held - most, reserved=most - held)
+        return most
 
     @staticmethod
     def _add(doc: Doc, **deltas: int) -> None:

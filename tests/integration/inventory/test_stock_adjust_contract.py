@@ -14,7 +14,7 @@ from pymongo import AsyncMongoClient
 from services.inventory.adapters import MongoStockStore
 from services.inventory.adapters.mongo_stock import from_doc
 from services.inventory.domain import HoldChange
-from tests.unit.inventory.fakes_adjusting import AdjustingFakeStockStore
+from tests.support.fakes_inventory import FakeStockStore as AdjustingFakeStockStore
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,7 @@ from shared.envelope import Envelope, new_envelope, reply_id
 from shared.errors import PermanentError
 from tests.support.fakes import FakeBus
 from tests.support.fakes_inventory import FakeReservationStore
-from tests.unit.inventory.fakes_adjusting import adjusting_inventory
+from tests.support.fakes_inventory import fake_inventory as adjusting_inventory
 
 
 @pytest.fixture
