@@ -104,6 +104,15 @@ ROWS: dict[tuple[str, str, str], Row] = {
     ),
     ("intake", "POST", "/orders/{order_id}/confirmation"): Row(("order_id",), {"reason": "again"}),
     ("intake", "GET", "/confirmation-breaches"): Row(),
+    ("intake", "POST", "/orders/{order_id}/changes/preview"): Row(
+        ("order_id",), {"reason": "test", "delivery_address": "elsewhere"}, scoped=True
+    ),
+    ("intake", "POST", "/orders/{order_id}/changes"): Row(
+        ("order_id",), {"reason": "test", "delivery_address": "elsewhere"}, scoped=True
+    ),
+    ("intake", "POST", "/orders/{order_id}/lines/{line}/cancel"): Row(
+        ("order_id", "line"), {"reason": "test"}, scoped=True
+    ),
     ("intake", "POST", "/orders/{order_id}/payment-check"): Row(
         ("order_id",), {"reason": "L/C seen"}, scoped=True
     ),
@@ -122,6 +131,7 @@ ROWS: dict[tuple[str, str, str], Row] = {
     ("fulfillment", "GET", "/supply-orders"): Row(),
     ("fulfillment", "GET", "/supply-orders/{supply_order_id}"): Row(("supply_order_id",)),
     ("fulfillment", "POST", "/supply-orders/{supply_order_id}/complete"): Row(("supply_order_id",)),
+    ("fulfillment", "POST", "/supply-orders/{supply_order_id}/start"): Row(("supply_order_id",)),
     ("logistics", "GET", "/shipments"): Row(query=lambda ids: {"order_id": ids["order_id"]}),
     ("logistics", "GET", "/shipments/{shipment_id}"): Row(("shipment_id",)),
     ("logistics", "GET", "/shipments/{shipment_id}/packing-list"): Row(("shipment_id",)),
@@ -176,7 +186,7 @@ async def completed_order(shop: Shop, customer: str, placer: str) -> dict[str, s
     return {"customer_id": customer, "order_id": order_id, "sku": sku, "invoice_id": done["invoice_ids"][0],
             "shipment_id": shipment["shipment_id"], "return_id": return_id,
             "supply_order_id": supply["supply_order_id"], "key_id": "0123456789ab",
-            "refund_id": "RF-NONE"}  # fmt: skip
+            "refund_id": "RF-NONE", "line": "1"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -236,7 +246,8 @@ async def test_no_key_is_401_a_role_without_the_permission_403_another_customers
                     continue
                 # Another customer's object answers exactly like one that does not exist.
                 seen = await call(client, method, path, row, theirs)
-                missing = await call(client, method, path, row, {k: f"NOPE-{v}" for k, v in theirs.items()})
+                unknown = {k: v if k == "line" else f"NOPE-{v}" for k, v in theirs.items()}  # line: a number
+                missing = await call(client, method, path, row, unknown)
                 got = (seen.status_code, seen.json()["error"]["code"])
                 if got[0] not in (404, 422) or got != (missing.status_code, missing.json()["error"]["code"]):
                     failures.append(

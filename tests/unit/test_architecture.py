@@ -131,8 +131,9 @@ def test_the_consumer_checks_name_what_is_wrong(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(module, "subscribe", subscribe_one_more)
     assert consumes_problems("fulfillment") == [
-        "subscribe binds ['RaiseSupply', 'CancelSupply', 'CancelShipment'], CONSUMES lists "
-        "['RaiseSupply', 'CancelSupply']"]  # fmt: skip
+        "subscribe binds ['RaiseSupply', 'CancelSupply', 'CheckSupplyChange', 'ChangeSupply', "
+        "'CancelShipment'], CONSUMES lists ['RaiseSupply', 'CancelSupply', 'CheckSupplyChange', "
+        "'ChangeSupply']"]  # fmt: skip
 
     class Unregistered(Command):
         SERVICE = "fulfillment"
