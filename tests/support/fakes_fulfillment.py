@@ -44,16 +44,17 @@ class FakeSupplyRequestStore(FakeDocumentStore, SupplyRequestStore):
 
 
 class FakeSupplyOrderStore(FakeDocumentStore, SupplyOrderStore):
-    """``MongoSupplyOrderStore`` in memory: one supply order per (order, SKU)."""
+    """``MongoSupplyOrderStore`` in memory: one supply order per (order, SKU, raising change) - the
+    change is "" for RaiseSupply's, an order change's id for those it raises (issue 8)."""
 
     def __init__(self, bus: FakeBus) -> None:
-        self.collection = FakeDocuments(bus, unique=[("order_id", "sku")])
+        self.collection = FakeDocuments(bus, unique=[orders_doc.KEY])
 
     async def add(self, order: SupplyOrder, trace: dict[str, str]) -> SupplyOrder:
         try:
             await self.collection.insert(orders_doc.new_doc(order, trace))
         except DuplicateKeyError:
-            doc = self.collection.find(order_id=order.order_id, sku=order.sku)
+            doc = self.collection.find(**orders_doc.key_of(order))
             if doc is None:
                 raise
             return orders_doc.from_doc(doc)

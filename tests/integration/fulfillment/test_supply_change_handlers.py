@@ -32,8 +32,8 @@ from shared.contracts import (
 from shared.envelope import Envelope, reply_id
 from shared.outbox import Outbox
 from tests.support.fakes import FakeBus
+from tests.support.fakes_fulfillment import FakeSupplyOrderStore, FakeSupplyRequestStore
 from tests.unit.fulfillment.builders import sent, uid
-from tests.unit.fulfillment.fakes import FakeSupplyOrderStore, FakeSupplyRequestStore
 
 pytestmark = pytest.mark.integration
 

@@ -20,9 +20,9 @@ from shared.envelope import new_envelope
 from shared.errors import ConcurrencyError
 from shared.outbox import Outbox
 from tests.support.fakes import FakeBus
+from tests.support.fakes_fulfillment import FakeSupplyOrderStore
 from tests.support.paging import instants, walk
 from tests.unit.fulfillment.builders import AT, a_supply_order, uid
-from tests.unit.fulfillment.fakes import FakeSupplyOrderStore
 
 pytestmark = pytest.mark.integration
 

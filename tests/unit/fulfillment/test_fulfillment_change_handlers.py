@@ -13,8 +13,8 @@ from services.fulfillment.handlers import cancel_supply, raise_supply
 from services.fulfillment.settings import Settings
 from shared.contracts import ChangeSupply, RaiseSupply, Shortage, SupplyTarget
 from tests.support.fakes import FakeBus
+from tests.support.fakes_fulfillment import FakeSupplyOrderStore, FakeSupplyRequestStore
 from tests.unit.fulfillment.builders import a_cancel, sent, uid
-from tests.unit.fulfillment.fakes import FakeSupplyOrderStore, FakeSupplyRequestStore
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from services.fulfillment.settings import Settings
 from shared.contracts import RaiseSupply, Shortage, SupplyCancelled
 from shared.envelope import reply_id
 from tests.support.fakes import FakeBus
+from tests.support.fakes_fulfillment import FakeSupplyOrderStore, FakeSupplyRequestStore
 from tests.unit.fulfillment.builders import a_cancel, a_raise, sent, uid
-from tests.unit.fulfillment.fakes import FakeSupplyOrderStore, FakeSupplyRequestStore
 
 
 @pytest.fixture
