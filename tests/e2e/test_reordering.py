@@ -47,7 +47,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import Any
 
 import pytest
@@ -318,6 +318,35 @@ async def gather_limited(calls: list[Any], limit: int = 10) -> list[Any]:
     return list(await asyncio.gather(*(one(c) for c in calls)))
 
 
+async def mark_drift(stack: Stack, customers: list[str], ended: dict[str, Any]) -> list[Any]:
+    """Billing's own documents on a credit mismatch: every order whose mark in its customer's
+    totals (held, receivable, seq) is not what its account says, with how the order ended."""
+    from pymongo import AsyncMongoClient
+
+    from services.billing.adapters.mongo_accounts import from_doc
+    from shared.keys import decode_key
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.mongo_url)
+    try:
+        db = client[f"{stack.prefix}_billing"]
+        drift: list[Any] = []
+        for customer_id in customers:
+            doc = await db["customers"].find_one({"_id": customer_id}) or {}
+            marks = {decode_key(k): v for k, v in (doc.get("marks") or {}).items()}
+            totals = (doc.get("held"), doc.get("receivable"), doc.get("exposure"))
+            summed = (sum(m.get("h", 0) for m in marks.values()), sum(m.get("r", 0) for m in marks.values()))
+            drift.append((customer_id, "totals", totals, "marks sum", summed))
+            async for raw in db["order_accounts"].find({"customer_id": customer_id}):
+                account = from_doc(raw)
+                mark = marks.get(account.order_id, {})
+                if (mark.get("h", 0), mark.get("r", 0), mark.get("s", 0)) != astuple(account.mark()):
+                    how = ended.get(account.order_id)
+                    drift.append((account.order_id, account.state, account.mark(), mark, how))
+        return drift
+    finally:
+        await client.close()
+
+
 # --- the test ------------------------------------------------------------------------------------
 
 
@@ -422,7 +451,12 @@ async def test_replies_in_random_order_and_twice_end_every_order_as_in_order_del
     counted = {c: [(o["order_id"], o["state"], o["held"], o["receivable"], ended.get(o["order_id"]))
                    for o in credit[c].get("orders", []) if o["held"] or o["receivable"]]
                for c in world.customers if exposure[c] != invoiced[c]}  # fmt: skip
-    assert exposure == {c: invoiced[c] for c in world.customers}, (exposure, invoiced, counted, about())
+    if exposure != {c: invoiced[c] for c in world.customers}:
+        drift = await mark_drift(stack, [c for c in world.customers if exposure[c] != invoiced[c]], ended)
+        raise AssertionError(
+            f"credit exposure is not what was invoiced ({about()}): marks that differ from their "
+            f"order's account {drift}; exposure {exposure}; invoiced {dict(invoiced)}; counted {counted}"
+        )
 
     # Nothing parked that was valid: no parking queue holds anything, no order is stuck.
     parked = {s: await probe.parked(s) for s in SERVICES}
