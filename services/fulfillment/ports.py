@@ -1,7 +1,7 @@
 """What fulfillment's handlers need from a store (issue 6): the two repository ports.
 
 ``MongoSupplyRequestStore`` and ``MongoSupplyOrderStore`` implement them on the real store, the
-``Fake...`` stores of tests/unit/fulfillment/fakes.py in memory; the behaviour suites in
+``Fake...`` stores of tests/support/fakes_fulfillment.py in memory; the behaviour suites in
 tests/integration/fulfillment/ hold both to the same behaviour.
 """
 

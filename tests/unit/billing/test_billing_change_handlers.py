@@ -18,17 +18,7 @@ from services.billing.payments import record_payment
 from shared import contracts as c
 from shared.envelope import Envelope, new_envelope, reply_id
 from tests.support.fakes import FakeBus
-from tests.support.fakes_billing import FakeCustomerStore, FakeOrderAccountStore, fake_billing
-
-
-@pytest.fixture
-def bus() -> FakeBus:
-    return FakeBus()
-
-
-@pytest.fixture
-def billing(bus: FakeBus) -> Billing:
-    return fake_billing(bus)
+from tests.support.fakes_billing import FakeCustomerStore, FakeOrderAccountStore
 
 
 def customers(billing: Billing) -> FakeCustomerStore:

@@ -28,18 +28,7 @@ from tests.support.fakes_billing import (
     FakeCustomerStore,
     FakeInvoiceStore,
     FakeOrderAccountStore,
-    fake_billing,
 )
-
-
-@pytest.fixture
-def bus() -> FakeBus:
-    return FakeBus()
-
-
-@pytest.fixture
-def billing(bus: FakeBus) -> Billing:
-    return fake_billing(bus)
 
 
 def customers(billing: Billing) -> FakeCustomerStore:

@@ -10,31 +10,8 @@ from services.fulfillment.changes import change_supply
 from services.fulfillment.deps import Fulfillment
 from services.fulfillment.domain import DomainError
 from services.fulfillment.handlers import cancel_supply, raise_supply
-from services.fulfillment.settings import Settings
 from shared.contracts import ChangeSupply, RaiseSupply, Shortage, SupplyTarget
-from tests.support.fakes import FakeBus
-from tests.support.fakes_fulfillment import FakeSupplyOrderStore, FakeSupplyRequestStore
 from tests.unit.fulfillment.builders import a_cancel, sent, uid
-
-
-@pytest.fixture
-def bus() -> FakeBus:
-    return FakeBus()
-
-
-@pytest.fixture
-def supply_orders(bus: FakeBus) -> FakeSupplyOrderStore:
-    return FakeSupplyOrderStore(bus)
-
-
-@pytest.fixture
-def requests(bus: FakeBus) -> FakeSupplyRequestStore:
-    return FakeSupplyRequestStore(bus)
-
-
-@pytest.fixture
-def ful(supply_orders: FakeSupplyOrderStore, requests: FakeSupplyRequestStore) -> Fulfillment:
-    return Fulfillment(Settings(), supply_orders, requests)
 
 
 async def raised_shade(ful: Fulfillment, order_id: str) -> None:

@@ -1,4 +1,4 @@
-"""Fulfillment's handlers against the in-memory stores (tests/unit/fulfillment/fakes.py): what a
+"""Fulfillment's handlers against the in-memory stores (tests/support/fakes_fulfillment.py): what a
 command, a duplicate, a lost race, a crash half-way or a tombstone writes and sends. The stores'
 behaviour is held to the Mongo adapters' by tests/integration/fulfillment/test_*_store_contract.py."""
 
@@ -10,32 +10,10 @@ from services.fulfillment.completion import SupplyOrderNotFound, complete_supply
 from services.fulfillment.deps import Fulfillment
 from services.fulfillment.domain import SupplyOrderCancelled, SupplyRequest
 from services.fulfillment.handlers import cancel_supply, raise_supply
-from services.fulfillment.settings import Settings
 from shared.contracts import RaiseSupply, Shortage, SupplyCancelled
 from shared.envelope import reply_id
-from tests.support.fakes import FakeBus
-from tests.support.fakes_fulfillment import FakeSupplyOrderStore, FakeSupplyRequestStore
+from tests.support.fakes_fulfillment import FakeSupplyOrderStore
 from tests.unit.fulfillment.builders import a_cancel, a_raise, sent, uid
-
-
-@pytest.fixture
-def bus() -> FakeBus:
-    return FakeBus()
-
-
-@pytest.fixture
-def supply_orders(bus: FakeBus) -> FakeSupplyOrderStore:
-    return FakeSupplyOrderStore(bus)
-
-
-@pytest.fixture
-def requests(bus: FakeBus) -> FakeSupplyRequestStore:
-    return FakeSupplyRequestStore(bus)
-
-
-@pytest.fixture
-def ful(supply_orders: FakeSupplyOrderStore, requests: FakeSupplyRequestStore) -> Fulfillment:
-    return Fulfillment(Settings(), supply_orders, requests)
 
 
 async def raised(ful: Fulfillment, order_id: str, *skus: str) -> list[str]:
