@@ -238,7 +238,7 @@ class World:
         if cmd.supply_order_id not in self.receipts:
             self.receipts.add(cmd.supply_order_id)
             if self.stock == "short":
-                take = min(cmd.quantity, self.wanted[cmd.sku] - self.held.get(cmd.sku, 0))
+                take = max(0, min(cmd.quantity, self.wanted.get(cmd.sku, 0) - self.held.get(cmd.sku, 0)))
                 self.held[cmd.sku] = self.held.get(cmd.sku, 0) + take
                 self.kept_as_stock += cmd.quantity - take
             else:
@@ -317,6 +317,100 @@ class World:
         booked = self.shipment == "booked"
         self.shipment, self.shipment_closed = ("cancelled" if booked else self.shipment), True
         return [c.ShipmentCancelled(order_id=self.order_id, shipment_id="SH-1" if booked else None)]
+
+    # an order change (issue 8): fulfillment, billing and inventory as the change's steps see them
+
+    def _CheckSupplyChange(self, cmd: c.CheckSupplyChange, draw: Draw) -> list[c.Event]:
+        started = {
+            sku: "production started" for sku in cmd.skus if draw is not None and not draw(st.integers(0, 3))
+        }
+        return [c.SupplyChangeChecked(order_id=self.order_id, change_id=cmd.change_id, refused=started)]
+
+    def _AdjustCredit(self, cmd: c.AdjustCredit, draw: Draw) -> list[c.Event]:
+        if self.credit != "held":
+            self.anomalies.append(f"credit adjusted while {self.credit}")
+            accepted = False
+        else:  # 1 in 4 increases refused over the limit
+            accepted = draw is None or bool(draw(st.integers(0, 3)))
+        return [
+            c.CreditAdjusted(
+                order_id=self.order_id,
+                change_id=cmd.change_id,
+                amount=cmd.amount,
+                accepted=accepted,
+                reason="" if accepted else "over the credit limit",
+            )
+        ]
+
+    def _AdjustStock(self, cmd: c.AdjustStock, draw: Draw) -> list[c.Event]:
+        if self.stock not in ("reserved", "short"):
+            self.anomalies.append(f"stock adjusted while {self.stock}")
+            return []  # inventory parks it
+        new = {line.sku: line.quantity for line in cmd.lines}
+        released, reserved = [], []
+        for sku in dict.fromkeys([*self.wanted, *new]):
+            want, held = new.get(sku, 0), self.held.get(sku, 0)
+            if held > want:
+                released.append(c.LineQty(sku=sku, quantity=held - want))
+                held = want
+            elif want > held:
+                take = draw(st.integers(0, want - held)) if draw is not None else want - held
+                if take:
+                    reserved.append(c.LineQty(sku=sku, quantity=take))
+                held += take
+            self.held[sku] = held
+        self.wanted = new
+        missing = [
+            c.Shortage(sku=sku, quantity=q - self.held.get(sku, 0), sourcing="make", lead_time_days=3)
+            for sku, q in new.items()
+            if self.held.get(sku, 0) < q
+        ]
+        self.stock = "short" if missing else "reserved"
+        return [
+            c.StockAdjusted(
+                order_id=self.order_id,
+                change_id=cmd.change_id,
+                released=released,
+                reserved=reserved,
+                missing=missing,
+            )
+        ]
+
+    def _ChangeSupply(self, cmd: c.ChangeSupply, draw: Draw) -> list[c.Event]:
+        if self.supply_closed:
+            return []
+        cancelled: list[str] = []
+        for target in cmd.targets:
+            open_ = [
+                so_id for so_id, so in self.supply.items() if so.sku == target.sku and so.status == "raised"
+            ]
+            if target.quantity == 0:
+                for so_id in open_:
+                    self.supply[so_id].status = "cancelled"
+                cancelled += open_
+            elif open_:
+                self.supply[open_[0]].quantity = target.quantity
+            else:
+                self.supply[f"MO-{target.sku}-{cmd.change_id.rsplit(':', 1)[-1]}"] = Supply(
+                    target.sku, target.quantity
+                )
+        skus = {t.sku for t in cmd.targets}
+        refs = [
+            c.SupplyOrderRef(
+                supply_order_id=so_id,
+                kind="production",
+                sku=so.sku,
+                quantity=so.quantity,
+                expected_at="2024-05-20T00:00:00+00:00",
+            )
+            for so_id, so in self.supply.items()
+            if so.sku in skus and so.status == "raised"
+        ]
+        return [
+            c.SupplyChanged(
+                order_id=self.order_id, change_id=cmd.change_id, supply_orders=refs, cancelled=cancelled
+            )
+        ]
 
     # what happens in the world by itself --------------------------------------------------------
 

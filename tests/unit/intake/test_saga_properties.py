@@ -32,9 +32,9 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from services.intake.domain import payment, saga
-from services.intake.domain.errors import InvalidTransition, NotOnHold, OrderShipped
-from services.intake.domain.order import STATUSES, Order
+from services.intake.domain import changes, payment, saga
+from services.intake.domain.errors import ChangeInProgress, InvalidTransition, NotOnHold, OrderShipped
+from services.intake.domain.order import STATUSES, Line, Order
 from services.intake.domain.screening import Policy
 from services.intake.domain.steps import UNDONE_BY
 from services.intake.domain.validation import LineRequest
@@ -131,6 +131,9 @@ class OrderSaga(RuleBasedStateMachine):
                 self.late_refunds += 1
             elif kind in m.COMPENSATION:
                 self.check_compensation(m.COMPENSATION[kind], on)
+            elif isinstance(command, c.ChangeSupply):  # a change raises supply too (issue 8)
+                if any(t.quantity for t in command.targets):
+                    self.forward["supply"] = self.forward.get("supply", 0) + 1
             elif kind in CONSUMED:
                 self.consumed[kind] = self.consumed.get(kind, 0) + 1
                 assert self.consumed[kind] == 1, f"{kind.__name__} sent twice"
@@ -317,7 +320,7 @@ class OrderSaga(RuleBasedStateMachine):
     # --- people -----------------------------------------------------------------------------
 
     def act(self, action: str, by: str) -> m.Applied:
-        status = self.order.status
+        status, changing = self.order.status, self.order.change is not None
         fn = {"cancel": saga.cancel, "approve": saga.approve, "reject": saga.reject}[action]
         result = self.step(action, lambda o: fn(o, by, f"{action} by a person", self.now()))
         if action == "cancel":
@@ -328,10 +331,14 @@ class OrderSaga(RuleBasedStateMachine):
                 if status in saga.CANCELLABLE | {"cancelling", "cancelled"}
                 else InvalidTransition
             )
+            if changing and status in saga.CANCELLABLE:
+                expected = ChangeInProgress  # one thing at a time: a cancel waits for the change's end
         else:
             expected = None if status == "on_hold" else NotOnHold
         assert type(result.error) is (expected or type(None)), f"{action} in {status}: {result.error!r}"
-        if (expected is None and status == "on_hold") or (action == "cancel" and status in saga.CANCELLABLE):
+        if (expected is None and status == "on_hold") or (
+            action == "cancel" and status in saga.CANCELLABLE and not changing
+        ):
             assert self.order.status != status, f"{action} left the order {status}"
         event(f"{action} in {status}{'' if result.error is None else ': refused'}")
         self.sent(result.commands, action, status)
@@ -349,6 +356,24 @@ class OrderSaga(RuleBasedStateMachine):
         if first.error is None:  # a repeated cancel is accepted and changes nothing
             again = m.apply(self.order, lambda o: saga.cancel(o, by, "again", self.now()))
             assert again.error is None and not again.written and not again.commands
+
+    @rule(lamps=st.integers(0, 4), shades=st.integers(0, 4), by=st.sampled_from(PEOPLE))
+    def a_person_changes_the_order(self, lamps: int, shades: int, by: str) -> None:
+        """An amendment or a line cancel (issue 8): refused with a reason where the order cannot
+        change, else run by the difference only (the world answers each step)."""
+        if not (lamps or shades):
+            return
+        status, running = self.order.status, self.order.change is not None
+        names = {sku: str(p["name"]) for sku, p in Builders.catalogue.items()}
+        prices = {li.sku: li.unit_price for li in self.order.lines}
+        lines = [Line(sku, names[sku], q, prices.get(sku, int(Builders.catalogue[sku]["unit_price"])))
+                 for sku, q in (("LAMP-1", lamps), ("SHADE-R", shades)) if q]  # fmt: skip
+        asked = changes.Asked(lines=lines, reason="the customer asked")
+        result = self.step("change", lambda o: saga.change_order(o, asked, by, self.now()))
+        if status not in changes.CHANGEABLE or running:
+            assert result.error is not None, f"a change was taken in {status}"
+        event(f"change in {status}{'' if result.error is None else ': refused'}")
+        self.sent(result.commands, "change", status)
 
     @rule(data=st.data())
     def everything_in_flight_arrives(self, data: st.DataObject) -> None:
