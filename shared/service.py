@@ -95,7 +95,8 @@ def _mongo_client(settings: ServiceSettings) -> AsyncMongoClient[dict[str, Any]]
 def _http_client(settings: ServiceSettings, api_key: str | None) -> httpx.AsyncClient:
     # Calls to the other services carry this service's own key (issue 7).
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
-    http = httpx.AsyncClient(timeout=settings.http_timeout_s, headers=headers)
+    limits = httpx.Limits(keepalive_expiry=settings.http_client_keep_alive_s)  # below the server's
+    http = httpx.AsyncClient(timeout=settings.http_timeout_s, headers=headers, limits=limits)
     HTTPXClientInstrumentor.instrument_client(http)
     return http
 
@@ -240,4 +241,5 @@ def run(app: FastAPI, settings: ServiceSettings) -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_grace_s),
+        timeout_keep_alive=settings.http_keep_alive_s,
     )

@@ -58,6 +58,11 @@ class ServiceSettings(BaseSettings):
     billing_url: str = URLS["billing"]
     aftersales_url: str = URLS["aftersales"]
     http_timeout_s: float = 5.0
+    # Keep-alive: the server holds an idle connection longer than any client keeps one, so a client
+    # never sends on a connection the server is closing at that moment ("Server disconnected
+    # without sending a response"; uvicorn's and httpx's defaults are both 5 s, a race).
+    http_keep_alive_s: int = Field(default=30, ge=1)
+    http_client_keep_alive_s: float = Field(default=10.0, gt=0)
     # Consecutive PoolTimeouts after which the outgoing HTTP client is replaced (shared.http_client).
     http_pool_reset_after: int = Field(default=3, ge=1)
     # How long a readiness probe of a dependency (GET <url>/health) may take.

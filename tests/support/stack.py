@@ -103,7 +103,10 @@ class Stack:
         None: no key). Tests of one service's behaviour act as admin; the access tests, and the
         end-to-end Shop, act as the role a real caller would have."""
         headers = {"Authorization": f"Bearer {self.key(as_)}"} if as_ else None
-        return httpx.AsyncClient(base_url=self.url(name), timeout=15, headers=headers)
+        # An idle connection is dropped before the services' keep-alive (HTTP_KEEP_ALIVE_S, 30 s)
+        # ends it: never a request on a connection the server is closing.
+        limits = httpx.Limits(keepalive_expiry=10.0)
+        return httpx.AsyncClient(base_url=self.url(name), timeout=15, headers=headers, limits=limits)
 
     def key(self, role: str) -> str:
         if not self.keys:
