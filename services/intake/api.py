@@ -27,6 +27,7 @@ from services.intake.schemas import (
     ConfirmationDocument,
     Decision,
     LineCancel,
+    MergeIn,
     OrderCreate,
     OrderInternal,
     OrderPage,
@@ -221,6 +222,19 @@ async def cancel_line(
     wanted = ch.Asked(kind="line_cancel", lines=lines, reason=body.reason)
     changed = await changing.start(intake, order_id, who.name, body.version, wanted)
     return order_view(changed, who.internal)
+
+
+@router.post("/orders/{order_id}/merge", status_code=202, response_model=OrderView)
+async def merge_order(order_id: OrderId, body: MergeIn, intake: Deps, who: Changer) -> OrderView:
+    """Merge order `body.order_id` into this one (R1.8): same customer, phone, address, channel,
+    currency, terms and tax basis (409 `merge_mismatch` names each field that differs), both
+    waiting for stock or payment (409 with the reason otherwise). The other order gives back
+    what it holds and ends `merged` (`merged_into` points here); this one takes its lines on as
+    a change of kind `merge` (credit, stock and supply follow) and is confirmed again."""
+    await _own_order(intake, order_id, who)
+    await _own_order(intake, body.order_id, who)
+    doc = await handlers.merge_orders(intake, order_id, body.order_id, who.name, body.reason)
+    return order_view(doc, who.internal)
 
 
 def _tiers(who: Principal) -> frozenset[str]:

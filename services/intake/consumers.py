@@ -12,12 +12,13 @@ from services.intake.domain.saga import REPLY_TYPES
 from services.intake.handlers import Intake
 from shared.bus import Bus
 from shared.bus.binding import Consumes, subscribe_all
-from shared.contracts import DeadlinePassed, MessageParked
+from shared.contracts import AbsorbOrder, DeadlinePassed, MessageParked
 
 CONSUMES: Consumes[Intake] = {
     **{reply: handlers.handle_reply for reply in REPLY_TYPES},  # ReturnCompleted too: one path (R8.3)
     DeadlinePassed: handlers.on_deadline_passed,  # durable timers (shared.timers) of the saga's deadline rows
     MessageParked: handlers.message_parked,  # a service parked a message of an order: it is stuck (issue 7)
+    AbsorbOrder: handlers.absorb_order,  # an order merged into this one gave everything back (R1.8)
 }
 
 

@@ -20,7 +20,7 @@ from services.intake.domain.errors import OrderNotFound
 from services.intake.domain.order import Order, epoch_ms
 from services.intake.placing import place_order
 from shared.aggregates import Loaded, NotFound, change
-from shared.contracts import Command, DeadlinePassed, Event, Message, MessageParked
+from shared.contracts import AbsorbOrder, Command, DeadlinePassed, Event, Message, MessageParked
 from shared.envelope import Envelope, new_envelope
 from shared.errors import PermanentError
 
@@ -162,6 +162,26 @@ async def on_deadline_passed(message: DeadlinePassed, envelope: Envelope, intake
     await _on_message(
         intake, message.order_id, envelope, lambda order: saga.on_deadline(order, message, intake.now())
     )
+
+
+async def absorb_order(message: AbsorbOrder, envelope: Envelope, intake: Intake) -> None:
+    """An order merged into this one gave back what it held: this one takes its lines on (R1.8)."""
+    await _on_message(
+        intake, message.order_id, envelope, lambda order: saga.on_absorbed(order, message, intake.now())
+    )
+
+
+async def merge_orders(intake: Intake, into_id: str, other_id: str, by: str, reason: str) -> Doc:
+    """Merge ``other_id`` into ``into_id`` (R1.8): the other order is written first (it begins to
+    give back what it holds and ends ``merged``, handing its lines on through the outbox), then
+    this one waits for them; a crash between the two is repaired when the lines arrive."""
+    into_doc = await intake.orders.get(into_id)
+    if into_doc is None:
+        raise OrderNotFound(f"no order {into_id}")
+    into = from_doc(into_doc)
+    await _change(intake, other_id, lambda order: saga.merge_away(order, into, by, reason, intake.now()))
+    other = from_doc(await intake.orders.get(other_id) or {})
+    return await _change(intake, into_id, lambda order: saga.merge_in(order, other, by, reason, intake.now()))
 
 
 async def message_parked(message: MessageParked, envelope: Envelope, intake: Intake) -> None:

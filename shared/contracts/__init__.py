@@ -54,6 +54,7 @@ from shared.contracts.fulfillment import (
     SupplyRaised,
 )
 from shared.contracts.intake import (
+    AbsorbOrder,
     OrderConfirmed,
 )
 from shared.contracts.inventory import (
@@ -106,6 +107,7 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
 
 __all__ = [
     "MESSAGE_TYPES",
+    "AbsorbOrder",
     "AdjustCredit",
     "AdjustStock",
     "CancelShipment",

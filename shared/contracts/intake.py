@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from shared.contracts.base import Event, PricedLine
+from shared.contracts.base import Command, Event, PricedLine
 
 
 class OrderConfirmed(Event):
@@ -21,3 +21,13 @@ class OrderConfirmed(Event):
     contact_name: str
     required_by: str = ""  # ISO date
     priority: str = "normal"
+
+
+class AbsorbOrder(Command):
+    """An order merged into this one (R1.8) gave back everything it held: take its lines on."""
+
+    SERVICE: ClassVar[str] = "intake"
+    SENT_BY: ClassVar[tuple[str, ...]] = ("intake",)  # the merged order's saga tells the other one
+    from_order: str
+    lines: list[PricedLine]
+    reason: str = ""

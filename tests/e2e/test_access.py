@@ -110,6 +110,9 @@ ROWS: dict[tuple[str, str, str], Row] = {
     ("intake", "POST", "/orders/{order_id}/changes"): Row(
         ("order_id",), {"reason": "test", "delivery_address": "elsewhere"}, scoped=True
     ),
+    ("intake", "POST", "/orders/{order_id}/merge"): Row(
+        ("order_id",), lambda ids: {"order_id": ids["order_id"], "reason": "test"}, scoped=True
+    ),
     ("intake", "POST", "/orders/{order_id}/lines/{line}/cancel"): Row(
         ("order_id", "line"), {"reason": "test"}, scoped=True
     ),

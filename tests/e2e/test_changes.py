@@ -172,3 +172,39 @@ async def test_a_stale_version_and_a_shipped_order_are_409_with_the_reason(shop:
     refused = await post_change(shop, shipped, "changes", {"lines": lines((shipped_b, 2)), "reason": "more"})
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "order_shipped"
     assert "returns" in refused.json()["error"]["fields"]
+
+
+async def test_a_merge_moves_the_other_orders_lines_holds_and_credit_and_ends_it_merged(shop: Shop):
+    customer = await shop.customer()
+    a, b, c = (
+        await shop.product(on_hand=0),
+        await shop.product(on_hand=2, price=10_000),
+        await shop.product(on_hand=0, price=5_000),
+    )
+    address = "Shanghai, Pudong, 88 Century Ave, Rm 1808"
+    first = (await shop.place(customer, [(a, 1), (b, 2)], delivery_address=address))["order_id"]
+    second = (await shop.place(customer, [(c, 2)], delivery_address=address))["order_id"]
+    elsewhere = (await shop.place(customer, [(c, 1)]))["order_id"]  # another address
+    for order_id in (first, second, elsewhere):
+        await shop.wait_status(order_id, "awaiting_stock")
+        await shop.wait_until(order_id, lambda o: bool(o.get("supply_orders")))
+    before = await shop.order(first), await shop.order(second)
+
+    mismatch = await post_change(shop, first, "merge", {"order_id": elsewhere, "reason": "one parcel"})
+    assert mismatch.status_code == 409 and mismatch.json()["error"]["code"] == "merge_mismatch"
+    assert set(mismatch.json()["error"]["fields"]) == {"delivery_address"}
+
+    response = await post_change(shop, first, "merge", {"order_id": second, "reason": "one parcel"})
+    assert response.status_code == 202, response.text
+    done = await ended(shop, first)
+    merged = await shop.wait_status(second, "merged")
+
+    assert done["changes"][-1]["status"] == "applied" and done["changes"][-1]["merge_from"] == second
+    assert merged["merged_into"] == first
+    assert sorted((li["sku"], li["quantity"]) for li in done["lines"]) == sorted([(a, 1), (b, 2), (c, 2)])
+    assert done["total"] == before[0]["total"] + before[1]["total"]
+    # The second order's supply was cancelled and raised again for the first; its credit moved.
+    assert supply_of(await shop.supply_orders(second)) == [(c, 2, "cancelled")]
+    assert supply_of(await shop.supply_orders(first)) == sorted([(a, 1, "open"), (c, 2, "open")])
+    exposure = (await shop.credit(customer))["exposure"]
+    assert exposure == done["total"] + (await shop.order(elsewhere))["total"]

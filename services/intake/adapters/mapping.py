@@ -148,6 +148,7 @@ def to_fields(order: Order) -> Doc:
         "stuck_since": min((entry.since for entry in order.stuck), default=None),
         "created_at": order.created_at,
         "changes": [_change_fields(change) for change in order.changes],
+        "merged_into": order.merged_into,
     }
 
 
@@ -195,6 +196,7 @@ def from_doc(doc: Doc) -> Order:
         stuck=[Stuck(**entry) for entry in doc.get("stuck") or []],
         created_at=doc["created_at"],
         changes=[_change(raw) for raw in doc.get("changes") or []],  # none before issue 8
+        merged_into=doc.get("merged_into"),
     )
 
 

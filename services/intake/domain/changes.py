@@ -34,6 +34,7 @@ from services.intake.domain import payment as pay
 from services.intake.domain.errors import (
     ChangeInProgress,
     ChangeNotPossible,
+    MergeMismatch,
     OrderInvalid,
     OrderShipped,
 )
@@ -512,3 +513,117 @@ def _leave_payment_wait(order: Order) -> None:
     p = order.payments
     p.gate = p.point = None
     p.due, p.since, p.expires_at = 0, None, None
+
+
+# --- merging two orders (R1.8) -------------------------------------------------------------------
+#
+# Order B is merged into order A: B gives back everything it holds (its compensations, newest
+# first, as a cancellation does) and ends ``merged`` with a pointer to A; its last step tells A
+# (``AbsorbOrder``, through the outbox), and A takes B's lines on as a change of kind ``merge``:
+# credit, stock and supply follow by the difference, so what B held is held for A again. B is
+# written first: a crash before A's write leaves B merging, and A starts its change when B's
+# ``AbsorbOrder`` arrives. While A waits (``absorbing``) it is frozen like any order changing.
+
+MERGE_MUST_MATCH: tuple[tuple[str, Any], ...] = (
+    ("customer_id", lambda o: o.customer_id),
+    ("contact.phone", lambda o: o.contact.phone),
+    ("delivery_address", lambda o: o.delivery_address),
+    ("channel", lambda o: o.channel),
+    ("currency", lambda o: o.currency),
+    ("payment_terms", lambda o: o.payment_terms),
+    ("prices_include_tax", lambda o: o.prices_include_tax),
+    ("tax_rate_bp", lambda o: o.tax_rate_bp),
+)
+
+
+def merge_mismatch(into: Order, other: Order) -> dict[str, str]:
+    """Every field that must match (R1.8 "only when every field matches") and does not."""
+    return {name: f"{into.order_id} has {get(into)!r}, {other.order_id} has {get(other)!r}"
+            for name, get in MERGE_MUST_MATCH if get(into) != get(other)}  # fmt: skip
+
+
+def merged_lines(into: list[Line], other: list[Line]) -> list[Line]:
+    """The lines of both: one line per SKU, spec and price, quantities added."""
+    lines = [replace(li) for li in into]
+    for line in other:
+        same = next((li for li in lines if (li.sku, li.spec, li.unit_price) == (line.sku, line.spec,
+                     line.unit_price)), None)  # fmt: skip
+        if same is not None:
+            same.quantity += line.quantity
+        else:
+            lines.append(replace(line))
+    return lines
+
+
+def may_merge(into: Order, other: Order) -> None:
+    """Raise the 409 or 422 that says why ``other`` cannot be merged into ``into`` now."""
+    if into.order_id == other.order_id:
+        raise OrderInvalid({"order_id": "an order cannot be merged into itself"})
+    for order in (into, other):
+        may_change(order)
+    if mismatch := merge_mismatch(into, other):
+        why = f"{other.order_id} cannot be merged into {into.order_id}: fields differ (R1.8)"
+        raise MergeMismatch(why, mismatch)
+
+
+def merge_away(other: Order, into: str, by: str, reason: str, at: datetime) -> None:
+    """Mark ``other`` as merging into ``into``: the row that starts its compensations follows."""
+    other.merged_into = into
+    other.record("merging", by, f"into {into}: {reason} (R1.8)", at)
+
+
+def merge_in(into: Order, other: Order, by: str, reason: str, at: datetime) -> None:
+    """Open the change of kind ``merge`` on ``into``; it waits for ``other``'s AbsorbOrder."""
+    lines = merged_lines(into.lines, other.lines)
+    change = Change(
+        change_id=f"{into.order_id}:c{len(into.changes) + 1}", kind="merge", by=by, reason=reason, at=at,
+        lines=lines, old_lines=[replace(li) for li in into.lines], total=total_of(into, lines),
+        old_total=into.total, status="absorbing", merge_from=other.order_id,
+    )  # fmt: skip
+    into.changes.append(change)
+    into.record("change_requested", by, f"{change.change_id}: merge {other.order_id} into it ({reason})", at)
+
+
+def absorbing(order: Order, e: Any) -> bool:
+    change = order.change
+    return change is not None and change.status == "absorbing" and change.merge_from == e.from_order
+
+
+def unannounced_merge(order: Order, e: Any) -> bool:
+    """An AbsorbOrder the order has no change for (a crash came between the two writes of the
+    merge): it takes the lines on now if it still can."""
+    if any(ch.merge_from == e.from_order for ch in order.changes):
+        return False  # a repeat: the merge is under way or done
+    try:
+        may_change(order)
+    except (ChangeNotPossible, ChangeInProgress, OrderShipped):
+        return False
+    return True
+
+
+def absorbed(order: Order, e: Any, at: datetime) -> Outcome:
+    """The merged order gave everything back: this one holds it again, by the change's steps."""
+    change = order.change
+    if change is None or change.merge_from != e.from_order:  # no change yet (a crash): open it now
+        names = {li.sku: li.name for li in order.lines}
+        lines = [Line(li.sku, names.get(li.sku, li.sku), li.quantity, li.unit_price) for li in e.lines]
+        other = Order(order_id=e.from_order, customer_id=order.customer_id, channel=order.channel,
+                      delivery_address=order.delivery_address, contact=order.contact, lines=lines,
+                      created_at=at)  # fmt: skip
+        merge_in(order, other, "intake", e.reason, at)
+        change = order.change
+    assert change is not None
+    note_merge = f"{change.change_id}: {e.from_order} gave back what it held; its lines are taken on"
+    order.record("AbsorbOrder", "intake", note_merge, at)
+    return Outcome([_adjust_credit(order, change)])
+
+
+def merge_refused(order: Order, e: Any, at: datetime) -> Outcome:
+    """An AbsorbOrder the order cannot take any more (it moved on): a person must look (R1.8)."""
+    if any(ch.merge_from == e.from_order for ch in order.changes) or "merge_failed" in order.flags:
+        return Outcome()
+    order.flag("merge_failed")
+    waiting = [(li.sku, li.quantity) for li in e.lines]
+    why = f"{e.from_order} was merged into this order, which is {order.status} now: its lines {waiting} wait"
+    order.record("merge_failed", "intake", f"{why} for a person", at)
+    return Outcome()

@@ -8,6 +8,7 @@ from typing import Any
 from services.intake.domain import confirmation, steps
 from services.intake.domain.order import Order
 from services.intake.domain.reactions import Action, Effect, Outcome
+from shared.contracts import AbsorbOrder, PricedLine
 
 
 def force_credit(order: Order, a: Action, at: datetime) -> Outcome:
@@ -52,3 +53,13 @@ def completed(order: Order, e: Any, at: datetime) -> Outcome:
 
 def cancelled(order: Order, e: Any, at: datetime) -> Outcome:
     return Outcome(reasons=(order.saga.end_reason,), by=order.saga.ended_by or "intake")
+
+
+def merged(order: Order, e: Any, at: datetime) -> Outcome:
+    """Merged into another order (R1.8): everything it held was given back; that order takes its
+    lines on (AbsorbOrder, staged with this write: the outbox)."""
+    lines = [PricedLine(sku=li.sku, quantity=li.quantity, unit_price=li.unit_price, amount=li.amount)
+             for li in order.lines]  # fmt: skip
+    into = order.merged_into or ""
+    absorb = AbsorbOrder(order_id=into, from_order=order.order_id, lines=lines, reason=order.saga.end_reason)
+    return Outcome([absorb], (f"merged into {into}",), by=order.saga.ended_by or "intake")  # type: ignore[list-item]

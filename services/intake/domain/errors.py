@@ -91,3 +91,11 @@ class VersionConflict(DomainError):
 
     status = 409
     code = "version_conflict"
+
+
+class MergeMismatch(DomainError):
+    """Two orders can be merged only when every field matches (R1.8); ``fields`` names those that
+    do not; 409."""
+
+    status = 409
+    code = "merge_mismatch"

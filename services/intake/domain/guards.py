@@ -82,3 +82,8 @@ def both(first: Guard, second: Guard) -> Guard:
 
     guard.__name__ = f"{first.__name__}_and_{second.__name__}"
     return guard
+
+
+def merging(order: Order, e: Any) -> bool:
+    """The compensations ran for a merge (R1.8), not a cancellation."""
+    return order.saga.outcome == "merged"

@@ -42,6 +42,7 @@ Status = Literal[
     "rejected",
     "returned",
     "partially_returned",
+    "merged",
 ]
 STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
 
@@ -150,7 +151,7 @@ class Change:
     what it asks, which step it is at, and how it ended. Orders keep every change (R9.3)."""
 
     change_id: str
-    kind: str  # "amendment" | "line_cancel"
+    kind: str  # "amendment" | "line_cancel" | "merge"
     by: str
     reason: str
     at: datetime
@@ -166,6 +167,7 @@ class Change:
     missing: dict[str, int] = field(default_factory=dict)  # units still short per SKU after the stock step
     reserved_meanwhile: bool = False  # a StockReserved for the new quantities came during the change
     ended_at: datetime | None = None
+    merge_from: str | None = None  # a merge (R1.8): the order whose lines this one takes on
 
 
 @dataclass
@@ -200,7 +202,7 @@ class SagaState:
     credit_forced: bool = False  # a person approved going over the credit limit
     approved_by: str | None = None
     compensating: str | None = None  # the step whose compensation reply is awaited
-    outcome: Literal["cancelled", "rejected"] | None = None  # final status once compensation ends
+    outcome: Literal["cancelled", "rejected", "merged"] | None = None  # final status once compensation ends
     ended_by: str | None = None  # who cancelled or rejected, and why (R9.3)
     end_reason: str = ""
     processed: list[str] = field(default_factory=list)  # message ids already absorbed
@@ -254,6 +256,7 @@ class Order:
     payments: Payments = field(default_factory=Payments)
     confirmation: Confirmation = field(default_factory=Confirmation)
     changes: list[Change] = field(default_factory=list)  # amendments and line cancels, oldest first
+    merged_into: str | None = None  # merged into that order (R1.8): this one ends ``merged``
 
     @property
     def change(self) -> Change | None:

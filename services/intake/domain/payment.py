@@ -104,6 +104,12 @@ def late_money(order: Order, e: Any) -> bool:
     return order.saga.compensating is None and e.payment_id not in order.payments.received
 
 
+def new_refunds(order: Order, e: Any) -> bool:
+    """The refunds are not ones the order counted already: an earlier refund answered again under
+    another id (a later refund of late money is awaited meanwhile) must not count twice."""
+    return not e.refund_ids or any(r not in order.payments.refund_ids for r in e.refund_ids)
+
+
 # --- effects -----------------------------------------------------------------------------------
 
 

@@ -31,7 +31,7 @@ from services.intake.domain.errors import (
     OrderShipped,
     TierRequired,
 )
-from services.intake.domain.order import SHIPPED_OR_LATER, Order, epoch_ms, utcnow
+from services.intake.domain.order import SHIPPED_OR_LATER, STATUSES, Order, epoch_ms, utcnow
 from services.intake.domain.placing import place
 from services.intake.domain.steps import line_quantities
 from shared import contracts as c
@@ -64,7 +64,7 @@ class Transition:
 
 AUTO = "auto"
 DEADLINE = "deadline:"  # a row on f"{DEADLINE}confirmation" fires when that timer comes due (shared.timers)
-ENDS = frozenset({"completed", "cancelled", "rejected", "returned", "partially_returned"})
+ENDS = frozenset({"completed", "cancelled", "rejected", "returned", "partially_returned", "merged"})
 SHIPPED = SHIPPED_OR_LATER
 UNDOING = frozenset({"cancelling", "rejected"})
 CANCELLABLE = frozenset(
@@ -105,6 +105,11 @@ TABLE: tuple[Transition, ...] = (
     rows(ch.CHANGEABLE, c.SupplyChanged, "awaiting_stock", when=ch.ends("short"), do=ch.applied_short),
     rows(ch.CHANGEABLE, c.SupplyChanged, "awaiting_payment", when=ch.ends("gate"), do=ch.applied_at_gate),
     rows(ch.CHANGEABLE, c.SupplyChanged, "ready_to_ship", when=ch.ends("ready"), do=ch.applied_ready),
+    # a merge (R1.8): the order merged away gives everything back, then the other takes its lines
+    rows(ch.CHANGEABLE, "merge_away", "cancelling", do=d.begin_compensation("merged")),
+    rows(ch.CHANGEABLE, "absorbed", when=ch.absorbing, do=ch.absorbed),
+    rows(ch.CHANGEABLE, "absorbed", when=ch.unannounced_merge, do=ch.absorbed),
+    rows(frozenset(STATUSES), "absorbed", do=ch.merge_refused),
     # stock (R4.1) and supply for what is short (R4.2), each behind the term's gates (R3.2)
     rows({"approved", "awaiting_stock"}, c.StockReserved, "awaiting_payment",
          when=pay.must_pay_before("shipping"), do=pay.wait_before_shipping),
@@ -117,7 +122,7 @@ TABLE: tuple[Transition, ...] = (
     rows({"approved"}, c.StockShort, "awaiting_stock", do=r.stock_short),
     rows({"awaiting_stock", "awaiting_payment", "ready_to_ship"} | SHIPPED, c.SupplyRaised,
          do=r.supply_raised),  # late (its completion overtook it, issue 9): the record is filled in
-    rows({"awaiting_stock", "cancelling", "cancelled"}, c.SupplyCompleted,
+    rows({"awaiting_stock", "cancelling", "cancelled", "merged"}, c.SupplyCompleted,
          when=g.supply_was_raised, do=r.supply_completed),
     # StockReceived may come after StockReserved moved the order on (reordered replies, issue 9).
     rows({"awaiting_stock", "awaiting_payment", "ready_to_ship"} | SHIPPED, c.StockReceived,
@@ -127,7 +132,8 @@ TABLE: tuple[Transition, ...] = (
          when=pay.opens("supply"), do=pay.payment_opens),
     rows({"awaiting_payment"}, c.PaymentReceived, "ready_to_ship",
          when=pay.opens("shipping"), do=pay.payment_opens),
-    rows({"cancelled", "rejected"}, c.PaymentReceived, when=pay.late_money, do=pay.late_payment_refunded),
+    rows({"cancelled", "rejected", "merged"}, c.PaymentReceived, when=pay.late_money,
+         do=pay.late_payment_refunded),
     rows(BEFORE_SHIPPING | SHIPPED | UNDOING, c.PaymentReceived, do=pay.payment_recorded),
     rows({"awaiting_payment"}, "check", "awaiting_stock", when=pay.opens("supply"), do=pay.checked),
     rows({"awaiting_payment"}, "check", "ready_to_ship", when=pay.opens("shipping"), do=pay.checked),
@@ -160,11 +166,13 @@ TABLE: tuple[Transition, ...] = (
     rows(UNDOING, c.StockReleased, when=g.compensation_awaited, do=r.compensated),
     rows(UNDOING, c.SupplyCancelled, when=g.compensation_awaited, do=r.compensated),
     rows(UNDOING, c.ShipmentCancelled, when=g.compensation_awaited, do=r.compensated),
-    rows(UNDOING | {"cancelled"}, c.PaymentsRefunded, when=g.compensation_awaited, do=pay.refunded),
+    rows(UNDOING | {"cancelled", "merged"}, c.PaymentsRefunded,
+         when=g.both(g.compensation_awaited, pay.new_refunds), do=pay.refunded),
     # the first confirmation's deadline (R2.4): late, a breach is raised (the status stays)
     rows(CANCELLABLE, f"{DEADLINE}{cf.CONFIRMATION_TIMER}", when=cf.late, do=cf.breached, by="intake"),
     # automatic: the order's own state moves it on
     rows({"delivered"}, AUTO, "completed", when=g.invoiced, do=d.completed, by="intake"),
+    rows({"cancelling"}, AUTO, "merged", when=g.both(g.compensations_done, g.merging), do=d.merged),
     rows({"cancelling"}, AUTO, "cancelled", when=g.compensations_done, do=d.cancelled),
 )
 # fmt: on
@@ -289,3 +297,26 @@ def change_order(order: Order, asked: ch.Asked, by: str, at: datetime | None = N
     """Amend the order or cancel a line or its short part (issue 8, R7.2, R4.2): the steps for the
     difference only, then a new confirmation; 409 with the reason when it cannot change now."""
     return ch.begin(order, asked, by, at or utcnow())
+
+
+def merge_away(
+    order: Order, into: Order, by: str, reason: str, at: datetime | None = None
+) -> list[c.Command]:
+    """Merge this order into ``into`` (R1.8): it gives back everything it holds, newest first,
+    and ends ``merged``; its last step hands its lines to ``into`` (AbsorbOrder)."""
+    at = at or utcnow()
+    ch.may_merge(into, order)
+    ch.merge_away(order, into.order_id, by, reason, at)
+    return _fire(order, "merge_away", d.Action(by, f"merged into {into.order_id}: {reason}"), by, at)
+
+
+def merge_in(order: Order, other: Order, by: str, reason: str, at: datetime | None = None) -> list[c.Command]:
+    """The order ``other`` is merged into (R1.8): it waits for ``other``'s lines (AbsorbOrder)."""
+    ch.may_change(order)
+    ch.merge_in(order, other, by, reason, at or utcnow())
+    return []
+
+
+def on_absorbed(order: Order, message: c.AbsorbOrder, at: datetime | None = None) -> list[c.Command]:
+    """An order merged into this one gave back what it held: take its lines on (R1.8)."""
+    return _fire(order, "absorbed", message, "intake", at or utcnow())

@@ -7,6 +7,7 @@ from services.intake.schemas.requests import (
     Decision,
     LineCancel,
     LineIn,
+    MergeIn,
     OrderCreate,
     Reason,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "LineCancel",
     "LineIn",
     "LinePublic",
+    "MergeIn",
     "OrderCreate",
     "OrderInternal",
     "OrderPage",

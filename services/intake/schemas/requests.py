@@ -135,3 +135,11 @@ class LineCancel(RequestModel):
     short: bool = False
     reason: Annotated[str, Field(min_length=1, max_length=1000)]
     version: Annotated[int, Field(ge=0, le=10**12)] | None = None
+
+
+class MergeIn(RequestModel):
+    """`POST /orders/{id}/merge` (R1.8): the order to merge into this one, and why; who asks is the
+    caller's key."""
+
+    order_id: Annotated[str, Field(min_length=1, max_length=40)]
+    reason: Annotated[str, Field(min_length=1, max_length=1000)]

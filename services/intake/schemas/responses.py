@@ -116,9 +116,10 @@ class ChangeView(BaseModel):
     """One change of the order (issue 8, R7.2, R4.2): what was asked, where it stands, how it ended."""
 
     change_id: str
-    kind: str = Field(description="amendment | line_cancel")
-    status: str = Field(description="checking_supply | adjusting_credit | adjusting_stock | changing_supply "
-                        "| applied | refused")  # fmt: skip
+    kind: str = Field(description="amendment | line_cancel | merge")
+    merge_from: str | None = Field(None, description="a merge: the order whose lines were taken on")
+    status: str = Field(description="absorbing (a merge) | checking_supply | adjusting_credit "
+                        "| adjusting_stock | changing_supply | applied | refused")  # fmt: skip
     by: str
     reason: str
     at: datetime
@@ -133,7 +134,8 @@ def change_view(change: Any) -> ChangeView:
     return ChangeView(change_id=change.change_id, kind=change.kind, status=change.status, by=change.by,
                       reason=change.reason, at=change.at, total_before=change.old_total,
                       total_after=change.total, lines=[line_public(li) for li in change.lines],
-                      outcome=change.outcome, ended_at=change.ended_at)  # fmt: skip
+                      outcome=change.outcome, ended_at=change.ended_at,
+                      merge_from=change.merge_from)  # fmt: skip
 
 
 class ChangePreview(BaseModel):
@@ -184,7 +186,8 @@ class OrderPublic(BaseModel):
     returned_quantities: dict[str, int]
     created_at: datetime
     version: int = Field(0, description="changes with every write: send it with a change (issue 8)")
-    changes: list[ChangeView] = Field(default_factory=list, description="amendments and line cancels")
+    changes: list[ChangeView] = Field(default_factory=list, description="amendments, line cancels, merges")
+    merged_into: str | None = Field(None, description="a `merged` order: the order that took its lines")
 
 
 class OrderInternal(OrderPublic):
@@ -381,6 +384,7 @@ def order_internal(doc: dict[str, Any]) -> OrderInternal:
         returned_quantities=order.returned_quantities,
         version=int(doc.get("version", 0)),
         changes=[change_view(change) for change in order.changes],
+        merged_into=order.merged_into,
         created_at=order.created_at,
     )
 

@@ -44,6 +44,7 @@ FINAL_EXITS: dict[str, frozenset[str]] = {
     "returned": frozenset(),
     "cancelled": frozenset(),
     "rejected": frozenset(),
+    "merged": frozenset(),
 }
 # What a final order may still send: a rejected order gives back what it held; goods a cancelled
 # order's supply produced are still received into stock (R7.1); a shipped order sends nothing.
@@ -53,6 +54,7 @@ FINAL_SENDS: dict[str, frozenset[type[c.Command]]] = {
     "returned": frozenset(),
     "cancelled": frozenset({c.ReceiveSupply, c.RefundPayments}),  # money after the end goes back
     "rejected": frozenset(COMPENSATION),
+    "merged": frozenset({c.ReceiveSupply, c.RefundPayments}),  # as a cancelled order (R1.8)
 }
 
 

@@ -13,7 +13,13 @@ import pytest
 
 from services.intake.domain import changes as ch
 from services.intake.domain import saga
-from services.intake.domain.errors import ChangeInProgress, ChangeNotPossible, OrderInvalid, OrderShipped
+from services.intake.domain.errors import (
+    ChangeInProgress,
+    ChangeNotPossible,
+    MergeMismatch,
+    OrderInvalid,
+    OrderShipped,
+)
 from shared import contracts as c
 from tests.unit.intake.builders import AT, new_id
 
@@ -286,3 +292,84 @@ def test_a_change_is_stored_and_read_back_as_it_was(make):
     order.changes[-1].missing = {"SHADE-R": 3}
 
     assert from_doc(to_fields(order)).changes == order.changes
+
+
+# --- merging two orders (R1.8) -------------------------------------------------------------------
+
+
+def two_waiting_orders(make):
+    """Two orders of one customer, phone and address, both waiting for stock."""
+    first = make.order("supply_raised")
+    second = make.order("supply_raised")
+    return first, second
+
+
+def test_a_merge_is_refused_naming_every_field_that_differs(make):
+    first = make.order("supply_raised")
+    second = make.order("supply_raised", delivery_address="9 Other Road", contact_phone="13900000000")
+
+    with pytest.raises(MergeMismatch) as refused:
+        saga.merge_away(second, first, "rep.li", "one parcel", AT)
+
+    assert set(refused.value.fields) == {"delivery_address", "contact.phone"} and refused.value.status == 409
+    assert second.status == "awaiting_stock" and second.merged_into is None
+
+
+def test_the_merged_order_gives_everything_back_then_the_other_takes_its_lines_on(make):
+    first, second = two_waiting_orders(make)
+    total = first.total + second.total  # gross: the builders' prices include VAT
+
+    undo = saga.merge_away(second, first, "rep.li", "one parcel", AT)
+    saga.merge_in(first, second, "rep.li", "one parcel", AT)
+    assert second.status == "cancelling" and second.merged_into == first.order_id
+    assert first.change is not None and first.change.status == "absorbing" and first.change.kind == "merge"
+    with pytest.raises(ChangeInProgress):  # frozen while it waits for the other's lines
+        saga.cancel(first, "shop", "no", AT)
+
+    # The second order's compensations run as a cancellation's do, newest first.
+    sent = undo
+    absorbed: list[c.Command] = []
+    while sent:
+        [command] = sent
+        if isinstance(command, c.AbsorbOrder):
+            absorbed.append(command)
+            break
+        sent = reply(second, make.compensation_reply(command))
+    assert second.status == "merged" and second.history[-1].reason == f"merged into {first.order_id}"
+    [absorb] = absorbed
+    assert absorb.order_id == first.order_id and absorb.from_order == second.order_id
+
+    credit = saga.on_absorbed(first, absorb, AT)
+    # The lines of both at their prices; the discount and freight stay the first order's.
+    merged_total = ch.total_of(first, first.change.lines)
+    assert merged_total == total - second.freight + second.discount
+    assert credit == [
+        c.AdjustCredit(
+            order_id=first.order_id,
+            change_id=f"{first.order_id}:c1",
+            customer_id=first.customer_id,
+            amount=merged_total,
+        )
+    ]
+    assert first.quantities() == {"LAMP-1": 2, "SHADE-R": 3}  # taken on only once the change applies
+    assert first.change.lines and {li.sku: li.quantity for li in first.change.lines} == {
+        "LAMP-1": 4,
+        "SHADE-R": 6,
+    }
+    assert saga.on_absorbed(first, absorb, AT) == []  # a repeat does nothing
+
+
+def test_lines_that_arrive_without_a_change_open_one_when_the_order_still_can(make):
+    first, second = two_waiting_orders(make)
+    absorb = c.AbsorbOrder(
+        order_id=first.order_id,
+        from_order=second.order_id,
+        lines=[c.PricedLine(sku="SHADE-R", quantity=1, unit_price=3000, amount=3000)],
+    )
+
+    sent = saga.on_absorbed(first, absorb, AT)  # the crash came between the merge's two writes
+
+    assert [type(s) for s in sent] == [c.AdjustCredit] and first.change.merge_from == second.order_id
+    shipped = make.order("shipped")
+    assert saga.on_absorbed(shipped, absorb.model_copy(update={"order_id": shipped.order_id}), AT) == []
+    assert "merge_failed" in shipped.flags  # too late to take them on: a person looks
