@@ -86,6 +86,7 @@ POOL_ON_HAND = 10_000
 POLL_S = 0.5
 ORDER_WITHIN_S = 120.0  # one order from placing to final, under the shuffler and a loaded machine
 INTAKE_REPLIES = consumed_types("intake")
+CONSUMED_BY = {service: consumed_types(service) for service in SERVICES}
 
 
 def about() -> str:
@@ -240,7 +241,7 @@ async def act(world: World, kind: str, order_id: str) -> None:
 
 
 def story(world: World, order_id: str) -> str:
-    """What happened to the order's messages: on the bus, in the shuffler, in intake's log."""
+    """What happened to the order's messages: on the bus, in the shuffler, in their consumers' logs."""
     seen = [e for e in world.probe.seen if e.correlation_id == order_id]
     told = [f"bus {[(e.type, e.message_id[:8]) for e in seen]}"]
     if world.shuffler is not None:
@@ -248,12 +249,12 @@ def story(world: World, order_id: str) -> str:
         arrived = [(a.type, a.message_id[:8]) for a in sh.arrivals if a.order_id == order_id]
         handed = [(r.type, r.message_id[:8], r.copy) for r in sh.releases if r.order_id == order_id]
         told.append(f"shuffler got {arrived}, handed on {handed} ({sh.held} held; {sh._failure!r})")
-    for e in seen:
-        if e.type in INTAKE_REPLIES:
-            lines = lines_about(world.shop.stack, "intake", e.message_id)
-            told.append(
-                f"intake on {e.type} {e.message_id[:8]}: {[(x.get('msg'), x.get('error')) for x in lines]}"
-            )
+    for e in seen:  # what each consumer logged for each message of the order (handled, retried ...)
+        for service in SERVICES:
+            if e.type in CONSUMED_BY[service]:
+                lines = lines_about(world.shop.stack, service, e.message_id)
+                logged = [(x.get("msg"), x.get("error")) for x in lines]
+                told.append(f"{service} on {e.type} {e.message_id[:8]}: {logged}")
     return "; ".join(told)
 
 
@@ -422,7 +423,7 @@ async def test_replies_in_random_order_and_twice_end_every_order_as_in_order_del
     assert not shuffler.foreign, f"senders that may not send what they sent: {shuffler.foreign[:10]}"
     assert not differ, (
         f"{len(differ)} of {len(shuffled)} orders ended otherwise than in order ({about()}); "
-        f"first: {differ[:3]}; in order: {reference}"
+        f"first: {differ[:3]}; the first one's story: {story(world, differ[0][1])}; in order: {reference}"
     )
     for p, shape in zip(shuffled, shapes, strict=True):
         if shape["status"] == "completed":  # one invoice and one shipment, delivered
