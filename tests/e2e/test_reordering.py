@@ -454,9 +454,16 @@ async def test_replies_in_random_order_and_twice_end_every_order_as_in_order_del
                for c in world.customers if exposure[c] != invoiced[c]}  # fmt: skip
     if exposure != {c: invoiced[c] for c in world.customers}:
         drift = await mark_drift(stack, [c for c in world.customers if exposure[c] != invoiced[c]], ended)
+        # An order intake ended cancelled that billing still counts: its history and its messages.
+        held = [o[0] for orders in counted.values() for o in orders
+                if o[4] is not None and o[4][1] == "cancelled"]  # fmt: skip
+        stories = [(oid, [(h.get("status") or h.get("event"), h.get("by"), h.get("reason"))
+                          for h in (await shop.order(oid))["history"]], story(world, oid))
+                   for oid in held[:2]]  # fmt: skip
         raise AssertionError(
-            f"credit exposure is not what was invoiced ({about()}): marks that differ from their "
-            f"order's account {drift}; exposure {exposure}; invoiced {dict(invoiced)}; counted {counted}"
+            f"credit exposure is not what was invoiced ({about()}): cancelled orders billing still "
+            f"counts {held}, their stories {stories}; marks that differ from their order's account "
+            f"{drift}; exposure {exposure}; invoiced {dict(invoiced)}; counted {counted}"
         )
 
     # Nothing parked that was valid: no parking queue holds anything, no order is stuck.

@@ -392,6 +392,22 @@ def _keep(order: Order, ref: SupplyOrderRef) -> None:
     order.supply_orders[ref.supply_order_id] = fresh
 
 
+def from_before_a_change(order: Order, e: Any) -> bool:
+    """A StockReserved for other quantities than the order's since an applied change: a copy from
+    before the change (redelivered, or overtaken); it does not mean the new lines are held."""
+    if not any(change.status == "applied" for change in order.changes):
+        return False
+    wanted = {sku: qty for sku, qty in stock_of(order.lines).items() if qty > 0}
+    return {line.sku: line.quantity for line in e.lines} != wanted
+
+
+def payment_meanwhile(order: Order, e: Any, at: datetime) -> Outcome:
+    """Money that comes during a change is recorded; whether it opens the gate is judged at the
+    change's end, against the new total (it may open it now and not then, or the other way)."""
+    pay._record(order, e, at)
+    return Outcome()
+
+
 def reserved_meanwhile(order: Order, e: Any, at: datetime) -> Outcome:
     """A StockReserved during the change: it counts when it names the new quantities (a receipt
     completed the new reservation); one for the old quantities is from before the change."""

@@ -94,7 +94,7 @@ TABLE: tuple[Transition, ...] = (
     # a change (issue 8, R7.2, R4.2): the steps for the difference only (changes.py); a reply that
     # would move the order on meanwhile is kept for the change's end
     rows(ch.CHANGEABLE, c.StockReserved, when=ch.running, do=ch.reserved_meanwhile),
-    rows({"awaiting_payment"}, c.PaymentReceived, when=ch.running, do=pay.payment_recorded),
+    rows({"awaiting_payment"}, c.PaymentReceived, when=ch.running, do=ch.payment_meanwhile),
     rows(ch.CHANGEABLE, c.SupplyChangeChecked, when=ch.awaits("checking_supply"), do=ch.supply_checked),
     rows(ch.CHANGEABLE, c.CreditAdjusted, when=ch.awaits("adjusting_credit"), do=ch.credit_adjusted),
     rows(ch.CHANGEABLE, c.StockAdjusted, when=g.both(ch.awaits("adjusting_stock"), ch.needs_supply),
@@ -111,6 +111,7 @@ TABLE: tuple[Transition, ...] = (
     rows(ch.CHANGEABLE, "absorbed", when=ch.unannounced_merge, do=ch.absorbed),
     rows(frozenset(STATUSES), "absorbed", do=ch.merge_refused),
     # stock (R4.1) and supply for what is short (R4.2), each behind the term's gates (R3.2)
+    rows({"approved", "awaiting_stock"}, c.StockReserved, when=ch.from_before_a_change),  # stale: nothing
     rows({"approved", "awaiting_stock"}, c.StockReserved, "awaiting_payment",
          when=pay.must_pay_before("shipping"), do=pay.wait_before_shipping),
     rows({"approved", "awaiting_stock"}, c.StockReserved, "ready_to_ship", do=r.stock_held),

@@ -20,6 +20,7 @@ from services.intake.domain.errors import (
     OrderInvalid,
     OrderShipped,
 )
+from services.intake.domain.screening import Policy
 from shared import contracts as c
 from tests.unit.intake.builders import AT, new_id
 
@@ -373,3 +374,45 @@ def test_lines_that_arrive_without_a_change_open_one_when_the_order_still_can(ma
     shipped = make.order("shipped")
     assert saga.on_absorbed(shipped, absorb.model_copy(update={"order_id": shipped.order_id}), AT) == []
     assert "merge_failed" in shipped.flags  # too late to take them on: a person looks
+
+
+def test_money_during_a_change_is_recorded_and_judged_against_the_new_total(make):
+    policy = Policy(sign_off_terms=())  # no manager's sign-off: straight to the gate
+    order = make.order("ready_to_ship", policy=policy, payment_terms="prepaid")  # full payment to ship
+    assert order.status == "awaiting_payment"
+    cid = f"{order.order_id}:c1"
+    saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=4)), "rep.li", AT)
+
+    # The old total arrives while the change runs: recorded, and the gate is not judged yet.
+    paid = c.PaymentReceived(
+        order_id=order.order_id, payment_id="P-1", amount=order.total, paid_total=order.total
+    )
+    assert reply(order, paid) == [] and order.payments.paid == order.total
+    reply(order, c.CreditAdjusted(order_id=order.order_id, change_id=cid, amount=1, accepted=True))
+    reply(order, c.StockAdjusted(order_id=order.order_id, change_id=cid))
+
+    # The new total is more than was paid: the order waits at the gate for the rest.
+    assert order.status == "awaiting_payment" and order.payments.due == order.total
+    assert order.amount_due == 3000  # one more shade
+
+
+def test_a_stock_reserved_from_before_an_applied_change_moves_nothing(make):
+    order = make.order("supply_raised")
+    old = make.stock_reserved(order)  # the old quantities: LAMP-1 x2, SHADE-R x3
+    cid = f"{order.order_id}:c1"
+    saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=6)), "rep.li", AT)
+    reply(order, c.CreditAdjusted(order_id=order.order_id, change_id=cid, amount=1, accepted=True))
+    missing = [
+        c.Shortage(sku="SHADE-R", quantity=3, sourcing="buy", lead_time_days=3),
+        c.Shortage(sku="LAMP-1", quantity=2, sourcing="make", lead_time_days=7),
+    ]
+    reply(order, c.StockAdjusted(order_id=order.order_id, change_id=cid, missing=missing))
+    reply(order, c.SupplyChanged(order_id=order.order_id, change_id=cid))
+    assert order.status == "awaiting_stock" and order.changes[-1].status == "applied"
+
+    assert reply(order, old) == [] and order.status == "awaiting_stock"
+    new = c.StockReserved(
+        order_id=order.order_id,
+        lines=[c.LineQty(sku="LAMP-1", quantity=2), c.LineQty(sku="SHADE-R", quantity=6)],
+    )
+    assert [type(s) for s in reply(order, new)] == [c.CreateShipment] and order.status == "ready_to_ship"
