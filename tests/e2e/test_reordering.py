@@ -421,10 +421,15 @@ async def test_replies_in_random_order_and_twice_end_every_order_as_in_order_del
         f"{sorted((p.kind, str(record(p.final))) for p in in_order if p.own_sku)}"
     )
     assert not shuffler.foreign, f"senders that may not send what they sent: {shuffler.foreign[:10]}"
-    assert not differ, (
-        f"{len(differ)} of {len(shuffled)} orders ended otherwise than in order ({about()}); "
-        f"first: {differ[:3]}; the first one's story: {story(world, differ[0][1])}; in order: {reference}"
-    )
+    if differ:
+        first = await shop.order(differ[0][1])
+        history = [(h.get("status") or h.get("event"), h.get("by"), h.get("reason"))
+                   for h in first["history"]]  # fmt: skip
+        raise AssertionError(
+            f"{len(differ)} of {len(shuffled)} orders ended otherwise than in order ({about()}); "
+            f"first: {differ[:3]}; the first one's history {history}; "
+            f"story: {story(world, differ[0][1])}; in order: {reference}"
+        )
     for p, shape in zip(shuffled, shapes, strict=True):
         if shape["status"] == "completed":  # one invoice and one shipment, delivered
             assert shape["invoices"] == [("invoice", True)] and shape["shipments"] == ["delivered"], (
