@@ -279,17 +279,14 @@ class World:
             return []
         for shortage in cmd.shortages:  # one supply order per (order, SKU)
             self.supply.setdefault(f"MO-{shortage.sku}", Supply(shortage.sku, shortage.quantity))
-        refs = [
-            c.SupplyOrderRef(
-                supply_order_id=so_id,
-                kind="production",
-                sku=so.sku,
-                quantity=so.quantity,
-                expected_at="2024-05-20T00:00:00+00:00",
-            )
-            for so_id, so in self.supply.items()
-        ]
-        return [c.SupplyRaised(order_id=self.order_id, supply_orders=refs)]
+        return [c.SupplyRaised(order_id=self.order_id, supply_orders=self._refs(list(self.supply)))]
+
+    def _refs(self, ids: list[str]) -> list[c.SupplyOrderRef]:
+        return [
+            c.SupplyOrderRef(supply_order_id=so_id, kind="production", sku=self.supply[so_id].sku,
+                             quantity=self.supply[so_id].quantity, expected_at="2024-05-20T00:00:00+00:00")
+            for so_id in ids
+        ]  # fmt: skip
 
     def _CancelSupply(self, cmd: c.CancelSupply, draw: Draw) -> list[c.Event]:
         cancelled = [so_id for so_id, so in self.supply.items() if so.status == "raised"]
@@ -397,17 +394,8 @@ class World:
                     target.sku, target.quantity
                 )
         skus = {t.sku for t in cmd.targets}
-        refs = [
-            c.SupplyOrderRef(
-                supply_order_id=so_id,
-                kind="production",
-                sku=so.sku,
-                quantity=so.quantity,
-                expected_at="2024-05-20T00:00:00+00:00",
-            )
-            for so_id, so in self.supply.items()
-            if so.sku in skus and so.status == "raised"
-        ]
+        open_ids = [so_id for so_id, so in self.supply.items() if so.sku in skus and so.status == "raised"]
+        refs = self._refs(open_ids)
         return [
             c.SupplyChanged(
                 order_id=self.order_id, change_id=cmd.change_id, supply_orders=refs, cancelled=cancelled
