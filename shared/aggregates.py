@@ -9,6 +9,7 @@ that runs the same behaviour tests), so handlers are a few lines: ``await change
 
 from __future__ import annotations
 
+import pickle
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -92,17 +93,26 @@ class LastWrites:
         self._docs: OrderedDict[Any, Doc] = OrderedDict()
 
     def get(self, key: Any) -> Doc | None:
+        """A copy of its own, nested maps and lists included: a decision mutates the aggregate made
+        from it, and one that is never saved (a lost race, a refusal) must not change what the next
+        reader of the cache gets - that next decision would save the phantom change under the
+        right version (issue 9: compensation steps marked done that were never sent)."""
         doc = self._docs.get(key)
-        return dict(doc) if doc is not None else None
+        return _copy(doc) if doc is not None else None
 
     def keep(self, doc: Doc) -> None:
-        self._docs[doc["_id"]] = doc
+        self._docs[doc["_id"]] = _copy(doc)
         self._docs.move_to_end(doc["_id"])
         while len(self._docs) > self.size:
             self._docs.popitem(last=False)
 
     def drop(self, key: Any) -> None:
         self._docs.pop(key, None)
+
+
+def _copy(doc: Doc) -> Doc:
+    """A deep copy of a stored document (pickle: several times faster than copy.deepcopy)."""
+    return pickle.loads(pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 class NotFound(Exception):
