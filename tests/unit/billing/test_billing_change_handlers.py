@@ -5,8 +5,6 @@ crash between the account's write and the customer's is repaired by the redelive
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from services.billing.changes import adjust_credit
@@ -16,27 +14,9 @@ from services.billing.handlers import release_credit, reserve_credit
 from services.billing.invoicing import issue_invoice
 from services.billing.payments import record_payment
 from shared import contracts as c
-from shared.envelope import Envelope, new_envelope, reply_id
+from shared.envelope import Envelope, reply_id
 from tests.support.fakes import FakeBus
-from tests.support.fakes_billing import FakeCustomerStore, FakeOrderAccountStore
-
-
-def customers(billing: Billing) -> FakeCustomerStore:
-    assert isinstance(billing.customers, FakeCustomerStore)
-    return billing.customers
-
-
-def accounts(billing: Billing) -> FakeOrderAccountStore:
-    assert isinstance(billing.accounts, FakeOrderAccountStore)
-    return billing.accounts
-
-
-def uid(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def delivered(message: c.Message) -> Envelope:
-    return new_envelope(message, producer="intake")
+from tests.unit.billing.helpers import accounts, customers, delivered, uid
 
 
 async def run(handler, env: Envelope, billing: Billing) -> None:  # type: ignore[no-untyped-def]
@@ -291,12 +271,8 @@ async def test_a_change_while_the_orders_credit_check_runs_is_retried_by_the_bus
     assert bus.published == [] and accounts(billing).writes == writes
 
 
-async def test_a_crash_between_a_decreases_account_write_and_the_customers_is_repaired_by_the_redelivery(
-    billing, bus
-):
-    customer_id = await a_customer(billing)
-    order_id = await an_order(billing, bus, customer_id, 30_000)
-    command = adjust(order_id, customer_id, 10_000)
+async def crash_before_the_customers_write(billing: Billing, command: Envelope) -> None:
+    """Handle ``command`` with the process dying as it moves the customer's figures."""
     move = customers(billing).move
 
     async def crash(*args: object, **kw: object) -> None:
@@ -306,6 +282,15 @@ async def test_a_crash_between_a_decreases_account_write_and_the_customers_is_re
     with pytest.raises(ConnectionError):
         await run(adjust_credit, command, billing)
     customers(billing).move = move  # type: ignore[method-assign]
+
+
+async def test_a_crash_between_a_decreases_account_write_and_the_customers_is_repaired_by_the_redelivery(
+    billing, bus
+):
+    customer_id = await a_customer(billing)
+    order_id = await an_order(billing, bus, customer_id, 30_000)
+    command = adjust(order_id, customer_id, 10_000)
+    await crash_before_the_customers_write(billing, command)
     assert await figures(billing, customer_id) == (30_000, 0, 30_000)  # the account is ahead
     assert (await account(billing, order_id)).held == 10_000
 
@@ -320,15 +305,7 @@ async def test_a_crash_during_an_increases_check_is_taken_on_by_the_redelivery(b
     customer_id = await a_customer(billing)
     order_id = await an_order(billing, bus, customer_id, 30_000)
     command = adjust(order_id, customer_id, 50_000)
-    move = customers(billing).move
-
-    async def crash(*args: object, **kw: object) -> None:
-        raise ConnectionError("the process died here")
-
-    customers(billing).move = crash  # type: ignore[method-assign,assignment]
-    with pytest.raises(ConnectionError):
-        await run(adjust_credit, command, billing)
-    customers(billing).move = move  # type: ignore[method-assign]
+    await crash_before_the_customers_write(billing, command)
     assert (await account(billing, order_id)).adjusting == command.message().change_id  # type: ignore[attr-defined]
 
     await run(adjust_credit, command, billing)

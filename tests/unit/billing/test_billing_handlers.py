@@ -5,8 +5,6 @@ by tests/integration/billing/test_*_store_contract.py."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from services.billing.deps import Billing
@@ -22,36 +20,9 @@ from services.billing.handlers import put_customer, release_credit, reserve_cred
 from services.billing.invoicing import issue_credit_note, issue_invoice
 from services.billing.payments import pay_out, record_payment, refund_payments
 from shared import contracts as c
-from shared.envelope import Envelope, new_envelope, reply_id
+from shared.envelope import Envelope, reply_id
 from tests.support.fakes import FakeBus
-from tests.support.fakes_billing import (
-    FakeCustomerStore,
-    FakeInvoiceStore,
-    FakeOrderAccountStore,
-)
-
-
-def customers(billing: Billing) -> FakeCustomerStore:
-    assert isinstance(billing.customers, FakeCustomerStore)
-    return billing.customers
-
-
-def accounts(billing: Billing) -> FakeOrderAccountStore:
-    assert isinstance(billing.accounts, FakeOrderAccountStore)
-    return billing.accounts
-
-
-def invoices(billing: Billing) -> FakeInvoiceStore:
-    assert isinstance(billing.invoices, FakeInvoiceStore)
-    return billing.invoices
-
-
-def uid(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def delivered(message: c.Message) -> Envelope:
-    return new_envelope(message, producer="intake")
+from tests.unit.billing.helpers import accounts, customers, delivered, invoices, uid
 
 
 async def a_customer(billing: Billing, limit: int = 100_000, terms: str = "credit", **tax: str) -> str:
