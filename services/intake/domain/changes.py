@@ -39,7 +39,8 @@ from services.intake.domain.errors import (
     OrderShipped,
 )
 from services.intake.domain.order import SHIPPED_OR_LATER, Change, Line, Order
-from services.intake.domain.reactions import Outcome, note
+from services.intake.domain.order import stock_units as stock_of
+from services.intake.domain.reactions import Outcome, note, remember_supply
 from shared.contracts import (
     AdjustCredit,
     AdjustStock,
@@ -47,10 +48,8 @@ from shared.contracts import (
     CheckSupplyChange,
     Command,
     LineQty,
-    SupplyOrderRef,
     SupplyTarget,
 )
-from shared.tax import gross_of
 
 # Where a change may start: nothing but supply is in flight (see the module docstring).
 CHANGEABLE = frozenset({"awaiting_stock", "awaiting_payment"})
@@ -142,19 +141,6 @@ class Plan:
         }
 
 
-def stock_of(lines: list[Line]) -> dict[str, int]:
-    units: dict[str, int] = {}
-    for line in lines:
-        for sku, qty in line.stock_quantities().items():
-            units[sku] = units.get(sku, 0) + qty
-    return units
-
-
-def total_of(order: Order, lines: list[Line]) -> int:
-    net = sum(line.amount for line in lines) - order.discount + order.freight
-    return gross_of(net, order.tax_rate_bp, order.prices_include_tax)
-
-
 def open_supply(order: Order) -> dict[str, tuple[int, bool]]:
     """SKU -> (units on open supply orders, whether one is a production order)."""
     found: dict[str, tuple[int, bool]] = {}
@@ -172,7 +158,7 @@ def plan(order: Order, lines: list[Line]) -> Plan:
         SkuPlan(sku, before.get(sku, 0), after.get(sku, 0), *supply.get(sku, (0, False)))
         for sku in dict.fromkeys([*before, *after])
     ]
-    return Plan(skus, order.total, total_of(order, lines), lines)
+    return Plan(skus, order.total, order.total_of(lines), lines)
 
 
 def may_change(order: Order) -> None:
@@ -373,23 +359,13 @@ def supply_changed(order: Order, e: Any, at: datetime) -> None:
         if so_id in order.supply_orders:
             order.supply_orders[so_id].status = "cancelled"
     for ref in e.supply_orders:
-        _keep(order, ref)
+        remember_supply(order, ref)
     if e.supply_orders and order.saga.steps.get("supply") in (None, "compensated"):
         order.saga.steps["supply"] = "done"  # a cancellation cancels them (R7.1)
     words = [f"{r.kind} {r.supply_order_id} {r.sku} x{r.quantity}" for r in e.supply_orders]
     words += [f"cancelled {so_id}" for so_id in e.cancelled]
     words += [f"kept {sku}: {why}" for sku, why in sorted(e.kept.items())]
     note(order, e, f"{change.change_id}: {', '.join(words) or 'nothing to change'}", at)
-
-
-def _keep(order: Order, ref: SupplyOrderRef) -> None:
-    from services.intake.domain.order import SupplyOrder
-
-    known = order.supply_orders.get(ref.supply_order_id)
-    fresh = SupplyOrder(**ref.model_dump())
-    if known is not None and known.status != "raised":
-        fresh.status = known.status
-    order.supply_orders[ref.supply_order_id] = fresh
 
 
 def from_before_a_change(order: Order, e: Any) -> bool:
@@ -422,12 +398,6 @@ def reserved_meanwhile(order: Order, e: Any, at: datetime) -> Outcome:
 # --- how a change ends: the rows' guards say where the order goes ------------------------------
 
 
-def _short_after(order: Order, e: Any) -> bool:
-    change = order.change
-    assert change is not None
-    return bool(change.missing) and not change.reserved_meanwhile
-
-
 def ends(where: str) -> Any:
     """The change's last reply (``SupplyChanged``, or ``StockAdjusted`` with no supply to change)
     leaves the order ``where``: short (awaiting_stock), at a payment gate, or ready to ship."""
@@ -449,19 +419,11 @@ def ends(where: str) -> Any:
             return short
         if short:
             return False
-        shut = _gate_after(order, change) is not None
+        shut = pay.open_gate(order, "shipping", total=change.total) is not None
         return shut if where == "gate" else not shut
 
     guard.__name__ = f"change_ends_{where}"
     return guard
-
-
-def _gate_after(order: Order, change: Change) -> object:
-    lines, order.lines = order.lines, change.lines
-    try:
-        return pay.open_gate(order, "shipping")
-    finally:
-        order.lines = lines
 
 
 def applied_short(order: Order, e: Any, at: datetime) -> Outcome:
@@ -593,7 +555,7 @@ def merge_in(into: Order, other: Order, by: str, reason: str, at: datetime) -> N
     lines = merged_lines(into.lines, other.lines)
     change = Change(
         change_id=f"{into.order_id}:c{len(into.changes) + 1}", kind="merge", by=by, reason=reason, at=at,
-        lines=lines, old_lines=[replace(li) for li in into.lines], total=total_of(into, lines),
+        lines=lines, old_lines=[replace(li) for li in into.lines], total=into.total_of(lines),
         old_total=into.total, status="absorbing", merge_from=other.order_id,
     )  # fmt: skip
     into.changes.append(change)

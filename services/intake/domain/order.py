@@ -276,7 +276,7 @@ class Order:
     @property
     def total(self) -> int:
         """What the customer pays: the lines' sum, plus VAT when the prices are net (shared.tax)."""
-        return gross_of(self.net_or_gross, self.tax_rate_bp, self.prices_include_tax)
+        return self.total_of(self.lines)
 
     @property
     def amount_due(self) -> int:
@@ -298,11 +298,13 @@ class Order:
     def stock_quantities(self) -> dict[str, int]:
         """Units per SKU the warehouse reserves, supplies and ships (R1.9): every bundle expanded
         into its components x the line's quantity, added to the same SKU ordered on its own."""
-        result: dict[str, int] = {}
-        for line in self.lines:
-            for sku, units in line.stock_quantities().items():
-                result[sku] = result.get(sku, 0) + units
-        return result
+        return stock_units(self.lines)
+
+    def total_of(self, lines: list[Line]) -> int:
+        """What the customer would pay for ``lines`` on this order's discount, freight and tax
+        basis (a change's new total, issue 8); ``total`` is this for the order's own lines."""
+        net = sum(line.amount for line in lines) - self.discount + self.freight
+        return gross_of(net, self.tax_rate_bp, self.prices_include_tax)
 
     def set_status(self, status: str, by: str, reason: str = "", at: datetime | None = None) -> None:
         self.status = status
@@ -314,3 +316,12 @@ class Order:
     def flag(self, name: str) -> None:
         if name not in self.flags:
             self.flags.append(name)
+
+
+def stock_units(lines: list[Line]) -> dict[str, int]:
+    """Units per SKU of ``lines``, bundles expanded into their components (R1.9)."""
+    result: dict[str, int] = {}
+    for line in lines:
+        for sku, units in line.stock_quantities().items():
+            result[sku] = result.get(sku, 0) + units
+    return result

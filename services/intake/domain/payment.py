@@ -25,18 +25,22 @@ from shared.terms import TERMS, Gate, gate_amount, gates_before
 PAYMENT_TIMER, REMINDER_TIMER = "payment", "payment_reminder"
 
 
-def _passes(order: Order, gate: Gate, paid: int, checked: bool) -> bool:
+def _passes(order: Order, gate: Gate, paid: int, checked: bool, total: int) -> bool:
     if gate.kind == "check":
         return checked or gate.name in order.payments.passed
-    return paid >= gate_amount(gate, order.total, order.payments.deposit_percent)
+    return paid >= gate_amount(gate, total, order.payments.deposit_percent)
 
 
-def open_gate(order: Order, point: str, paid: int | None = None, checked: bool | None = None) -> Gate | None:
-    """The first gate at ``point`` (or an earlier point's, never passed) that is still shut."""
+def open_gate(
+    order: Order, point: str, paid: int | None = None, checked: bool | None = None, total: int | None = None
+) -> Gate | None:
+    """The first gate at ``point`` (or an earlier point's, never passed) that is still shut;
+    ``total``: judged for another total than the order's (a change's new one, issue 8)."""
     paid = order.payments.paid if paid is None else paid
     checked = order.payments.checked_by is not None if checked is None else checked
+    total = order.total if total is None else total
     for gate in gates_before(order.payment_terms or "", point):
-        if not _passes(order, gate, paid, checked):
+        if not _passes(order, gate, paid, checked, total):
             return gate
     return None
 

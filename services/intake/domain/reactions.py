@@ -90,6 +90,15 @@ def stock_short(order: Order, e: Any, at: datetime) -> Outcome:
     return Outcome([steps.raise_supply(order, e)], (f"short: {short}",))
 
 
+def remember_supply(order: Order, ref: Any) -> None:
+    """Intake's record of a supply order as fulfillment names it, its status as intake knew it."""
+    known = order.supply_orders.get(ref.supply_order_id)
+    fresh = SupplyOrder(**ref.model_dump())
+    if known is not None:
+        fresh.status = known.status
+    order.supply_orders[ref.supply_order_id] = fresh
+
+
 def supply_raised(order: Order, e: Any, at: datetime) -> Outcome:
     # A supply order the completion told us of first (reordered replies, issue 9) is a stub
     # without kind or date: filled in here, its status kept.
@@ -102,11 +111,7 @@ def supply_raised(order: Order, e: Any, at: datetime) -> Outcome:
     if order.saga.steps.get("supply") == "started":
         order.saga.steps["supply"] = "done"
     for ref in new:
-        known = order.supply_orders.get(ref.supply_order_id)
-        fresh = SupplyOrder(**ref.model_dump())
-        if known is not None:
-            fresh.status = known.status
-        order.supply_orders[ref.supply_order_id] = fresh
+        remember_supply(order, ref)
     if new:
         note(order, e, ", ".join(f"{r.kind} {r.supply_order_id}" for r in new), at)
         _update_expected_delivery(order, at)

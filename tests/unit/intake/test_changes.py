@@ -117,7 +117,7 @@ def test_more_units_than_stock_raise_supply_for_the_difference_only(make):
             order_id=order.order_id,
             change_id=cid,
             customer_id=order.customer_id,
-            amount=ch.total_of(order, lines_with(order, SHADE_R=6)),
+            amount=order.total_of(lines_with(order, SHADE_R=6)),
         )
     ]
 
@@ -342,7 +342,7 @@ def test_the_merged_order_gives_everything_back_then_the_other_takes_its_lines_o
 
     credit = saga.on_absorbed(first, absorb, AT)
     # The lines of both at their prices; the discount and freight stay the first order's.
-    merged_total = ch.total_of(first, first.change.lines)
+    merged_total = first.total_of(first.change.lines)
     assert merged_total == total - second.freight + second.discount
     assert credit == [
         c.AdjustCredit(
