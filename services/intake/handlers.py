@@ -179,8 +179,9 @@ async def merge_orders(intake: Intake, into_id: str, other_id: str, by: str, rea
     if into_doc is None:
         raise OrderNotFound(f"no order {into_id}")
     into = from_doc(into_doc)
-    await _change(intake, other_id, lambda order: saga.merge_away(order, into, by, reason, intake.now()))
-    other = from_doc(await intake.orders.get(other_id) or {})
+    other = from_doc(
+        await _change(intake, other_id, lambda order: saga.merge_away(order, into, by, reason, intake.now()))
+    )
     return await _change(intake, into_id, lambda order: saga.merge_in(order, other, by, reason, intake.now()))
 
 
