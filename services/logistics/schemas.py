@@ -31,7 +31,8 @@ class ShipmentPublic(BaseModel):
     carrier: str
     mode: str
     tracking_number: str
-    status: str
+    status: str  # booked, held (its order is changing, R7.2), dispatched, in_transit, delivered, ...
+    held_by: str | None = None  # the order change a held shipment waits for
     events: list[EventPublic]
 
     @classmethod
@@ -44,6 +45,7 @@ class ShipmentPublic(BaseModel):
             mode=s.mode,
             tracking_number=s.tracking_number,
             status=s.status,
+            held_by=s.held_by,
             events=events,
         )
 

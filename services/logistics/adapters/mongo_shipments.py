@@ -37,6 +37,8 @@ def to_doc(s: Shipment) -> Doc:
         "amount": s.amount,
         "events": [{"type": e.type, "at": e.at, "note": e.note} for e in s.events],
         "tombstone": s.tombstone,
+        "bookings": list(s.bookings),
+        "held_by": s.held_by,
     }
 
 
@@ -57,6 +59,9 @@ def from_doc(doc: Doc) -> Shipment:
         [ShipmentEvent(e["type"], e["at"], e.get("note", "")) for e in doc.get("events") or []],
         bool(doc.get("tombstone")),
         doc.get("version", 0),
+        # Shipments stored before issue 8 (R7.2) have neither: booked once, under "", never held.
+        bookings=tuple(doc.get("bookings") or [""]),
+        held_by=doc.get("held_by"),
     )
 
 

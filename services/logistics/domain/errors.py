@@ -24,6 +24,13 @@ class CannotCancel(LogisticsError):
     code = "already_dispatched"
 
 
+class CannotHold(LogisticsError):
+    """A shipment that cannot be held for a change of its order (R7.2): the goods left (the change
+    is a return now, R7.3), or it is cancelled."""
+
+    code = "cannot_hold"
+
+
 class ShipmentNotFound(LogisticsError):
     """No booked shipment has this id."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.contracts import CancelShipment
+from shared.contracts import CancelShipment, HoldShipment
 from tests.integration.logistics.builders import a_booking, uid
 from tests.support.barriers import synced
 
@@ -75,6 +75,24 @@ async def test_delivered_on_a_cancelled_shipment_is_a_conflict(http, probe):
     shipment = (await http.get(f"/shipments/{shipment_id}")).json()
     assert shipment["status"] == "cancelled" and "delivered" not in [e["type"] for e in shipment["events"]]
     assert probe.matching("ShipmentDelivered", order_id) == []
+
+
+async def test_a_pickup_of_a_shipment_held_for_a_change_of_the_order_is_a_conflict(http, probe):
+    order_id, shipment_id = await booked(probe)
+    await probe.publish(HoldShipment(order_id=order_id, change_id="CH1"))  # R7.2
+    [held] = await probe.wait_for("ShipmentHeld", order_id)
+
+    response = await http.post(f"/shipments/{shipment_id}/events", json={"type": "picked_up"})
+    await synced(probe)
+
+    assert (held.payload["held"], held.payload["shipment_id"]) == (True, shipment_id)
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "invalid_transition"
+    assert "must not be handed over" in response.json()["error"]["message"]
+    shipment = (await http.get(f"/shipments/{shipment_id}")).json()
+    assert (shipment["status"], shipment["held_by"]) == ("held", "CH1")
+    assert [e["type"] for e in shipment["events"]] == ["booked", "held"]
+    assert probe.matching("ShipmentDispatched", order_id) == []
 
 
 @pytest.mark.parametrize(

@@ -163,6 +163,54 @@ async def test_the_fingerprint_tells_a_changed_shipment_from_an_unchanged_one(st
     assert shipments.fingerprint(shipment) != before
 
 
+async def test_a_hold_and_a_rebooking_read_back_as_they_were_saved(store):
+    shipments, _ = store
+    shipment = a_shipment()
+    await shipments.insert(shipment, [])
+    loaded = await shipments.load(shipment.order_id)
+
+    loaded.aggregate.hold("CH1", AT)  # R7.2: held for change CH1
+    await shipments.save(loaded, [])
+    held = await shipments.load(shipment.order_id)
+    assert (held.aggregate.status, held.aggregate.held_by, held.aggregate.bookings) == ("held", "CH1", ("",))
+
+    held.aggregate.rebook("CH1", carrier="Deppon Freight", mode="dedicated_vehicle",
+                          tracking_number="DEP000000000002", consignee=shipment.consignee,
+                          lines=(("LAMP-RED", 5),), amount=2_000_000, at=AT)  # fmt: skip
+    await shipments.save(held, [])
+    rebooked = await shipments.load_by_id(shipment.shipment_id)
+
+    assert to_doc(rebooked.aggregate) == to_doc(held.aggregate)
+    assert (rebooked.aggregate.bookings, rebooked.aggregate.held_by) == (("", "CH1"), None)
+    assert (rebooked.doc["bookings"], rebooked.doc["held_by"]) == (["", "CH1"], None)
+
+
+async def test_the_fingerprint_tells_a_held_shipment_from_the_booked_one(store):
+    shipments, _ = store
+    shipment = a_shipment()
+    before = shipments.fingerprint(shipment)
+
+    shipment.hold("CH1", AT)
+
+    assert shipments.fingerprint(shipment) != before
+
+
+async def test_a_shipment_stored_before_issue_8_reads_as_booked_once_and_not_held(mongo_url: str):
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
+    collection = client[f"c{uuid.uuid4().hex[:8]}_logistics"]["shipments"]
+    shipments = MongoShipmentStore(collection, Outbox(FakeBus(), Settings()))  # type: ignore[arg-type]
+    old = a_shipment()
+    await shipments.insert(old, [])
+    await collection.update_one({"_id": old.shipment_id}, {"$unset": {"bookings": "", "held_by": ""}})
+    try:
+        loaded = await shipments.load(old.order_id)
+
+        assert (loaded.aggregate.bookings, loaded.aggregate.held_by) == (("",), None)
+        assert loaded.aggregate.hold("CH1", AT)  # and it can be held like any other
+    finally:
+        await client.close()
+
+
 async def test_phones_that_shipments_booked_before_issue_7_kept_are_removed_at_start_up(mongo_url: str):
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
     collection = client[f"c{uuid.uuid4().hex[:8]}_logistics"]["shipments"]

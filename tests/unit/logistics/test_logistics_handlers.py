@@ -1,19 +1,27 @@
 """Logistics' handlers against the in-memory shipment store (tests/support/fakes_logistics.py):
-what a command, a duplicate, a lost race, a tombstone or a carrier's report writes and sends. The
-store's behaviour is held to the Mongo adapter's by
+what a command, a duplicate, a lost race, a tombstone, a hold and rebooking (R7.2) or a carrier's
+report writes and sends. The store's behaviour is held to the Mongo adapter's by
 tests/integration/logistics/test_shipment_store_contract.py."""
 
 from __future__ import annotations
 
 import pytest
 
+from services.logistics import handlers
 from services.logistics.carrier_reports import ShipmentNotFound, report_event
 from services.logistics.deps import Logistics
-from services.logistics.domain import InvalidTransition
-from services.logistics.handlers import cancel_shipment, create_shipment
+from services.logistics.domain import Consignee, InvalidTransition
+from services.logistics.handlers import cancel_shipment, create_shipment, hold_shipment
 from services.logistics.settings import Settings
-from shared.contracts import ShipmentCancelled, ShipmentCreated
-from shared.envelope import reply_id
+from shared.contracts import (
+    CreateShipment,
+    HoldShipment,
+    LineQty,
+    ShipmentCancelled,
+    ShipmentCreated,
+    ShipmentHeld,
+)
+from shared.envelope import Envelope, reply_id
 from tests.support.fakes import FakeBus
 from tests.support.fakes_logistics import FakeShipmentStore
 from tests.unit.logistics.builders import AT, a_booking, a_cancellation, sent, uid
@@ -316,3 +324,209 @@ async def test_a_carrier_report_losing_its_race_is_decided_again_on_the_winners_
     assert recorded and [e.type for e in shipment.events] == ["booked", "delayed", "picked_up"]
     assert bus.types() == ["ShipmentCreated", "ShipmentDelayed", "ShipmentDispatched"]
     assert shipments.writes == 3  # the booking, the delay, the pickup: the lost write was not counted
+
+
+# --- a change of a booked order: hold, then book again (issue 8, R7.2) --------------------------
+
+
+def a_hold(order_id: str, change_id: str = "CH1") -> HoldShipment:
+    return HoldShipment(order_id=order_id, change_id=change_id)
+
+
+def a_rebooking(order_id: str, change_id: str = "CH1", *, amount: int = 2_000_000) -> CreateShipment:
+    """The booking at the end of change ``change_id``: new lines, amount and consignee."""
+    return a_booking(order_id, amount=amount).model_copy(update={
+        "booking": change_id, "contact_name": "Li Na", "delivery_address": "杭州市西湖区文三路1号",
+        "lines": [LineQty(sku="LAMP-RED", quantity=5), LineQty(sku="SHADE-RED", quantity=1)]})  # fmt: skip
+
+
+async def held(logistics: Logistics, order_id: str, change_id: str = "CH1") -> Envelope:
+    """Book the order's shipment and hold it for ``change_id``; the hold as delivered."""
+    await booked(logistics, order_id)
+    command = sent(a_hold(order_id, change_id))
+    await hold_shipment(command.message(), command, logistics)
+    return command
+
+
+async def test_a_hold_writes_once_and_replies_held(logistics, shipments, bus):
+    order_id = uid("SO")
+    shipment_id = await booked(logistics, order_id)
+    command = sent(a_hold(order_id))
+
+    await hold_shipment(command.message(), command, logistics)
+
+    reply = bus.published[-1]
+    assert reply.message() == ShipmentHeld(order_id=order_id, change_id="CH1", shipment_id=shipment_id)
+    assert reply.message_id == reply_id(command, reply.message())
+    stored = (await shipments.load(order_id)).aggregate
+    assert (shipments.writes, stored.status, stored.held_by) == (2, "held", "CH1")
+
+
+async def test_a_duplicate_hold_writes_nothing_and_is_answered_again_under_the_same_message_id(
+    logistics, shipments, bus
+):
+    order_id = uid("SO")
+    command = await held(logistics, order_id)
+    writes = shipments.writes
+
+    await hold_shipment(command.message(), command, logistics)
+
+    first, again = bus.published[-2:]
+    assert shipments.writes == writes
+    assert (again.type, again.message_id, again.payload) == ("ShipmentHeld", first.message_id, first.payload)
+
+
+async def test_a_hold_after_the_pickup_writes_nothing_and_answers_not_held_with_the_reason(
+    logistics, shipments, bus
+):
+    order_id = uid("SO")
+    shipment_id = await booked(logistics, order_id)
+    await report_event(logistics, shipment_id, "picked_up", AT, "")
+    writes = shipments.writes
+    command = sent(a_hold(order_id))
+
+    await hold_shipment(command.message(), command, logistics)
+    await hold_shipment(command.message(), command, logistics)  # redelivered: the same answer
+
+    first, again = bus.published[-2:]
+    reply = first.message()
+    assert isinstance(reply, ShipmentHeld) and (reply.held, reply.shipment_id) == (False, shipment_id)
+    assert reply.reason.startswith("the goods left") and "R7.3" in reply.reason
+    assert (again.message_id, again.payload) == (first.message_id, first.payload)
+    assert first.message_id == reply_id(command, reply)
+    assert shipments.writes == writes and (await shipments.load(order_id)).aggregate.status == "dispatched"
+
+
+async def test_a_hold_for_an_order_with_no_shipment_answers_not_held_and_writes_nothing(
+    logistics, shipments, bus
+):
+    order_id = uid("SO")
+    command = sent(a_hold(order_id))
+
+    await hold_shipment(command.message(), command, logistics)
+
+    [reply] = bus.published
+    assert reply.message() == ShipmentHeld(
+        order_id=order_id, change_id="CH1", shipment_id=None, held=False,
+        reason="no carrier is booked for the order")  # fmt: skip
+    assert reply.message_id == reply_id(command, reply.message())
+    assert shipments.writes == 0 and await shipments.load(order_id) is None
+
+
+async def test_the_change_books_the_held_shipment_again_with_a_new_tracking_number_and_its_lines(
+    logistics, shipments, bus
+):
+    order_id = uid("SO")
+    await held(logistics, order_id)
+    first = (await shipments.load(order_id)).aggregate
+    command = sent(a_rebooking(order_id))  # above the dedicated-vehicle threshold now
+
+    await create_shipment(command.message(), command, logistics)
+
+    reply = bus.published[-1]
+    stored = (await shipments.load(order_id)).aggregate
+    assert reply.message() == ShipmentCreated(order_id=order_id, shipment_id=first.shipment_id,
+                                              carrier="Deppon Freight", mode="dedicated_vehicle",
+                                              tracking_number=stored.tracking_number)  # fmt: skip
+    assert reply.message_id == reply_id(command, reply.message())
+    assert stored.tracking_number != first.tracking_number and stored.tracking_number.startswith("DEP")
+    assert (stored.status, stored.held_by, stored.bookings) == ("booked", None, ("", "CH1"))
+    assert (stored.lines, stored.amount) == ((("LAMP-RED", 5), ("SHADE-RED", 1)), 2_000_000)
+    assert stored.consignee == Consignee("Li Na", "杭州市西湖区文三路1号")
+    assert shipments.writes == 3  # the booking, the hold, the rebooking
+
+
+async def test_a_rebooking_with_the_same_carrier_still_gets_a_new_tracking_number(
+    logistics, shipments, bus, monkeypatch
+):
+    order_id = uid("SO")
+    await held(logistics, order_id)
+    first = (await shipments.load(order_id)).aggregate
+    draws = iter([int(first.tracking_number[-12:]), 7])  # the first draw repeats the old number
+    monkeypatch.setattr(handlers.secrets, "randbelow", lambda _: next(draws))
+    command = sent(a_rebooking(order_id, amount=50_000))
+
+    await create_shipment(command.message(), command, logistics)
+
+    stored = (await shipments.load(order_id)).aggregate
+    assert (stored.carrier, stored.mode) == (first.carrier, first.mode)
+    assert stored.tracking_number == "SF000000000007" != first.tracking_number
+    assert bus.published[-1].payload["tracking_number"] == "SF000000000007"
+
+
+async def test_a_redelivered_rebooking_writes_nothing_and_is_answered_again_under_the_same_message_id(
+    logistics, shipments, bus
+):
+    order_id = uid("SO")
+    await held(logistics, order_id)
+    command = sent(a_rebooking(order_id))
+    await create_shipment(command.message(), command, logistics)
+    writes = shipments.writes
+
+    await create_shipment(command.message(), command, logistics)
+
+    first, again = bus.published[-2:]
+    assert shipments.writes == writes
+    assert (again.type, again.message_id, again.payload) == (
+        "ShipmentCreated",
+        first.message_id,
+        first.payload,
+    )
+
+
+async def test_the_first_booking_redelivered_while_the_shipment_is_held_does_nothing(
+    logistics, shipments, bus
+):
+    order_id = uid("SO")
+    first_booking = sent(a_booking(order_id))
+    await create_shipment(first_booking.message(), first_booking, logistics)
+    hold = sent(a_hold(order_id))
+    await hold_shipment(hold.message(), hold, logistics)
+    writes, published = shipments.writes, list(bus.published)
+
+    await create_shipment(first_booking.message(), first_booking, logistics)
+
+    assert (shipments.writes, bus.published) == (writes, published)
+    stored = (await shipments.load(order_id)).aggregate
+    assert (stored.status, stored.held_by, stored.bookings) == ("held", "CH1", ("",))
+
+
+async def test_a_late_hold_of_a_change_that_booked_again_since_keeps_the_new_booking(
+    logistics, shipments, bus
+):
+    order_id = uid("SO")
+    hold = await held(logistics, order_id)
+    rebooking = sent(a_rebooking(order_id))
+    await create_shipment(rebooking.message(), rebooking, logistics)
+    writes = shipments.writes
+
+    await hold_shipment(hold.message(), hold, logistics)  # the hold, redelivered after the rebooking
+
+    assert shipments.writes == writes and (await shipments.load(order_id)).aggregate.status == "booked"
+    first_answer, again = (e for e in bus.published if e.type == "ShipmentHeld")
+    assert (again.message_id, again.payload) == (first_answer.message_id, first_answer.payload)
+
+
+async def test_cancelling_a_held_shipment_cancels_it_and_replies_cancelled(logistics, shipments, bus):
+    order_id = uid("SO")
+    await held(logistics, order_id)
+    shipment_id = (await shipments.load(order_id)).aggregate.shipment_id
+    command = sent(a_cancellation(order_id))
+
+    await cancel_shipment(command.message(), command, logistics)
+
+    assert bus.published[-1].message() == ShipmentCancelled(order_id=order_id, shipment_id=shipment_id)
+    stored = (await shipments.load(order_id)).aggregate
+    assert (stored.status, stored.held_by, shipments.writes) == ("cancelled", None, 3)
+
+
+async def test_a_pickup_reported_for_a_held_shipment_is_refused_and_writes_nothing(logistics, shipments, bus):
+    order_id = uid("SO")
+    await held(logistics, order_id)
+    shipment_id = (await shipments.load(order_id)).aggregate.shipment_id
+    writes, published = shipments.writes, list(bus.published)
+
+    with pytest.raises(InvalidTransition, match="held for a change"):
+        await report_event(logistics, shipment_id, "picked_up", AT, "")
+
+    assert (shipments.writes, bus.published) == (writes, published)
