@@ -94,6 +94,9 @@ async def preview(intake: Intake, order_id: str, request: ch.Asked | None = None
         "version": int(doc.get("version", 0)),
         "status": order.status,
         **planned.view(available),
+        # The carrier is booked: the shipment is held while the change runs, then booked again.
+        **({"shipment": "held, then booked again with the new lines and address"}
+           if order.status == "ready_to_ship" else {}),
         "lines": [
             {
                 "sku": li.sku,

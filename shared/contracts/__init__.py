@@ -75,11 +75,13 @@ from shared.contracts.inventory import (
 from shared.contracts.logistics import (
     CancelShipment,
     CreateShipment,
+    HoldShipment,
     ShipmentCancelled,
     ShipmentCreated,
     ShipmentDelayed,
     ShipmentDelivered,
     ShipmentDispatched,
+    ShipmentHeld,
     ShipmentLost,
 )
 from shared.contracts.parking import (
@@ -124,6 +126,7 @@ __all__ = [
     "CreditReserved",
     "DeadlinePassed",
     "Event",
+    "HoldShipment",
     "InvoiceIssued",
     "IssueCreditNote",
     "IssueInvoice",
@@ -151,6 +154,7 @@ __all__ = [
     "ShipmentDelayed",
     "ShipmentDelivered",
     "ShipmentDispatched",
+    "ShipmentHeld",
     "ShipmentLost",
     "Shortage",
     "Sourcing",

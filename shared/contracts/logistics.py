@@ -20,6 +20,10 @@ class CreateShipment(Command):
     amount: int
     lines: list[LineQty]
     priority: Priority = "normal"
+    # Which booking this is (issue 8, R7.2): "" the first; after a change held the shipment
+    # (HoldShipment), that change's id: the held shipment is booked again with these lines, amount
+    # and consignee. A booking already made (a redelivery) is answered again and changes nothing.
+    booking: str = ""
 
     @model_validator(mode="before")
     @classmethod
@@ -35,6 +39,26 @@ class CancelShipment(Command):
     """Compensation of CreateShipment: only possible before dispatch (R7.1)."""
 
     SERVICE: ClassVar[str] = "logistics"
+
+
+class HoldShipment(Command):
+    """Keep a booked shipment from leaving while its order changes (issue 8, R7.2)."""
+
+    # A held shipment is not handed to the carrier until it is booked again (CreateShipment with
+    # ``booking`` = ``change_id``) or cancelled (CancelShipment).
+
+    SERVICE: ClassVar[str] = "logistics"
+    change_id: str
+
+
+class ShipmentHeld(Event):
+    """Answer to HoldShipment: held, or not because the goods left already (a return then, R7.3)."""
+
+    SERVICE: ClassVar[str] = "logistics"
+    change_id: str
+    shipment_id: str | None = None
+    held: bool = True
+    reason: str = ""
 
 
 class ShipmentCreated(Event):

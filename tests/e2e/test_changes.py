@@ -208,3 +208,62 @@ async def test_a_merge_moves_the_other_orders_lines_holds_and_credit_and_ends_it
     assert supply_of(await shop.supply_orders(first)) == sorted([(a, 1, "open"), (c, 2, "open")])
     exposure = (await shop.credit(customer))["exposure"]
     assert exposure == done["total"] + (await shop.order(elsewhere))["total"]
+
+
+async def booked_order(shop: Shop, credit_limit: int = 10_000_000) -> tuple[str, str, str, dict[str, Any]]:
+    """A customer's order of 2 units of B, all in stock, with its carrier booked: ready_to_ship."""
+    customer = await shop.customer(credit_limit=credit_limit)
+    b = await shop.product(on_hand=10, price=10_000)
+    order_id = (await shop.place(customer, [(b, 2)]))["order_id"]
+    await shop.wait_status(order_id, "ready_to_ship")
+    [shipment] = await shop.wait_shipments(order_id)
+    await shop.wait_until(order_id, lambda o: shipment["tracking_number"] in o.get("tracking_numbers", []))
+    return customer, b, order_id, shipment
+
+
+async def packing_list(shop: Shop, shipment_id: str) -> dict[str, Any]:
+    logistics = shop.as_("warehouse")["logistics"]
+    return await shop.ok(await logistics.get(f"/shipments/{shipment_id}/packing-list"))
+
+
+async def test_a_booked_order_changes_by_holding_its_shipment_and_booking_it_again(shop: Shop):
+    customer, b, order_id, first = await booked_order(shop)
+
+    body = {"lines": lines((b, 3)), "delivery_address": "8 Huaihai Road, Shanghai", "reason": "one more"}
+    preview = await shop.ok(await post_change(shop, order_id, "changes/preview", body))
+    assert preview["shipment"].startswith("held") and preview["stock"][0]["reserve"] == 1
+    response = await post_change(shop, order_id, "changes", body)
+    assert response.status_code == 202, response.text
+    done = await ended(shop, order_id)
+
+    assert done["changes"][-1]["status"] == "applied", done["changes"][-1]
+    assert done["status"] == "ready_to_ship" and done["total"] == 30_000
+    [again] = await shop.shipments(order_id)  # the same shipment, booked again (R7.2)
+    assert again["shipment_id"] == first["shipment_id"] and again["status"] == "booked"
+    assert again["tracking_number"] != first["tracking_number"]
+    assert [e["type"] for e in again["events"]][-2:] == ["held", "rebooked"]
+    packing = await packing_list(shop, again["shipment_id"])
+    assert packing["lines"] == [{"sku": b, "quantity": 3}]
+    assert packing["address"] == "8 Huaihai Road, Shanghai"
+    assert ((await shop.stock(b))["reserved"], (await shop.credit(customer))["exposure"]) == (3, 30_000)
+
+    # The carrier takes the new booking; the invoice is for the new lines.
+    await shop.wait_until(order_id, lambda o: again["tracking_number"] in o.get("tracking_numbers", []))
+    completed = await shop.deliver(order_id)
+    [invoice] = await shop.invoices(order_id)
+    assert invoice["total"] == completed["total"] == 30_000
+
+
+async def test_a_refused_change_of_a_booked_order_books_it_again_as_it_was(shop: Shop):
+    _, b, order_id, first = await booked_order(shop, credit_limit=50_000)
+
+    # 6 units are 60,000 fen: over the customer's credit limit (R3.1)
+    response = await post_change(shop, order_id, "changes", {"lines": lines((b, 6)), "reason": "a lot more"})
+    assert response.status_code == 202, response.text
+    done = await ended(shop, order_id)
+
+    assert done["changes"][-1]["status"] == "refused" and "credit" in done["changes"][-1]["outcome"]
+    [again] = await shop.shipments(order_id)
+    assert again["status"] == "booked" and again["shipment_id"] == first["shipment_id"]
+    assert (await packing_list(shop, again["shipment_id"]))["lines"] == [{"sku": b, "quantity": 2}]
+    assert done["total"] == 20_000 and (await shop.stock(b))["reserved"] == 2

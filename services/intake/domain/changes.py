@@ -4,6 +4,8 @@ address, or the cancel of one line or of its short part, by the saga's steps for
 One change at a time per order (``Order.change``), named ``<order_id>:c<n>``; every service is
 idempotent by that id. The steps, each waiting for its reply (rows in saga.py):
 
+0. ``holding_shipment``: when the carrier is booked (ready_to_ship), logistics first keeps the
+   shipment from leaving (HoldShipment); goods that left already make the change a return (R7.3).
 1. ``checking_supply``: when a SKU whose supply order is open changes, fulfillment says whether
    it may (R7.2: production that started refuses, with a reason). Refused: nothing changed.
 2. ``adjusting_credit``: billing moves the order's credit hold to the new total; an increase over
@@ -15,12 +17,14 @@ idempotent by that id. The steps, each waiting for its reply (rows in saga.py):
    stock on arrival (as R7.1 keeps them).
 
 Then the order takes the new lines, total and fields, goes where its stock says (waiting for
-stock, for payment, or ready to ship) and is confirmed again (R2.4). Changes are possible while the
-order waits for stock or for payment before shipping: nothing is in flight then but supply. Before
-that (credit check, reservation) and once the carrier is booked they are refused with the reason;
-once shipped a change is a return (R7.3). A cancel while a change runs is refused (409), and a
-change while a compensation runs too. Everything here is pure; the preview (``plan``) changes
-nothing.
+stock, for payment, or ready to ship) and is confirmed again (R2.4); a held shipment is booked again
+with the new lines, amount and address (CreateShipment with ``booking`` = the change's id) when the
+order is ready to ship, at once or once its stock or payment is complete. A refused change books
+the held shipment again as it was. Changes are possible while the order waits for stock or for
+payment before shipping and once the carrier is booked; before that (credit check, reservation)
+they are refused with the reason; once shipped a change is a return (R7.3). A cancel while a
+change runs is refused (409), and a change while a compensation runs too. Everything here is
+pure; the preview (``plan``) changes nothing.
 """
 
 from __future__ import annotations
@@ -41,24 +45,25 @@ from services.intake.domain.errors import (
 from services.intake.domain.order import SHIPPED_OR_LATER, Change, Line, Order
 from services.intake.domain.order import stock_units as stock_of
 from services.intake.domain.reactions import Outcome, note, remember_supply
+from services.intake.domain.shipping import dispatched
 from shared.contracts import (
     AdjustCredit,
     AdjustStock,
     ChangeSupply,
     CheckSupplyChange,
     Command,
+    HoldShipment,
     LineQty,
     SupplyTarget,
 )
 
-# Where a change may start: nothing but supply is in flight (see the module docstring).
-CHANGEABLE = frozenset({"awaiting_stock", "awaiting_payment"})
+# Where a change may start: nothing but supply is in flight, or the carrier booking, which the
+# change holds first (see the module docstring).
+CHANGEABLE = frozenset({"awaiting_stock", "awaiting_payment", "ready_to_ship"})
 WHY_NOT: dict[str, str] = {
     "pending_review": "its credit check is running",
     "on_hold": "it waits for a person's decision: decide it first",
     "approved": "its stock is being reserved",
-    "ready_to_ship": "the carrier is booked: cancel the order and place it again, or wait for the goods "
-                     "and return what is not wanted",
     "cancelling": "it is being cancelled (a compensation runs)",
     "rejected": "it was rejected",
     "cancelled": "it was cancelled",
@@ -173,6 +178,11 @@ def may_change(order: Order) -> None:
     if order.status not in CHANGEABLE:
         why = WHY_NOT.get(order.status, f"it is {order.status}")
         raise ChangeNotPossible(f"order {order.order_id} cannot be changed now: {why}")
+    if order.status == "ready_to_ship" and order.saga.steps.get("shipment") != "done":
+        raise ChangeNotPossible(
+            f"order {order.order_id} cannot be changed now: its carrier is being booked; try again "
+            "in a moment"
+        )
     if order.status == "awaiting_payment" and order.payments.point == "supply":
         raise ChangeNotPossible(
             f"order {order.order_id} waits for its deposit before supply is raised (R3.2): change it "
@@ -240,14 +250,26 @@ def begin(order: Order, asked: Asked, by: str, at: datetime) -> list[Command]:
     )  # fmt: skip
     order.changes.append(change)
     order.record("change_requested", by, f"{change.change_id}: {describe(order, planned, change)}", at)
+    if order.status == "ready_to_ship" and (planned.lines_change or address is not None):
+        return [_hold(order, change)]  # the carrier has the lines and the address
     if not planned.lines_change:
-        _apply(order, change, at)  # the date or the address: nothing downstream has it yet
+        _apply(order, change, at)  # the date, or the address before any booking
         return []
+    return _first_step(order, change, planned)
+
+
+def _first_step(order: Order, change: Change, planned: Plan) -> list[Command]:
+    """Fulfillment is asked first when open supply changes (R7.2), else billing."""
     if planned.supply_skus:
         change.status = "checking_supply"
         skus = planned.supply_skus
         return [CheckSupplyChange(order_id=order.order_id, change_id=change.change_id, skus=skus)]
     return [_adjust_credit(order, change)]
+
+
+def _hold(order: Order, change: Change) -> Command:
+    change.status = "holding_shipment"
+    return HoldShipment(order_id=order.order_id, change_id=change.change_id)
 
 
 def describe(order: Order, planned: Plan, change: Change) -> str:
@@ -267,9 +289,17 @@ def _adjust_credit(order: Order, change: Change) -> Command:
                         amount=change.total)  # fmt: skip
 
 
-def _refuse(order: Order, change: Change, why: str, by: str, at: datetime) -> None:
+def _refuse(order: Order, change: Change, why: str, by: str, at: datetime) -> list[Command]:
+    """End the change refused: nothing of it stays; a held shipment is booked again as it was."""
     change.status, change.outcome, change.ended_at = "refused", why, at
     order.record("change_refused", by, f"{change.change_id}: {why}", at)
+    if change.merge_from is not None:  # the other order ended merged: its lines must not be lost
+        order.flag("merge_failed")
+        lost = f"{change.merge_from} was merged into this order but its lines could not be taken on"
+        order.record("merge_failed", "intake", f"{lost}: they wait for a person (R1.8)", at)
+    if change.held and order.status == "ready_to_ship":
+        return [steps.create_shipment(order)]
+    return []
 
 
 # --- guards and effects of the rows in saga.py --------------------------------------------------
@@ -290,13 +320,58 @@ def running(order: Order, e: Any) -> bool:
     return order.change is not None
 
 
+def hold_answered(held: bool) -> Any:
+    """Logistics answered the running change's HoldShipment: held, or not (the goods left)."""
+    waiting = awaits("holding_shipment")
+
+    def guard(order: Order, e: Any) -> bool:
+        return bool(waiting(order, e)) and e.held == held
+
+    guard.__name__ = f"shipment_{'held' if held else 'not_held'}"
+    return guard
+
+
+def shipment_held(order: Order, e: Any, at: datetime) -> Outcome:
+    """The shipment waits: the change goes on (a merge waits for the other order's lines, and an
+    address alone is applied and booked again at once)."""
+    change = _ended(order)
+    change.held = True
+    order.saga.booking = change.change_id  # the key of the booking made again (CreateShipment)
+    note(order, e, f"{change.change_id}: shipment {e.shipment_id} held for the change", at)
+    if change.merge_from is not None:
+        if not change.absorbed:
+            change.status = "absorbing"
+            return Outcome()
+        return Outcome([_adjust_credit(order, change)])
+    planned = plan(order, change.lines)
+    if not planned.lines_change:
+        _apply(order, change, at)
+        return Outcome([steps.create_shipment(order)])
+    return Outcome(_first_step(order, change, planned))
+
+
+def not_held(order: Order, e: Any, at: datetime) -> Outcome:
+    """The goods left before the hold: the change is refused; the order ships (R7.3)."""
+    change = _ended(order)
+    return Outcome(_refuse(order, change, f"the goods left before the change could stop them ({e.reason}): "
+                           "return what is not wanted (R7.3)", e.SERVICE, at))  # fmt: skip
+
+
+def dispatched_meanwhile(order: Order, e: Any, at: datetime) -> Outcome:
+    """The carrier picked the goods up before logistics held them: the change is refused and the
+    order has shipped (R7.3); the hold's late refusal then finds no change waiting."""
+    change = _ended(order)
+    _refuse(order, change, "the goods left before the change could stop them: return what is not "
+            "wanted (R7.3)", e.SERVICE, at)  # fmt: skip
+    return dispatched(order, e, at)
+
+
 def supply_checked(order: Order, e: Any, at: datetime) -> Outcome:
     change = order.change
     assert change is not None
     if e.refused:
         why = "; ".join(f"{sku}: {reason}" for sku, reason in sorted(e.refused.items()))
-        _refuse(order, change, f"production does not agree (R7.2): {why}", e.SERVICE, at)
-        return Outcome()
+        return Outcome(_refuse(order, change, f"production does not agree (R7.2): {why}", e.SERVICE, at))
     note(order, e, f"{change.change_id}: supply may change", at)
     return Outcome([_adjust_credit(order, change)])
 
@@ -305,8 +380,7 @@ def credit_adjusted(order: Order, e: Any, at: datetime) -> Outcome:
     change = order.change
     assert change is not None
     if not e.accepted:
-        _refuse(order, change, f"credit: {e.reason}", e.SERVICE, at)
-        return Outcome()
+        return Outcome(_refuse(order, change, f"credit: {e.reason}", e.SERVICE, at))
     note(order, e, f"{change.change_id}: credit held {e.amount}", at)
     change.status = "adjusting_stock"
     lines = [LineQty(sku=sku, quantity=qty) for sku, qty in stock_of(change.lines).items() if qty > 0]
@@ -550,8 +624,9 @@ def merge_away(other: Order, into: str, by: str, reason: str, at: datetime) -> N
     other.record("merging", by, f"into {into}: {reason} (R1.8)", at)
 
 
-def merge_in(into: Order, other: Order, by: str, reason: str, at: datetime) -> None:
-    """Open the change of kind ``merge`` on ``into``; it waits for ``other``'s AbsorbOrder."""
+def merge_in(into: Order, other: Order, by: str, reason: str, at: datetime) -> list[Command]:
+    """Open the change of kind ``merge`` on ``into``; it waits for ``other``'s AbsorbOrder (and,
+    when its carrier is booked, holds the shipment meanwhile)."""
     lines = merged_lines(into.lines, other.lines)
     change = Change(
         change_id=f"{into.order_id}:c{len(into.changes) + 1}", kind="merge", by=by, reason=reason, at=at,
@@ -560,11 +635,13 @@ def merge_in(into: Order, other: Order, by: str, reason: str, at: datetime) -> N
     )  # fmt: skip
     into.changes.append(change)
     into.record("change_requested", by, f"{change.change_id}: merge {other.order_id} into it ({reason})", at)
+    return [_hold(into, change)] if into.status == "ready_to_ship" else []
 
 
 def absorbing(order: Order, e: Any) -> bool:
     change = order.change
-    return change is not None and change.status == "absorbing" and change.merge_from == e.from_order
+    return (change is not None and change.status in ("absorbing", "holding_shipment")
+            and change.merge_from == e.from_order and not change.absorbed)  # fmt: skip
 
 
 def unannounced_merge(order: Order, e: Any) -> bool:
@@ -581,18 +658,21 @@ def unannounced_merge(order: Order, e: Any) -> bool:
 
 def absorbed(order: Order, e: Any, at: datetime) -> Outcome:
     """The merged order gave everything back: this one holds it again, by the change's steps."""
-    change = order.change
+    change, commands = order.change, list[Command]()
     if change is None or change.merge_from != e.from_order:  # no change yet (a crash): open it now
         names = {li.sku: li.name for li in order.lines}
         lines = [Line(li.sku, names.get(li.sku, li.sku), li.quantity, li.unit_price) for li in e.lines]
         other = Order(order_id=e.from_order, customer_id=order.customer_id, channel=order.channel,
                       delivery_address=order.delivery_address, contact=order.contact, lines=lines,
                       created_at=at)  # fmt: skip
-        merge_in(order, other, "intake", e.reason, at)
+        commands = merge_in(order, other, "intake", e.reason, at)
         change = order.change
     assert change is not None
+    change.absorbed = True
     note_merge = f"{change.change_id}: {e.from_order} gave back what it held; its lines are taken on"
     order.record("AbsorbOrder", "intake", note_merge, at)
+    if change.status == "holding_shipment":
+        return Outcome(commands)  # the shipment's hold answers, then the change goes on
     return Outcome([_adjust_credit(order, change)])
 
 

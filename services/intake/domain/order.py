@@ -161,13 +161,16 @@ class Change:
     old_total: int
     delivery_address: str | None = None  # None: unchanged
     required_by: date | None = None  # None: unchanged
-    # checking_supply -> adjusting_credit -> adjusting_stock -> changing_supply -> applied | refused
+    # [holding_shipment ->] checking_supply -> adjusting_credit -> adjusting_stock -> changing_supply
+    # -> applied | refused; a merge waits in ``absorbing`` for the other order's lines
     status: str = "checking_supply"
     outcome: str = ""  # why it was refused, or what it did
     missing: dict[str, int] = field(default_factory=dict)  # units still short per SKU after the stock step
     reserved_meanwhile: bool = False  # a StockReserved for the new quantities came during the change
     ended_at: datetime | None = None
     merge_from: str | None = None  # a merge (R1.8): the order whose lines this one takes on
+    held: bool = False  # the change holds the booked shipment (ready_to_ship): it is booked again
+    absorbed: bool = False  # a merge: the other order's lines came (AbsorbOrder)
 
 
 @dataclass
@@ -206,6 +209,9 @@ class SagaState:
     ended_by: str | None = None  # who cancelled or rejected, and why (R9.3)
     end_reason: str = ""
     processed: list[str] = field(default_factory=list)  # message ids already absorbed
+    # The key of the next carrier booking (CreateShipment.booking): "" the first; the id of the
+    # change that held the shipment after it (issue 8, R7.2), so logistics books the held one again.
+    booking: str = ""
 
 
 @dataclass

@@ -93,6 +93,9 @@ TABLE: tuple[Transition, ...] = (
     rows({"on_hold"}, "reject", "rejected", do=d.begin_compensation("rejected")),
     # a change (issue 8, R7.2, R4.2): the steps for the difference only (changes.py); a reply that
     # would move the order on meanwhile is kept for the change's end
+    rows({"ready_to_ship"} | SHIPPED, c.ShipmentHeld, when=ch.hold_answered(held=False), do=ch.not_held),
+    rows({"ready_to_ship"}, c.ShipmentHeld, when=ch.hold_answered(held=True), do=ch.shipment_held),
+    rows({"ready_to_ship"}, c.ShipmentDispatched, "shipped", when=ch.running, do=ch.dispatched_meanwhile),
     rows(ch.CHANGEABLE, c.StockReserved, when=ch.running, do=ch.reserved_meanwhile),
     rows({"awaiting_payment"}, c.PaymentReceived, when=ch.running, do=ch.payment_meanwhile),
     rows(ch.CHANGEABLE, c.SupplyChangeChecked, when=ch.awaits("checking_supply"), do=ch.supply_checked),
@@ -314,8 +317,7 @@ def merge_away(
 def merge_in(order: Order, other: Order, by: str, reason: str, at: datetime | None = None) -> list[c.Command]:
     """The order ``other`` is merged into (R1.8): it waits for ``other``'s lines (AbsorbOrder)."""
     ch.may_change(order)
-    ch.merge_in(order, other, by, reason, at or utcnow())
-    return []
+    return ch.merge_in(order, other, by, reason, at or utcnow())
 
 
 def on_absorbed(order: Order, message: c.AbsorbOrder, at: datetime | None = None) -> list[c.Command]:

@@ -113,6 +113,7 @@ def create_shipment(order: Order) -> Command:
         amount=order.total,
         lines=line_quantities(order),
         priority=order.priority,  # type: ignore[arg-type]
+        booking=order.saga.booking,
     )
     return start(order, "shipment", command)
 

@@ -118,8 +118,9 @@ class ChangeView(BaseModel):
     change_id: str
     kind: str = Field(description="amendment | line_cancel | merge")
     merge_from: str | None = Field(None, description="a merge: the order whose lines were taken on")
-    status: str = Field(description="absorbing (a merge) | checking_supply | adjusting_credit "
-                        "| adjusting_stock | changing_supply | applied | refused")  # fmt: skip
+    status: str = Field(description="holding_shipment (the carrier is booked) | absorbing (a merge) "
+                        "| checking_supply | adjusting_credit | adjusting_stock | changing_supply "
+                        "| applied | refused")  # fmt: skip
     by: str
     reason: str
     at: datetime
@@ -150,6 +151,8 @@ class ChangePreview(BaseModel):
     credit: dict[str, int] = Field(description="the hold before and after, and the change")
     total: dict[str, int]
     production_must_agree: list[str]
+    shipment: str | None = Field(None, description="the carrier is booked (ready_to_ship): what happens "
+                                 "to the shipment, held while the change runs and booked again")  # fmt: skip
     lines: list[dict[str, Any]]
 
 

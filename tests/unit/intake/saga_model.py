@@ -137,8 +137,11 @@ class World:
     kept_as_stock: int = 0  # units received after a release: plain stock (R7.1)
     supply: dict[str, Supply] = field(default_factory=dict)
     supply_closed: bool = False
-    shipment: str = "none"  # none | booked | cancelled | dispatched | delivered
+    shipment: str = "none"  # none | booked | held | cancelled | dispatched | delivered
     shipment_closed: bool = False
+    bookings: set[str] = field(default_factory=set)  # the booking keys logistics booked under (R7.2)
+    tracking: str = "SF1"
+    shipment_lines: dict[str, int] = field(default_factory=dict)  # what the booking will hand over
     invoices: list[str] = field(default_factory=list)
     returns: dict[str, str] = field(default_factory=dict)
     returned: dict[str, int] = field(default_factory=dict)
@@ -298,22 +301,37 @@ class World:
     def _CreateShipment(self, cmd: c.CreateShipment, draw: Draw) -> list[c.Event]:
         if self.shipment_closed:
             return []
+        lines = {line.sku: line.quantity for line in cmd.lines}
         if self.shipment == "none":
-            self.shipment = "booked"
+            self.shipment, self.shipment_lines = "booked", lines
+            self.bookings.add(cmd.booking)
+        elif self.shipment == "held":
+            if cmd.booking in self.bookings:
+                return []  # a redelivered booking while held for a later change: nothing (R7.2)
+            self.shipment, self.shipment_lines = "booked", lines  # booked again after a change
+            self.bookings.add(cmd.booking)
+            self.tracking = f"SF{len(self.bookings)}"
         return [
             c.ShipmentCreated(
                 order_id=self.order_id,
                 shipment_id="SH-1",
                 carrier="SF Express",
                 mode="express",
-                tracking_number="SF1",
+                tracking_number=self.tracking,
             )
         ]
+
+    def _HoldShipment(self, cmd: c.HoldShipment, draw: Draw) -> list[c.Event]:
+        if self.shipment in ("booked", "held"):
+            self.shipment = "held"
+            return [c.ShipmentHeld(order_id=self.order_id, change_id=cmd.change_id, shipment_id="SH-1")]
+        why = "the goods left" if self.shipment in ("dispatched", "delivered") else "nothing booked"
+        return [c.ShipmentHeld(order_id=self.order_id, change_id=cmd.change_id, held=False, reason=why)]
 
     def _CancelShipment(self, cmd: c.CancelShipment, draw: Draw) -> list[c.Event]:
         if self.shipment in ("dispatched", "delivered"):
             return []  # picked up: not cancelled, no reply; the saga learns from the dispatch (R7.3)
-        booked = self.shipment == "booked"
+        booked = self.shipment in ("booked", "held")
         self.shipment, self.shipment_closed = ("cancelled" if booked else self.shipment), True
         return [c.ShipmentCancelled(order_id=self.order_id, shipment_id="SH-1" if booked else None)]
 
@@ -420,13 +438,16 @@ class World:
             self.shipment = "dispatched"
             return [
                 c.ShipmentDispatched(
-                    order_id=oid, shipment_id="SH-1", tracking_number="SF1", at="2024-05-11T09:00:00+08:00"
+                    order_id=oid,
+                    shipment_id="SH-1",
+                    tracking_number=self.tracking,
+                    at="2024-05-11T09:00:00+08:00",
                 )
             ]
         if what == "deliver" and self.shipment == "dispatched":
             self.shipment = "delivered"
             return [c.ShipmentDelivered(order_id=oid, shipment_id="SH-1", at="2024-05-12T15:00:00+08:00")]
-        if what == "delay" and self.shipment in ("booked", "dispatched"):
+        if what == "delay" and self.shipment in ("booked", "held", "dispatched"):
             return [c.ShipmentDelayed(order_id=oid, shipment_id="SH-1", note=note)]
         if what == "lose" and self.shipment == "dispatched":
             return [c.ShipmentLost(order_id=oid, shipment_id="SH-1", note=note)]
@@ -477,6 +498,8 @@ class World:
                 found.append(f"stock {self.stock}, not committed")
             if self.shipment not in ("dispatched", "delivered"):
                 found.append(f"shipment {self.shipment}, not dispatched")
+            elif self.shipment_lines != {sku: q for sku, q in self.wanted.items() if q}:
+                found.append(f"shipped {self.shipment_lines}, the order wants {self.wanted}")
         return found
 
 
@@ -573,6 +596,14 @@ def stray_replies(order_id: str, skus: tuple[str, ...]) -> st.SearchStrategy[c.E
         st.builds(c.ShipmentDelayed, order_id=oid, shipment_id=sh_id, note=note),
         st.builds(c.ShipmentLost, order_id=oid, shipment_id=sh_id, note=note),
         st.builds(c.ShipmentCancelled, order_id=oid, shipment_id=st.one_of(st.none(), sh_id)),
+        st.builds(
+            c.ShipmentHeld,
+            order_id=oid,
+            change_id=st.sampled_from([f"{order_id}:c1", f"{order_id}:c2"]),
+            shipment_id=sh_id,
+            held=st.booleans(),
+            reason=note,
+        ),
         st.builds(
             c.InvoiceIssued,
             order_id=oid,

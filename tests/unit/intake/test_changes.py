@@ -240,7 +240,7 @@ def test_a_reply_of_the_change_delivered_twice_counts_once(make):
     [
         ("pending_review", ChangeNotPossible),
         ("approved", ChangeNotPossible),
-        ("booked", ChangeNotPossible),
+        ("ready_to_ship", ChangeNotPossible),  # its carrier is being booked: a moment later it can
         ("shipped", OrderShipped),
         ("completed", OrderShipped),
     ],
@@ -291,8 +291,134 @@ def test_a_change_is_stored_and_read_back_as_it_was(make):
     order = make.order("supply_raised")
     saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=6), reason="more shades"), "rep.li", AT)
     order.changes[-1].missing = {"SHADE-R": 3}
+    order.changes[-1].held = order.changes[-1].absorbed = True
+    order.saga.booking = order.changes[-1].change_id
 
-    assert from_doc(to_fields(order)).changes == order.changes
+    read = from_doc(to_fields(order))
+    assert read.changes == order.changes and read.saga == order.saga
+
+
+# --- a change once the carrier is booked (R7.2): the shipment is held, then booked again -----------
+
+
+def held(order, cid, **fields):
+    return c.ShipmentHeld(order_id=order.order_id, change_id=cid, shipment_id="SH-1", **fields)
+
+
+def credit(order, cid, accepted=True):
+    return c.CreditAdjusted(order_id=order.order_id, change_id=cid, amount=1, accepted=accepted,
+                            reason="" if accepted else "over the credit limit")  # fmt: skip
+
+
+def test_a_change_of_a_booked_order_holds_the_shipment_then_books_it_again_with_the_new_lines(make):
+    order = make.order("booked")
+    cid = f"{order.order_id}:c1"
+
+    sent = saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=4)), "rep.li", AT)
+
+    assert sent == [c.HoldShipment(order_id=order.order_id, change_id=cid)]
+    assert order.change.status == "holding_shipment"
+    assert [type(s) for s in reply(order, held(order, cid))] == [c.AdjustCredit]
+    assert [type(s) for s in reply(order, credit(order, cid))] == [c.AdjustStock]
+    [booking] = reply(order, c.StockAdjusted(order_id=order.order_id, change_id=cid))
+
+    assert isinstance(booking, c.CreateShipment) and booking.booking == cid
+    assert {ln.sku: ln.quantity for ln in booking.lines} == {"LAMP-1": 2, "SHADE-R": 4}
+    assert booking.amount == order.total and order.status == "ready_to_ship"
+    assert order.changes[-1].status == "applied" and order.saga.steps["shipment"] == "started"
+    rebooked = make.shipment_created(order).model_copy(update={"tracking_number": "SF999"})
+    reply(order, rebooked)
+    assert order.saga.steps["shipment"] == "done" and order.tracking_numbers == ["SF100200300", "SF999"]
+
+
+def test_a_new_address_of_a_booked_order_is_booked_again_there(make):
+    order = make.order("booked")
+    cid = f"{order.order_id}:c1"
+
+    sent = saga.change_order(order, ch.Asked(delivery_address="8 Huaihai Road, Shanghai"), "rep.li", AT)
+    assert [type(s) for s in sent] == [c.HoldShipment]
+    [booking] = reply(order, held(order, cid))
+
+    assert isinstance(booking, c.CreateShipment) and booking.booking == cid
+    assert booking.delivery_address == order.delivery_address == "8 Huaihai Road, Shanghai"
+    assert order.changes[-1].status == "applied" and order.status == "ready_to_ship"
+
+
+def test_goods_that_left_before_the_hold_make_the_change_a_return(make):
+    order = make.order("booked")
+    cid, total = f"{order.order_id}:c1", order.total
+    saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=4)), "rep.li", AT)
+
+    sent = reply(order, make.dispatched(order))  # the carrier was faster than the hold
+
+    assert order.status == "shipped" and order.changes[-1].status == "refused"
+    assert "return" in order.changes[-1].outcome
+    assert [type(s) for s in sent] == [c.CommitStock, c.IssueInvoice] and sent[1].total == total
+    assert reply(order, held(order, cid, held=False, reason="the goods left")) == []
+    assert order.quantities() == {"LAMP-1": 2, "SHADE-R": 3}
+
+
+def test_a_hold_refused_ends_the_change_and_the_order_ships_as_it_was(make):
+    order = make.order("booked")
+    cid = f"{order.order_id}:c1"
+    saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=4)), "rep.li", AT)
+
+    assert reply(order, held(order, cid, held=False, reason="shipment SH-1 is dispatched")) == []
+
+    assert order.changes[-1].status == "refused" and "SH-1 is dispatched" in order.changes[-1].outcome
+    assert order.status == "ready_to_ship" and order.change is None
+    assert [type(s) for s in reply(order, make.dispatched(order))] == [c.CommitStock, c.IssueInvoice]
+
+
+def test_a_refused_change_books_the_held_shipment_again_as_it_was(make):
+    order = make.order("booked")
+    cid, total = f"{order.order_id}:c1", order.total
+    saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=40)), "rep.li", AT)
+    reply(order, held(order, cid))
+
+    [booking] = reply(order, credit(order, cid, accepted=False))
+
+    assert isinstance(booking, c.CreateShipment) and booking.booking == cid and booking.amount == total
+    assert {ln.sku: ln.quantity for ln in booking.lines} == {"LAMP-1": 2, "SHADE-R": 3}
+    assert order.changes[-1].status == "refused" and order.status == "ready_to_ship"
+
+
+def test_a_booked_order_made_short_keeps_its_shipment_held_until_the_stock_is_complete(make):
+    order = make.order("booked")
+    cid = f"{order.order_id}:c1"
+    saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=6)), "rep.li", AT)
+    reply(order, held(order, cid))
+    reply(order, credit(order, cid))
+    missing = [c.Shortage(sku="SHADE-R", quantity=3, sourcing="buy", lead_time_days=3)]
+    [supply] = reply(order, c.StockAdjusted(order_id=order.order_id, change_id=cid, missing=missing))
+    assert isinstance(supply, c.ChangeSupply) and supply.targets[0].quantity == 3
+    ref = c.SupplyOrderRef(supply_order_id="PO-1", kind="purchase", sku="SHADE-R", quantity=3,
+                           expected_at="2024-05-17T00:00:00+00:00")  # fmt: skip
+
+    assert reply(order, c.SupplyChanged(order_id=order.order_id, change_id=cid, supply_orders=[ref])) == []
+    assert order.status == "awaiting_stock" and order.changes[-1].status == "applied"
+
+    complete = c.StockReserved(
+        order_id=order.order_id,
+        lines=[c.LineQty(sku="LAMP-1", quantity=2), c.LineQty(sku="SHADE-R", quantity=6)],
+    )
+    [booking] = reply(order, complete)
+    assert isinstance(booking, c.CreateShipment) and booking.booking == cid
+    assert order.status == "ready_to_ship"
+
+
+def test_a_cancel_while_the_shipment_is_held_cancels_it_first(make):
+    order = make.order("booked")
+    cid = f"{order.order_id}:c1"
+    saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=6)), "rep.li", AT)
+    reply(order, held(order, cid))
+    reply(order, credit(order, cid))
+    missing = [c.Shortage(sku="SHADE-R", quantity=3, sourcing="buy", lead_time_days=3)]
+    reply(order, c.StockAdjusted(order_id=order.order_id, change_id=cid, missing=missing))
+    reply(order, c.SupplyChanged(order_id=order.order_id, change_id=cid))
+    assert order.status == "awaiting_stock"
+
+    assert saga.cancel(order, "shop", "no longer needed", AT) == [c.CancelShipment(order_id=order.order_id)]
 
 
 # --- merging two orders (R1.8) -------------------------------------------------------------------
@@ -358,6 +484,35 @@ def test_the_merged_order_gives_everything_back_then_the_other_takes_its_lines_o
         "SHADE-R": 6,
     }
     assert saga.on_absorbed(first, absorb, AT) == []  # a repeat does nothing
+
+
+def test_a_merge_into_a_booked_order_holds_its_shipment_while_the_other_gives_back(make):
+    first, second = make.order("booked"), make.order("supply_raised")
+    cid = f"{first.order_id}:c1"
+    shades = [c.PricedLine(sku="SHADE-R", quantity=3, unit_price=3000, amount=9000)]
+    absorb = c.AbsorbOrder(order_id=first.order_id, from_order=second.order_id, lines=shades)
+
+    saga.merge_away(second, first, "rep.li", "one parcel", AT)
+    assert saga.merge_in(first, second, "rep.li", "one parcel", AT) == [
+        c.HoldShipment(order_id=first.order_id, change_id=cid)
+    ]
+    assert saga.on_absorbed(first, absorb, AT) == []  # the lines came first: kept for the hold's answer
+    assert first.change.absorbed and first.change.status == "holding_shipment"
+
+    assert [type(s) for s in reply(first, held(first, cid))] == [c.AdjustCredit]
+    assert first.saga.booking == cid
+
+
+def test_a_merge_that_cannot_be_taken_on_is_flagged_for_a_person(make):
+    first, second = make.order("booked"), make.order("supply_raised")
+    cid = f"{first.order_id}:c1"
+    saga.merge_away(second, first, "rep.li", "one parcel", AT)
+    saga.merge_in(first, second, "rep.li", "one parcel", AT)
+
+    reply(first, held(first, cid, held=False, reason="shipment SH-1 is dispatched"))
+
+    assert "merge_failed" in first.flags and first.history[-1].event == "merge_failed"
+    assert second.order_id in first.history[-1].reason
 
 
 def test_lines_that_arrive_without_a_change_open_one_when_the_order_still_can(make):

@@ -49,6 +49,7 @@ def every_reply(make, order):
         c.CreditAdjusted(order_id=oid, change_id=f"{oid}:c9", amount=1, accepted=True),
         c.StockAdjusted(order_id=oid, change_id=f"{oid}:c9"),
         c.SupplyChanged(order_id=oid, change_id=f"{oid}:c9"),
+        c.ShipmentHeld(order_id=oid, change_id=f"{oid}:c9", shipment_id="SH-1"),
     ]
 
 
