@@ -30,9 +30,10 @@ from __future__ import annotations
 from services.billing import exposure
 from services.billing.deps import Billing, Then
 from services.billing.domain import CHECKING, CreditChange, Mark, OrderAccount
+from services.billing.invoicing import records_of
 from shared.aggregates import Again, Decision
 from shared.contracts import AdjustCredit, CreditAdjusted
-from shared.envelope import Envelope
+from shared.envelope import Envelope, utcnow
 from shared.errors import ConcurrencyError
 
 __all__ = ["adjust_credit"]
@@ -48,6 +49,7 @@ def adjusted(cmd: AdjustCredit, answer: CreditChange) -> CreditAdjusted:
         exposure=answer.exposure,
         credit_limit=answer.credit_limit,
         reason=answer.reason,
+        refunded=answer.refunded,
     )
 
 
@@ -61,10 +63,10 @@ async def adjust_credit(cmd: AdjustCredit, env: Envelope, billing: Billing) -> N
         known = account.changes.get(cmd.change_id)
         if known is not None:
             return Again([adjusted(cmd, known)])
-        answer = account.adjust(cmd.change_id, cmd.customer_id, cmd.amount, others, limit)
+        answer = account.adjust(cmd.change_id, cmd.customer_id, cmd.amount, others, limit, at=utcnow())
         return [] if answer is None else [adjusted(cmd, answer)]  # None: an increase to check
 
-    began = await billing.update_account(cmd.order_id, begin, env, then=_follow(billing))
+    began = await billing.update_account(cmd.order_id, begin, env, then=_follow(billing, cmd.change_id))
     if began is None:
         reason = f"billing holds no credit for order {cmd.order_id}: its credit check has not run"
         refusal = CreditChange(False, cmd.amount, others, limit, reason)
@@ -107,20 +109,23 @@ async def _settle(
         if account.state == CHECKING or account.adjusting:
             raise ConcurrencyError(f"order {cmd.order_id} changed while its change was checked; try again")
         # Released or invoiced meanwhile: the change is refused for that state.
-        answer = account.adjust(cmd.change_id, cmd.customer_id, cmd.amount, others, limit)
+        answer = account.adjust(cmd.change_id, cmd.customer_id, cmd.amount, others, limit, at=utcnow())
         if answer is None:
             raise ConcurrencyError(f"order {cmd.order_id} changed while its change was checked; try again")
         return [adjusted(cmd, answer)]
 
-    await billing.update_account(cmd.order_id, settle, env, then=_follow(billing))
+    await billing.update_account(cmd.order_id, settle, env, then=_follow(billing, cmd.change_id))
 
 
-def _follow(billing: Billing) -> Then:
+def _follow(billing: Billing, change_id: str) -> Then:
     """After the account's write (or before a duplicate's answer): the customer's figures follow
     the account - except while a check runs, whose hold moves only within the limit."""
 
     async def then(account: OrderAccount, before: Mark | None) -> None:
         if account.state != CHECKING:
             await exposure.sync(billing, account, before)
+        # Money paid beyond a lower total is owed back (R7.2): finance's refund records, written
+        # again (idempotent by refund id) for a duplicate, which repairs a crash between the writes.
+        await billing.refunds.add(records_of(account, cause=change_id))
 
     return then

@@ -146,3 +146,4 @@ class CreditAdjusted(Event):
     exposure: int = 0
     credit_limit: int = 0
     reason: str = ""
+    refunded: int = 0  # money paid beyond the new, lower total, refunded (R7.2)

@@ -178,3 +178,29 @@ async def test_a_net_priced_order_is_charged_and_invoiced_with_its_vat(shop: Sho
 
     assert (invoice["total"], invoice["tax"], invoice["net"]) == (22_600, 2_600, 20_000)
     assert invoice["prices_include_tax"] is False and invoice["amount_due"] == 22_600
+
+
+async def test_a_change_below_what_was_paid_refunds_the_excess(shop: Shop) -> None:
+    """R7.2: the customer paid 24,000 for two units, then keeps one: 12,000 is owed back."""
+    customer = await shop.customer(terms="prepaid")
+    sku = await shop.product(on_hand=5, price=12_000)
+    order_id = (await shop.place(customer, [(sku, 2)]))["order_id"]
+    await signed_off(shop, order_id)
+    await shop.wait_status(order_id, "awaiting_payment")
+    await shop.ok(await pay(shop, order_id, 24_000))
+    await shop.wait_status(order_id, "ready_to_ship")
+    [shipment] = await shop.wait_shipments(order_id)
+    await shop.wait_until(order_id, lambda o: shipment["tracking_number"] in o["tracking_numbers"])
+
+    body = {"lines": [{"sku": sku, "quantity": 1}], "reason": "one is enough"}
+    response = await shop.as_("storefront")["intake"].post(f"/orders/{order_id}/changes", json=body)
+    assert response.status_code == 202, response.text
+    done = await shop.wait_until(order_id, lambda o: o["changes"][-1]["status"] in ("applied", "refused"))
+
+    assert done["changes"][-1]["status"] == "applied", done["changes"][-1]
+    assert (done["total"], done["payments"]["paid"], done["amount_due"]) == (12_000, 12_000, 0)
+    refunds = await shop.ok(await shop.as_("admin")["billing"].get("/refunds", params={"order_id": order_id}))
+    assert [(r["amount"], r["status"]) for r in refunds] == [(-12_000, "owed")]
+    completed = await shop.deliver(order_id)
+    [invoice] = await shop.invoices(order_id)
+    assert invoice["total"] == completed["total"] == 12_000 and invoice["amount_due"] == 0

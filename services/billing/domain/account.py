@@ -56,6 +56,7 @@ class CreditChange:
     exposure: int = 0
     credit_limit: int = 0
     reason: str = ""
+    refunded: int = 0  # paid beyond the new, lower total: owed back by refund entries (R7.2)
 
 
 @dataclass
@@ -184,12 +185,13 @@ class OrderAccount:
     # --- an order change (issue 8, R7.2, R4.2) ------------------------------------------------
 
     def adjust(
-        self, change_id: str, customer_id: str, amount: int, others: int, limit: int
+        self, change_id: str, customer_id: str, amount: int, others: int, limit: int, *, at: datetime
     ) -> CreditChange | None:
         """Make the hold ``amount`` (the order's new gross total) for the change ``change_id``, seen
         for the first time: ``others`` is the customer's exposure without this order and ``limit``
         its credit limit, as read. Returns the answer decided and recorded here (a decrease or no
-        increase, terms that hold nothing, a refusal for the state); None for an increase, which
+        increase, terms that hold nothing, a refusal for the state; money paid beyond a lower total
+        is owed back at ``at``, refund entries caused by the change); None for an increase, which
         the customer's document must check: the account is ``checking`` it at a new ``seq`` (and
         None again for a copy that finds this change's check running: take it on)."""
         assert change_id not in self.changes, "a known change is answered again, not decided"
@@ -209,8 +211,14 @@ class OrderAccount:
             self.seq += 1  # the increase's own number: only its outcome may settle it
             return None
         self.requested = self.total = amount
+        excess = self.paid_total - amount
+        why = f"order change {change_id}: the new total {amount} is less than was paid (R7.2)"
+        refunds = self._refund(excess, why, change_id, at) if excess > 0 else []
         self._moved(before)
-        return self._answered(change_id, CreditChange(True, amount, others + self.mark().exposure, limit))
+        back = -sum(r.amount for r in refunds)
+        return self._answered(
+            change_id, CreditChange(True, amount, others + self.mark().exposure, limit, refunded=back)
+        )
 
     def settle_adjust(self, reserved: bool, exposure: int, limit: int, reason: str = "") -> CreditChange:
         """The customer's answer to the increase checked at this ``seq``: the new hold is held (the

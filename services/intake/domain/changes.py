@@ -381,7 +381,12 @@ def credit_adjusted(order: Order, e: Any, at: datetime) -> Outcome:
     assert change is not None
     if not e.accepted:
         return Outcome(_refuse(order, change, f"credit: {e.reason}", e.SERVICE, at))
-    note(order, e, f"{change.change_id}: credit held {e.amount}", at)
+    words = f"{change.change_id}: credit held {e.amount}"
+    if e.refunded:  # paid beyond the new, lower total: billing owes it back (R7.2)
+        order.payments.refunded += e.refunded
+        order.payments.paid = max(0, order.payments.paid - e.refunded)
+        words += f"; {e.refunded} paid beyond the new total is refunded, to be paid out by finance"
+    note(order, e, words, at)
     change.status = "adjusting_stock"
     lines = [LineQty(sku=sku, quantity=qty) for sku, qty in stock_of(change.lines).items() if qty > 0]
     return Outcome([AdjustStock(order_id=order.order_id, change_id=change.change_id, lines=lines)])

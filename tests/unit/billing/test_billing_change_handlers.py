@@ -10,6 +10,7 @@ import pytest
 from services.billing.changes import adjust_credit
 from services.billing.deps import Billing
 from services.billing.domain import CreditCheckRunning, Customer, OrderAccount
+from services.billing.domain.money import OWED
 from services.billing.handlers import release_credit, reserve_credit
 from services.billing.invoicing import issue_invoice
 from services.billing.payments import record_payment
@@ -71,7 +72,7 @@ async def test_a_decrease_gives_the_difference_back_to_the_customer_and_is_answe
     assert (reply.type, reply.message_id) == ("CreditAdjusted", reply_id(command, reply.message()))
     assert reply.payload | {"change_id": "-"} == {
         "order_id": order_id, "change_id": "-", "amount": 18_000, "accepted": True,
-        "exposure": 18_000, "credit_limit": 100_000, "reason": "",
+        "exposure": 18_000, "credit_limit": 100_000, "reason": "", "refunded": 0,
     }  # fmt: skip
     assert await figures(billing, customer_id) == (18_000, 0, 18_000)
     assert (await account(billing, order_id)).total == 18_000
@@ -203,6 +204,24 @@ async def test_money_already_paid_counts_so_only_the_unpaid_increase_is_checked(
 
     assert [e.payload["accepted"] for e in bus.published] == [False, True]
     assert await figures(billing, customer_id) == (45_000, 0, 45_000)
+
+
+async def test_a_decrease_below_what_was_paid_refunds_the_excess_once(billing, bus):
+    customer_id = await a_customer(billing)
+    order_id = await an_order(billing, bus, customer_id, 40_000)
+    await record_payment(billing, order_id, 40_000, uid("PAY"))  # paid in full ahead
+    bus.published.clear()
+    command = adjust(order_id, customer_id, 25_000)
+
+    await run(adjust_credit, command, billing)
+    await run(adjust_credit, command, billing)  # a redelivery
+
+    first, again = bus.published
+    assert first.message_id == again.message_id and first.payload["refunded"] == 15_000
+    [record] = await billing.refunds.for_order(order_id)
+    assert (record.amount, record.status) == (-15_000, OWED)  # finance pays it out (GET /refunds)
+    assert (await account(billing, order_id)).paid_total == 25_000
+    assert await figures(billing, customer_id) == (0, 0, 0)
 
 
 async def test_a_release_after_changes_gives_back_the_adjusted_hold(billing, bus):

@@ -349,6 +349,8 @@ class World:
             accepted = False
         else:  # 1 in 4 increases refused over the limit
             accepted = draw is None or bool(draw(st.integers(0, 3)))
+        excess = sum(self.payments.values()) - self.refunded - cmd.amount if accepted else 0
+        self.refunded += max(0, excess)  # paid beyond a lower total goes back (R7.2)
         return [
             c.CreditAdjusted(
                 order_id=self.order_id,
@@ -356,6 +358,7 @@ class World:
                 amount=cmd.amount,
                 accepted=accepted,
                 reason="" if accepted else "over the credit limit",
+                refunded=max(0, excess),
             )
         ]
 

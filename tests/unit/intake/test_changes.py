@@ -551,6 +551,25 @@ def test_money_during_a_change_is_recorded_and_judged_against_the_new_total(make
     assert order.amount_due == 3000  # one more shade
 
 
+def test_money_paid_beyond_a_lower_total_is_refunded_and_the_order_knows(make):
+    policy = Policy(sign_off_terms=())
+    order = make.order("ready_to_ship", policy=policy, payment_terms="prepaid")
+    cid, total = f"{order.order_id}:c1", order.total
+    reply(order, c.PaymentReceived(order_id=order.order_id, payment_id="P-1", amount=total, paid_total=total))
+    assert order.status == "ready_to_ship"
+    reply(order, make.shipment_created(order))
+    saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=1)), "rep.li", AT)
+    reply(order, held(order, cid))
+
+    reply(order, c.CreditAdjusted(order_id=order.order_id, change_id=cid, amount=total - 6000, accepted=True,
+                                  refunded=6000))  # fmt: skip
+
+    assert (order.payments.paid, order.payments.refunded) == (total - 6000, 6000)
+    assert "6000 paid beyond the new total is refunded" in order.history[-1].reason
+    reply(order, c.StockAdjusted(order_id=order.order_id, change_id=cid))
+    assert order.total == total - 6000 and order.amount_due == 0 and order.status == "ready_to_ship"
+
+
 def test_a_stock_reserved_from_before_an_applied_change_moves_nothing(make):
     order = make.order("supply_raised")
     old = make.stock_reserved(order)  # the old quantities: LAMP-1 x2, SHADE-R x3
