@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import InvalidTransition
-from .shipment import Shipment
+from .shipment import HELD, Shipment
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,11 @@ def packing_list(shipment: Shipment, phone: str) -> PackingList:
     shipment does not keep it, issue 7); a cancellation recorded before booking has none."""
     if shipment.tombstone or shipment.consignee is None:
         raise InvalidTransition(f"order {shipment.order_id} was never booked: nothing to pack")
+    if shipment.status == HELD:  # its lines are about to change (R7.2): packing them now is wrong
+        raise InvalidTransition(
+            f"shipment {shipment.shipment_id} is held for change {shipment.held_by} of its order: the "
+            "packing list is printed once it is booked again"
+        )
     c = shipment.consignee
     return PackingList(
         shipment.order_id,

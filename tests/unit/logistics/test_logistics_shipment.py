@@ -286,3 +286,13 @@ def test_a_rebooking_never_keeps_the_tracking_number_it_replaces():
                         consignee=Consignee("Wang Li", "上海市"), lines=(), amount=1, at=at(2))  # fmt: skip
 
     assert (shipment.status, shipment.bookings) == ("held", ("",))
+
+
+def test_a_held_shipment_has_no_packing_list_until_it_is_booked_again():
+    shipment = a_booked_shipment()
+    shipment.hold("CH1", at(1))
+
+    with pytest.raises(InvalidTransition, match="held for change CH1"):
+        packing_list(shipment, "13812345678")
+    rebook(shipment, "CH1")
+    assert packing_list(shipment, "13812345678").tracking_number == "DEP000000000002"
