@@ -383,14 +383,19 @@ def test_a_refused_change_books_the_held_shipment_again_as_it_was(make):
     assert order.changes[-1].status == "refused" and order.status == "ready_to_ship"
 
 
-def test_a_booked_order_made_short_keeps_its_shipment_held_until_the_stock_is_complete(make):
+def booked_and_made_short(make):
+    """A booked order changed to 6 shades, 3 of them missing: its shipment held, supply to change."""
     order = make.order("booked")
     cid = f"{order.order_id}:c1"
     saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=6)), "rep.li", AT)
     reply(order, held(order, cid))
     reply(order, credit(order, cid))
     missing = [c.Shortage(sku="SHADE-R", quantity=3, sourcing="buy", lead_time_days=3)]
-    [supply] = reply(order, c.StockAdjusted(order_id=order.order_id, change_id=cid, missing=missing))
+    return order, cid, reply(order, c.StockAdjusted(order_id=order.order_id, change_id=cid, missing=missing))
+
+
+def test_a_booked_order_made_short_keeps_its_shipment_held_until_the_stock_is_complete(make):
+    order, cid, [supply] = booked_and_made_short(make)
     assert isinstance(supply, c.ChangeSupply) and supply.targets[0].quantity == 3
     ref = c.SupplyOrderRef(supply_order_id="PO-1", kind="purchase", sku="SHADE-R", quantity=3,
                            expected_at="2024-05-17T00:00:00+00:00")  # fmt: skip
@@ -408,13 +413,7 @@ def test_a_booked_order_made_short_keeps_its_shipment_held_until_the_stock_is_co
 
 
 def test_a_cancel_while_the_shipment_is_held_cancels_it_first(make):
-    order = make.order("booked")
-    cid = f"{order.order_id}:c1"
-    saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=6)), "rep.li", AT)
-    reply(order, held(order, cid))
-    reply(order, credit(order, cid))
-    missing = [c.Shortage(sku="SHADE-R", quantity=3, sourcing="buy", lead_time_days=3)]
-    reply(order, c.StockAdjusted(order_id=order.order_id, change_id=cid, missing=missing))
+    order, cid, _ = booked_and_made_short(make)
     reply(order, c.SupplyChanged(order_id=order.order_id, change_id=cid))
     assert order.status == "awaiting_stock"
 

@@ -42,6 +42,13 @@ def logistics(shipments: FakeShipmentStore) -> Logistics:
     return Logistics(Settings(), shipments)
 
 
+def answered_again(bus: FakeBus, shipments: FakeShipmentStore, writes: int, type_: str) -> None:
+    """The last two replies are one answer published twice, and nothing was written meanwhile."""
+    first, again = bus.published[-2:]
+    assert shipments.writes == writes
+    assert (again.type, again.message_id, again.payload) == (type_, first.message_id, first.payload)
+
+
 async def booked(logistics: Logistics, order_id: str | None = None) -> str:
     """Book a shipment for an order; its shipment id."""
     order_id = order_id or uid("SO")
@@ -145,13 +152,7 @@ async def test_a_duplicate_cancellation_writes_nothing_and_is_answered_again_und
 
     await cancel_shipment(command.message(), command, logistics)
 
-    first, again = bus.published[-2:]
-    assert shipments.writes == writes
-    assert (again.type, again.message_id, again.payload) == (
-        "ShipmentCancelled",
-        first.message_id,
-        first.payload,
-    )
+    answered_again(bus, shipments, writes, "ShipmentCancelled")
 
 
 async def test_a_cancellation_after_pickup_writes_nothing_and_replies_nothing(logistics, shipments, bus):
@@ -371,9 +372,7 @@ async def test_a_duplicate_hold_writes_nothing_and_is_answered_again_under_the_s
 
     await hold_shipment(command.message(), command, logistics)
 
-    first, again = bus.published[-2:]
-    assert shipments.writes == writes
-    assert (again.type, again.message_id, again.payload) == ("ShipmentHeld", first.message_id, first.payload)
+    answered_again(bus, shipments, writes, "ShipmentHeld")
 
 
 async def test_a_hold_after_the_pickup_writes_nothing_and_answers_not_held_with_the_reason(
@@ -465,13 +464,7 @@ async def test_a_redelivered_rebooking_writes_nothing_and_is_answered_again_unde
 
     await create_shipment(command.message(), command, logistics)
 
-    first, again = bus.published[-2:]
-    assert shipments.writes == writes
-    assert (again.type, again.message_id, again.payload) == (
-        "ShipmentCreated",
-        first.message_id,
-        first.payload,
-    )
+    answered_again(bus, shipments, writes, "ShipmentCreated")
 
 
 async def test_the_first_booking_redelivered_while_the_shipment_is_held_does_nothing(
