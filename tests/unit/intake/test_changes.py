@@ -569,6 +569,24 @@ def test_money_paid_beyond_a_lower_total_is_refunded_and_the_order_knows(make):
     assert order.total == total - 6000 and order.amount_due == 0 and order.status == "ready_to_ship"
 
 
+def test_a_booked_prepaid_order_changed_up_waits_for_the_rest_then_books_its_shipment_again(make):
+    order = make.order("ready_to_ship", policy=Policy(sign_off_terms=()), payment_terms="prepaid")
+    cid, total = f"{order.order_id}:c1", order.total
+    reply(order, c.PaymentReceived(order_id=order.order_id, payment_id="P-1", amount=total, paid_total=total))
+    reply(order, make.shipment_created(order))
+    saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=4)), "rep.li", AT)
+    reply(order, held(order, cid))
+    reply(order, credit(order, cid))
+
+    assert reply(order, c.StockAdjusted(order_id=order.order_id, change_id=cid)) == []
+    assert order.status == "awaiting_payment" and order.amount_due == 3000  # the shipment stays held
+
+    more = c.PaymentReceived(order_id=order.order_id, payment_id="P-2", amount=3000, paid_total=total + 3000)
+    [booking] = reply(order, more)
+    assert isinstance(booking, c.CreateShipment) and booking.booking == cid and booking.amount == order.total
+    assert order.status == "ready_to_ship"
+
+
 def test_a_stock_reserved_from_before_an_applied_change_moves_nothing(make):
     order = make.order("supply_raised")
     old = make.stock_reserved(order)  # the old quantities: LAMP-1 x2, SHADE-R x3
