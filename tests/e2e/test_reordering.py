@@ -11,16 +11,17 @@ prefixes). On it the same mix of orders runs twice:
    up to ``REORDER_HOLD_S`` and handed on in a seeded random order, ``REORDER_DUPLICATES`` of
    them twice.
 
-The kinds (``KINDS``): in stock and delivered; short, supplied by the warehouse, delivered; and
+The kinds (``KINDS``): in stock and delivered; short, supplied by the warehouse, delivered;
 cancelled mid-way: just after placing, once the carrier is booked, while waiting for supply, and
-just after the supply arrived. The test drives each order as the company would (the shop places
-and cancels, the warehouse completes supply, the carrier reports ``picked_up`` and at once
-``delivered``), from what the bus shows (the shipment and supply order ids) and intake's order,
-so replies of one order are in flight together: the shuffler has something to reorder within an
-order, not only across orders. It then waits until every message seen on the bus was handled by
-everything that consumes it, and checks that every order ends like its kind did in order
-(completed or cancelled, one invoice and one shipment per completed order, none for a cancelled
-one, supply as expected), no stock is left reserved and on hand is what was shipped, each
+just after the supply arrived; and changed once the carrier is booked (one unit more: the shipment
+is held and booked again, issue 8), then delivered. The test drives each order as the company would
+(the shop places, changes and cancels, the warehouse completes supply, the carrier reports
+``picked_up`` and at once ``delivered``), from what the bus shows (the shipment and supply order
+ids) and intake's order, so replies of one order are in flight together: the shuffler has something
+to reorder within an order, not only across orders. It then waits until every message seen on the
+bus was handled by everything that consumes it, and checks that every order ends like its kind did
+in order (completed or cancelled, one invoice and one shipment per completed order, none for a
+cancelled one, supply as expected), no stock is left reserved and on hand is what was shipped, each
 customer's exposure is what it was invoiced, nothing is parked anywhere and no order is stuck, the
 shuffler saw only senders that may send what they sent, intake handled each reply exactly as often
 as the shuffler handed it on (it got none past the shuffler), and the shuffler really delivered
@@ -76,6 +77,9 @@ KINDS: dict[str, tuple[int, str]] = {
     "cancel_booked": (1, "cancelled"),  # cancelled once the carrier is booked (ShipmentCreated in flight)
     "cancel_waiting": (1, "cancelled"),  # short, cancelled while its supply order is open
     "cancel_supplied": (1, "cancelled"),  # short, cancelled just after the warehouse completed supply
+    # booked, then one more unit (issue 8, R7.2): the shipment held, credit and stock adjusted, the
+    # shipment booked again with a new tracking number, then picked up and delivered
+    "change_booked": (1, "completed"),
 }
 SHORT_KINDS = frozenset({"short", "cancel_waiting", "cancel_supplied"})
 RACING_BOOKING = frozenset({"cancel_placed", "cancel_supplied"})  # the cancel races the carrier's booking
@@ -220,6 +224,8 @@ async def act(world: World, kind: str, order_id: str) -> None:
     shop, probe, within = world.shop, world.probe, ORDER_WITHIN_S
     if kind == "cancel_placed":
         await cancel(shop, order_id)
+    elif kind == "change_booked":
+        await change_booked(world, order_id)
     elif kind in ("in_stock", "cancel_booked"):
         booked = (await probe.wait_for("ShipmentCreated", order_id, within=within))[0]
         if kind == "cancel_booked":
@@ -238,6 +244,21 @@ async def act(world: World, kind: str, order_id: str) -> None:
         else:
             booked = (await probe.wait_for("ShipmentCreated", order_id, within=within))[0]
             await carrier(shop, booked.payload["shipment_id"])
+
+
+async def change_booked(world: World, order_id: str) -> None:
+    """Once intake knows the booking, the shop asks for one unit more; the carrier takes the
+    shipment booked again (its new tracking number on the bus) (R7.2)."""
+    shop, probe, within = world.shop, world.probe, ORDER_WITHIN_S
+    first = (await probe.wait_for("ShipmentCreated", order_id, within=within))[0].payload["tracking_number"]
+    order = await shop.wait_until(order_id, lambda o: first in o["tracking_numbers"], within=within)
+    [line] = order["lines"]
+    body = {"lines": [{"sku": line["sku"], "quantity": line["quantity"] + 1}], "reason": "one more"}
+    response = await shop.as_("storefront")["intake"].post(f"/orders/{order_id}/changes", json=body)
+    assert response.status_code == 202, f"changing {order_id}: {response.status_code} {response.text}"
+    again = await probe.wait_for("ShipmentCreated", order_id, within=within,
+                                 where=lambda e: e.payload["tracking_number"] != first)  # fmt: skip
+    await carrier(shop, again[0].payload["shipment_id"])
 
 
 def story(world: World, order_id: str) -> str:
@@ -443,7 +464,7 @@ async def test_replies_in_random_order_and_twice_end_every_order_as_in_order_del
     shipped: Counter[str] = Counter()
     for p in everything:
         if p.final["status"] == "completed" and not p.own_sku:
-            shipped[p.sku] += p.quantity
+            shipped[p.sku] += sum(line["quantity"] for line in p.final["lines"])  # as changed
     for sku in world.pool:
         stock = await shop.stock(sku)
         assert (stock["on_hand"], stock["reserved"]) == (POOL_ON_HAND - shipped[sku], 0), (sku, stock)
