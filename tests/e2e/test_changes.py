@@ -1,7 +1,8 @@
 """Changing an accepted order through all six services (issue 8, R7.2, R4.2): an amendment moves
 credit, stock and supply by the difference only, the preview changes nothing, a line cancel gives
-back exactly that line, the short part of a line can be closed, and production that started
-refuses a change.
+back exactly that line, the short part of a line can be closed, production that started refuses
+a change, a booked order's shipment is held and booked again (also with logistics, intake or
+billing killed mid-way), and a refused change books it again as it was.
 
 Each order waits for stock: one line of a product with nothing on hand (its supply order is
 open), so the order is in ``awaiting_stock`` and may change (domain/changes.py).
@@ -9,12 +10,16 @@ open), so the order is in ``awaiting_stock`` and may change (domain/changes.py).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support.api import Shop
+from tests.support.barriers import eventually, handled_for_orders
 from tests.support.probe import BusProbe
+from tests.support.stack import Stack
 
 
 def lines(*pairs: tuple[str, int]) -> list[dict[str, Any]]:
@@ -267,3 +272,32 @@ async def test_a_refused_change_of_a_booked_order_books_it_again_as_it_was(shop:
     assert again["status"] == "booked" and again["shipment_id"] == first["shipment_id"]
     assert (await packing_list(shop, again["shipment_id"]))["lines"] == [{"sku": b, "quantity": 2}]
     assert done["total"] == 20_000 and (await shop.stock(b))["reserved"] == 2
+
+
+@pytest.mark.parametrize("victim", ["logistics", "intake", "billing"])
+async def test_changes_of_booked_orders_end_as_asked_when_a_service_is_killed_mid_way(
+    shop: Shop, e2e_stack: Stack, victim: str
+):
+    booked = [await booked_order(shop) for _ in range(3)]
+    ids = [order_id for _, _, order_id, _ in booked]
+    before = handled_for_orders(e2e_stack, victim, ids)
+    for _, b, order_id, _ in booked:
+        body = {"lines": lines((b, 3)), "reason": "one more"}
+        response = await post_change(shop, order_id, "changes", body)
+        assert response.status_code == 202, response.text
+    # Killed once it handled a first message of the changes: unacked deliveries come back.
+    await eventually(lambda: handled_for_orders(e2e_stack, victim, ids) > before,
+                     what=f"{victim} at work on the changes", interval=0.02)  # fmt: skip
+    e2e_stack.kill(victim)
+    await asyncio.sleep(1.0)  # a fault's length, not a wait for anything: the rest carries on
+    e2e_stack.restart(victim)
+
+    for customer, b, order_id, first in booked:
+        done = await shop.wait_until(
+            order_id, lambda o: o["changes"][-1]["status"] in ("applied", "refused"), within=60
+        )
+        assert done["changes"][-1]["status"] == "applied" and done["total"] == 30_000, done["changes"]
+        [again] = await shop.shipments(order_id)
+        assert again["status"] == "booked" and again["tracking_number"] != first["tracking_number"]
+        assert (await packing_list(shop, again["shipment_id"]))["lines"] == [{"sku": b, "quantity": 3}]
+        assert ((await shop.stock(b))["reserved"], (await shop.credit(customer))["exposure"]) == (3, 30_000)
