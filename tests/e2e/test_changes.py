@@ -4,8 +4,9 @@ back exactly that line, the short part of a line can be closed, production that 
 a change, a booked order's shipment is held and booked again (also with logistics, intake or
 billing killed mid-way), and a refused change books it again as it was.
 
-Each order waits for stock: one line of a product with nothing on hand (its supply order is
-open), so the order is in ``awaiting_stock`` and may change (domain/changes.py).
+Most orders wait for stock (``waiting_order``: one line of a product with nothing on hand, its
+supply order open, so ``awaiting_stock``); the booked ones (``booked_order``) are ready to ship
+with their carrier booked (domain/changes.py).
 """
 
 from __future__ import annotations
