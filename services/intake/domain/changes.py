@@ -618,6 +618,10 @@ def may_merge(into: Order, other: Order) -> None:
         raise OrderInvalid({"order_id": "an order cannot be merged into itself"})
     for order in (into, other):
         may_change(order)
+    if other.status == "ready_to_ship":  # its cancel could be overtaken by the pickup (R7.3)
+        raise ChangeNotPossible(
+            f"{other.order_id} has its carrier booked: merge {into.order_id} into it instead (R1.8)"
+        )
     if mismatch := merge_mismatch(into, other):
         why = f"{other.order_id} cannot be merged into {into.order_id}: fields differ (R1.8)"
         raise MergeMismatch(why, mismatch)

@@ -109,7 +109,7 @@ TABLE: tuple[Transition, ...] = (
     rows(ch.CHANGEABLE, c.SupplyChanged, "awaiting_payment", when=ch.ends("gate"), do=ch.applied_at_gate),
     rows(ch.CHANGEABLE, c.SupplyChanged, "ready_to_ship", when=ch.ends("ready"), do=ch.applied_ready),
     # a merge (R1.8): the order merged away gives everything back, then the other takes its lines
-    rows(ch.CHANGEABLE, "merge_away", "cancelling", do=d.begin_compensation("merged")),
+    rows(ch.CHANGEABLE - {"ready_to_ship"}, "merge_away", "cancelling", do=d.begin_compensation("merged")),
     rows(ch.CHANGEABLE, "absorbed", when=ch.absorbing, do=ch.absorbed),
     rows(ch.CHANGEABLE, "absorbed", when=ch.unannounced_merge, do=ch.absorbed),
     rows(frozenset(STATUSES), "absorbed", do=ch.merge_refused),

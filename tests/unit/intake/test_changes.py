@@ -502,6 +502,15 @@ def test_a_merge_into_a_booked_order_holds_its_shipment_while_the_other_gives_ba
     assert first.saga.booking == cid
 
 
+def test_a_booked_order_is_not_merged_away_but_the_other_may_be_merged_into_it(make):
+    booked, waiting = make.order("booked"), make.order("supply_raised")
+
+    with pytest.raises(ChangeNotPossible, match=f"merge {waiting.order_id} into it instead"):
+        saga.merge_away(booked, waiting, "rep.li", "one parcel", AT)
+    assert booked.status == "ready_to_ship" and booked.merged_into is None
+    assert [type(s) for s in saga.merge_away(waiting, booked, "rep.li", "one parcel", AT)]
+
+
 def test_a_merge_that_cannot_be_taken_on_is_flagged_for_a_person(make):
     first, second = make.order("booked"), make.order("supply_raised")
     cid = f"{first.order_id}:c1"
