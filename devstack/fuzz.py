@@ -6,6 +6,11 @@ local RabbitMQ), then runs ``schemathesis run`` once per service and role with t
 every answer must match the schema the route publishes (the error body included). Prints,
 per run and in total, the operations, the cases and the failures; exits 1 on any failure.
 
+Revoking keys (intake's ``POST /keys/{key_id}/revoke``) is fuzzed last, in a run of its own:
+schemathesis finds the ids of real keys (from ``GET /keys``) and revokes them, the fuzz's own
+role keys and the services' keys among them, so every run after it would be answered 401 (a
+service refused by another answers 503: a false failure, found when CI failed that way).
+
     python -m devstack.fuzz                     # every role, FUZZ_EXAMPLES cases per operation
     python -m devstack.fuzz --examples 5 --roles admin,storefront,erp   # the CI profile
 """
@@ -25,10 +30,12 @@ from shared.registry import SERVICES
 from tests.support.stack import TEST_KEYS, own_stack
 
 CHECKS = "not_a_server_error,response_schema_conformance"
+REVOKE = r"^/keys/\{key_id\}/revoke$"  # the one operation that destroys what the runs stand on
+REVOKE_RUN = ("intake", "admin")  # where it is fuzzed, after everything else
 
 
 def schemathesis(
-    url: str, key: str, examples: int, seed: int, report: Path
+    url: str, key: str, examples: int, seed: int, report: Path, *, revoke: bool = False
 ) -> subprocess.CompletedProcess[str]:
     argv = [
         str(ROOT / ".venv" / "bin" / "schemathesis"), "run", f"{url}/openapi.json",
@@ -37,6 +44,7 @@ def schemathesis(
         "--phases", "examples,coverage,fuzzing", "--request-timeout", "15",
         "--report", "json", "--report-json-path", str(report),
         "--no-color", "--warnings", "off", "--output-sanitize", "true",
+        "--include-path-regex" if revoke else "--exclude-path-regex", REVOKE,
     ]  # fmt: skip
     return subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False)
 
@@ -65,22 +73,27 @@ def main() -> int:
     with own_stack("fuzz") as own:
         stack, work = own.stack, own.work
         assert stack is not None
-        for service in services:
-            for role in roles:
-                began = time.monotonic()
-                report = Path(os.environ.get("FUZZ_REPORTS", work)) / f"{service}-{role}.json"
-                done = schemathesis(stack.url(service), stack.key(role), args.examples, args.seed, report)
-                ops, cases, failures = figures(report) if report.exists() else (0, 0, 1)
-                if done.returncode != 0 and failures == 0:
-                    failures = 1  # schemathesis failed without a report entry (an error)
-                totals = [totals[0] + ops, totals[1] + cases, totals[2] + failures]
-                mark = "ok " if failures == 0 else "FAIL"
-                took = time.monotonic() - began
-                print(f"  {mark} {service:<12} as {role:<17} {ops:>3} operations {cases:>5} cases "
-                      f"{failures:>3} failures ({took:.0f} s)", flush=True)  # fmt: skip
-                if failures:
-                    failed_runs.append(f"{service} as {role}")
-                    print(done.stdout[-2500:], flush=True)
+        runs = [(service, role, False) for service in services for role in roles]
+        if REVOKE_RUN[0] in services and REVOKE_RUN[1] in roles:
+            runs.append((*REVOKE_RUN, True))
+        for service, role, revoke in runs:
+            began = time.monotonic()
+            name = f"{service}-{role}{'-revoke' if revoke else ''}"
+            report = Path(os.environ.get("FUZZ_REPORTS", work)) / f"{name}.json"
+            done = schemathesis(stack.url(service), stack.key(role), args.examples, args.seed, report,
+                                revoke=revoke)  # fmt: skip
+            ops, cases, failures = figures(report) if report.exists() else (0, 0, 1)
+            if done.returncode != 0 and failures == 0:
+                failures = 1  # schemathesis failed without a report entry (an error)
+            totals = [totals[0] + ops, totals[1] + cases, totals[2] + failures]
+            mark = "ok " if failures == 0 else "FAIL"
+            took = time.monotonic() - began
+            who = f"{role} (revoking)" if revoke else role
+            print(f"  {mark} {service:<12} as {who:<17} {ops:>3} operations {cases:>5} cases "
+                  f"{failures:>3} failures ({took:.0f} s)", flush=True)  # fmt: skip
+            if failures:
+                failed_runs.append(f"{service} as {who}")
+                print(done.stdout[-2500:], flush=True)
     print(f"fuzz: {totals[0]} operations, {totals[1]} cases, {totals[2]} failures"
           + (f" in {', '.join(failed_runs)}" if failed_runs else ""))  # fmt: skip
     return 1 if totals[2] else 0
