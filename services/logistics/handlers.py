@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
+from datetime import datetime
+from typing import TypedDict
 
 from services.logistics.deps import Logistics
 from services.logistics.domain import HELD, CannotCancel, CannotHold, Consignee, Shipment, tracking_number
@@ -43,6 +45,18 @@ def created(shipment: Shipment) -> ShipmentCreated:
     )
 
 
+class Terms(TypedDict):
+    """What a booking, first or again, takes from CreateShipment and the rules (R5.1, R5.2)."""
+
+    carrier: str
+    mode: str
+    tracking_number: str
+    consignee: Consignee
+    lines: tuple[tuple[str, int], ...]
+    amount: int
+    at: datetime
+
+
 def new_shipment_id() -> str:
     return f"SH{uuid.uuid4().hex[:12].upper()}"
 
@@ -61,23 +75,21 @@ async def create_shipment(cmd: CreateShipment, env: Envelope, logistics: Logisti
     booked again: carrier and mode by the rules on the new amount and address, always a new
     tracking number, and ShipmentCreated as for a first booking. A key already booked is a
     redelivery: answered again, or - while a later change holds the shipment - not at all."""
-    consignee = Consignee(cmd.contact_name, cmd.delivery_address)
-    lines = tuple((ln.sku, ln.quantity) for ln in cmd.lines)
 
-    def book() -> tuple[Shipment, list[Message]]:
+    def terms(replacing: str = "") -> Terms:
         booking = logistics.rules.choose(cmd.amount, cmd.delivery_address)
-        shipment = Shipment.book(
-            new_shipment_id(),
-            cmd.order_id,
+        return Terms(
             carrier=booking.carrier,
             mode=booking.mode,
-            tracking_number=new_tracking_number(booking.carrier),
-            consignee=consignee,
-            lines=lines,
+            tracking_number=new_tracking_number(booking.carrier, not_=replacing),
+            consignee=Consignee(cmd.contact_name, cmd.delivery_address),
+            lines=tuple((ln.sku, ln.quantity) for ln in cmd.lines),
             amount=cmd.amount,
             at=utcnow(),
-            booking=cmd.booking,
         )
+
+    def book() -> tuple[Shipment, list[Message]]:
+        shipment = Shipment.book(new_shipment_id(), cmd.order_id, booking=cmd.booking, **terms())
         return shipment, [created(shipment)]
 
     def booked_already(shipment: Shipment) -> Decision:
@@ -85,17 +97,7 @@ async def create_shipment(cmd: CreateShipment, env: Envelope, logistics: Logisti
         if shipment.tombstone:
             return []
         if shipment.status == HELD and cmd.booking not in shipment.bookings:
-            booking = logistics.rules.choose(cmd.amount, cmd.delivery_address)
-            shipment.rebook(
-                cmd.booking,
-                carrier=booking.carrier,
-                mode=booking.mode,
-                tracking_number=new_tracking_number(booking.carrier, not_=shipment.tracking_number),
-                consignee=consignee,
-                lines=lines,
-                amount=cmd.amount,
-                at=utcnow(),
-            )
+            shipment.rebook(cmd.booking, **terms(replacing=shipment.tracking_number))
             return [created(shipment)]
         if shipment.status == HELD:
             # A booking made before the hold, delivered again: its answer would tell the change's
