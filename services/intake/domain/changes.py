@@ -297,7 +297,7 @@ def _refuse(order: Order, change: Change, why: str, by: str, at: datetime) -> li
         order.flag("merge_failed")
         lost = f"{change.merge_from} was merged into this order but its lines could not be taken on"
         order.record("merge_failed", "intake", f"{lost}: they wait for a person (R1.8)", at)
-    if change.held and order.status == "ready_to_ship":
+    if order.saga.booking == change.change_id and order.status == "ready_to_ship":  # it holds it
         return [steps.create_shipment(order)]
     return []
 
@@ -335,7 +335,6 @@ def shipment_held(order: Order, e: Any, at: datetime) -> Outcome:
     """The shipment waits: the change goes on (a merge waits for the other order's lines, and an
     address alone is applied and booked again at once)."""
     change = _ended(order)
-    change.held = True
     order.saga.booking = change.change_id  # the key of the booking made again (CreateShipment)
     note(order, e, f"{change.change_id}: shipment {e.shipment_id} held for the change", at)
     if change.merge_from is not None:
@@ -383,8 +382,7 @@ def credit_adjusted(order: Order, e: Any, at: datetime) -> Outcome:
         return Outcome(_refuse(order, change, f"credit: {e.reason}", e.SERVICE, at))
     words = f"{change.change_id}: credit held {e.amount}"
     if e.refunded:  # paid beyond the new, lower total: billing owes it back (R7.2)
-        order.payments.refunded += e.refunded
-        order.payments.paid = max(0, order.payments.paid - e.refunded)
+        pay.paid_back(order, e.refunded)
         words += f"; {e.refunded} paid beyond the new total is refunded, to be paid out by finance"
     note(order, e, words, at)
     change.status = "adjusting_stock"

@@ -169,7 +169,6 @@ class Change:
     reserved_meanwhile: bool = False  # a StockReserved for the new quantities came during the change
     ended_at: datetime | None = None
     merge_from: str | None = None  # a merge (R1.8): the order whose lines this one takes on
-    held: bool = False  # the change holds the booked shipment (ready_to_ship): it is booked again
     absorbed: bool = False  # a merge: the other order's lines came (AbsorbOrder)
 
 

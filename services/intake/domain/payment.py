@@ -227,10 +227,15 @@ def late_payment_refunded(order: Order, e: Any, at: datetime) -> Outcome:
     return Outcome([RefundPayments(order_id=order.order_id, reason=f"order is {order.status}")])
 
 
+def paid_back(order: Order, amount: int) -> None:
+    """Billing refunded ``amount`` (a cancellation's refunds, or a change's excess, R7.2)."""
+    order.payments.refunded += amount
+    order.payments.paid = max(0, order.payments.paid - amount)
+
+
 def refunded(order: Order, e: Any, at: datetime) -> Outcome:
     """Billing recorded the refunds (R6.2: new negative entries); the next compensation follows."""
-    order.payments.refunded += e.amount
-    order.payments.paid = max(0, order.payments.paid - e.amount)
+    paid_back(order, e.amount)
     order.payments.refund_ids += [r for r in e.refund_ids if r not in order.payments.refund_ids]
     order.saga.steps["payment"] = "compensated"
     refunds = ", ".join(e.refund_ids) or "nothing was paid"

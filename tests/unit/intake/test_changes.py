@@ -291,7 +291,7 @@ def test_a_change_is_stored_and_read_back_as_it_was(make):
     order = make.order("supply_raised")
     saga.change_order(order, ch.Asked(lines=lines_with(order, SHADE_R=6), reason="more shades"), "rep.li", AT)
     order.changes[-1].missing = {"SHADE-R": 3}
-    order.changes[-1].held = order.changes[-1].absorbed = True
+    order.changes[-1].absorbed = True
     order.saga.booking = order.changes[-1].change_id
 
     read = from_doc(to_fields(order))
